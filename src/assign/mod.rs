@@ -1,0 +1,193 @@
+//! Turning a batch of leads into a plan: who gets which lead, or why nobody does.
+//!
+//! A [`Plan`] holds one [`Decision`] per input lead, in input order, so no lead can be lost
+//! or doubled by construction. [`check`] re-verifies any plan against the raw inputs —
+//! eligibility, `active`, capacity in workload units — independently of the policy that
+//! made it, and runs after every solve.
+
+mod rules;
+
+use std::fmt;
+
+use anyhow::{Result, bail};
+
+use crate::data::{Leads, Reps};
+use crate::eligibility::Eligibility;
+
+pub use rules::route_by_rule;
+
+/// Capacity comparisons tolerate this much floating-point slack.
+pub const EPS: f64 = 1e-9;
+
+/// How leads are handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Each lead goes to the next eligible rep with room, in a fixed rotation.
+    RoundRobin,
+    /// Leads are shared in proportion to the reps' `weight`.
+    Weighted,
+    /// Each lead goes to the eligible rep with the fewest open plus newly assigned leads.
+    LeastLoaded,
+}
+
+impl Policy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::RoundRobin => "round-robin",
+            Policy::Weighted => "weighted",
+            Policy::LeastLoaded => "least-loaded",
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a lead was not assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// The reps file has no rep the eligibility rules allow for this lead.
+    NoEligibleRep,
+    /// Reps are eligible, but none of them is active.
+    NoActiveRep,
+    /// The lead's workload is larger than the whole capacity of every eligible active rep.
+    WorkloadExceedsCapacity,
+    /// Eligible active reps exist, but their remaining capacity was used up.
+    AllEligibleAtCapacity,
+}
+
+impl Reason {
+    /// The reason code written in the output.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::NoEligibleRep => "no_eligible_rep",
+            Reason::NoActiveRep => "no_active_rep",
+            Reason::WorkloadExceedsCapacity => "workload_exceeds_capacity",
+            Reason::AllEligibleAtCapacity => "all_eligible_at_capacity",
+        }
+    }
+}
+
+/// What happened to one lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub rep: Option<usize>,
+    pub reason: Option<Reason>,
+    /// One plain sentence for a person.
+    pub explanation: String,
+}
+
+/// One decision per lead, in input order.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub policy: Policy,
+    pub decisions: Vec<Decision>,
+}
+
+impl Plan {
+    pub fn assigned(&self) -> usize {
+        self.decisions.iter().filter(|d| d.rep.is_some()).count()
+    }
+
+    /// Workload units assigned to each rep.
+    pub fn load(&self, leads: &Leads, n_reps: usize) -> Vec<f64> {
+        let mut load = vec![0.0; n_reps];
+        for (lead, d) in self.decisions.iter().enumerate() {
+            if let Some(r) = d.rep {
+                load[r] += leads.workload[lead];
+            }
+        }
+        load
+    }
+
+    /// Count of unassigned leads per reason, in reason order.
+    pub fn unassigned_by_reason(&self) -> Vec<(Reason, usize)> {
+        let mut counts = std::collections::BTreeMap::new();
+        for d in &self.decisions {
+            if let Some(r) = d.reason {
+                *counts.entry(r).or_insert(0) += 1;
+            }
+        }
+        counts.into_iter().collect()
+    }
+}
+
+/// Why `lead` cannot go to any rep right now, given each rep's remaining capacity; `None`
+/// when some eligible active rep has room.
+pub(crate) fn blocked_reason(
+    lead: usize,
+    leads: &Leads,
+    reps: &Reps,
+    elig: &Eligibility,
+    remaining: &[f64],
+) -> Option<Reason> {
+    let eligible = elig.reps_for(lead);
+    if eligible.is_empty() {
+        return Some(Reason::NoEligibleRep);
+    }
+    let w = leads.workload[lead];
+    let mut any_active = false;
+    let mut any_big_enough = false;
+    for &r in eligible {
+        if !reps.active[r] {
+            continue;
+        }
+        any_active = true;
+        if remaining[r] + EPS >= w {
+            return None;
+        }
+        any_big_enough |= reps.capacity[r] + EPS >= w;
+    }
+    Some(if !any_active {
+        Reason::NoActiveRep
+    } else if !any_big_enough {
+        Reason::WorkloadExceedsCapacity
+    } else {
+        Reason::AllEligibleAtCapacity
+    })
+}
+
+/// Re-verifies a plan against the inputs: one decision per lead, assigned leads go to
+/// active eligible reps, no rep over capacity, unassigned leads carry a reason that is true.
+pub fn check(plan: &Plan, leads: &Leads, reps: &Reps, elig: &Eligibility) -> Result<()> {
+    if plan.decisions.len() != leads.len() {
+        bail!("plan has {} decisions for {} leads", plan.decisions.len(), leads.len());
+    }
+    let load = plan.load(leads, reps.len());
+    for (r, &l) in load.iter().enumerate() {
+        if l > reps.capacity[r] + 1e-6 {
+            bail!("rep {} is given {l} workload units, over its capacity {}", reps.id[r], reps.capacity[r]);
+        }
+    }
+    let remaining: Vec<f64> = (0..reps.len()).map(|r| reps.capacity[r] - load[r]).collect();
+    for (lead, d) in plan.decisions.iter().enumerate() {
+        match (d.rep, d.reason) {
+            (Some(r), None) => {
+                if !reps.active[r] {
+                    bail!("lead {} is given to inactive rep {}", leads.id[lead], reps.id[r]);
+                }
+                if !elig.allows(lead, r) {
+                    bail!(
+                        "lead {} is given to rep {}, which the eligibility rules exclude",
+                        leads.id[lead],
+                        reps.id[r]
+                    );
+                }
+            }
+            (None, Some(reason)) => {
+                let actual = blocked_reason(lead, leads, reps, elig, &remaining);
+                // Capacity only shrinks as leads are placed, so whatever blocked the lead
+                // when it was decided still blocks it against the final loads.
+                let consistent = actual == Some(reason);
+                if !consistent {
+                    bail!("lead {} is unassigned as {} but the inputs say {:?}", leads.id[lead], reason.code(), actual);
+                }
+            }
+            _ => bail!("lead {} has an inconsistent decision {d:?}", leads.id[lead]),
+        }
+    }
+    Ok(())
+}

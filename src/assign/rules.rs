@@ -1,0 +1,268 @@
+//! The rule-based policies CRMs use today: round robin, weighted shares, least loaded.
+//!
+//! Leads are taken in arrival order (`created_at`, then file order; undated leads last).
+//! Each goes to one eligible, active rep with room for its workload, chosen by the policy;
+//! ties fall to the rep next in a rotation. With seed 0 the rotation is the reps file's
+//! order; any other seed shuffles it (a seeded ChaCha permutation), so the same inputs and
+//! seed always give the same plan.
+
+use std::cmp::Ordering;
+
+use super::{Decision, EPS, Plan, Policy, Reason, blocked_reason};
+use crate::data::{Leads, Reps};
+use crate::eligibility::Eligibility;
+
+/// Routes the batch with a rule-based policy.
+pub fn route_by_rule(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Plan {
+    let n_reps = reps.len();
+    let mut remaining = reps.capacity.clone();
+    let mut assigned = vec![0.0f64; n_reps];
+    let slot = rotation(n_reps, seed);
+    // `pointer` is the rotation slot whose turn is next.
+    let mut pointer = 0;
+    let turn_distance = |rep: usize, pointer: usize| (slot[rep] + n_reps - pointer) % n_reps.max(1);
+
+    let mut decisions: Vec<Option<Decision>> = vec![None; leads.len()];
+    for lead in arrival_order(leads) {
+        if let Some(reason) = blocked_reason(lead, leads, reps, elig, &remaining) {
+            decisions[lead] = Some(unassigned(reason, lead, leads, reps, elig));
+            continue;
+        }
+        let w = leads.workload[lead];
+        let candidates: Vec<usize> =
+            elig.reps_for(lead).iter().copied().filter(|&r| reps.active[r] && remaining[r] + EPS >= w).collect();
+        let by_turn = |a: &usize, b: &usize| turn_distance(*a, pointer).cmp(&turn_distance(*b, pointer));
+        let chosen = match policy {
+            Policy::RoundRobin => *candidates.iter().min_by(|a, b| by_turn(a, b)).expect("candidates"),
+            Policy::Weighted => *candidates
+                .iter()
+                .min_by(|a, b| {
+                    // Sainte-Laguë: the rep furthest below its weighted share after half a lead.
+                    let qa = (assigned[**a] + w / 2.0) / reps.weight[**a];
+                    let qb = (assigned[**b] + w / 2.0) / reps.weight[**b];
+                    qa.partial_cmp(&qb).unwrap_or(Ordering::Equal).then_with(|| by_turn(a, b))
+                })
+                .expect("candidates"),
+            Policy::LeastLoaded => *candidates
+                .iter()
+                .min_by(|a, b| {
+                    let la = reps.open_leads[**a] + assigned[**a];
+                    let lb = reps.open_leads[**b] + assigned[**b];
+                    la.partial_cmp(&lb)
+                        .unwrap_or(Ordering::Equal)
+                        .then_with(|| remaining[**b].partial_cmp(&remaining[**a]).unwrap_or(Ordering::Equal))
+                        .then_with(|| by_turn(a, b))
+                })
+                .expect("candidates"),
+        };
+        let explanation = explain(policy, chosen, candidates.len(), lead, reps, elig, assigned[chosen]);
+        remaining[chosen] -= w;
+        assigned[chosen] += w;
+        pointer = (slot[chosen] + 1) % n_reps;
+        decisions[lead] = Some(Decision { rep: Some(chosen), reason: None, explanation });
+    }
+    Plan { policy, decisions: decisions.into_iter().map(|d| d.expect("every lead decided")).collect() }
+}
+
+/// Each rep's slot in the rotation: file order for seed 0, a seeded shuffle otherwise.
+fn rotation(n_reps: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n_reps).collect();
+    if seed != 0 {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    }
+    let mut slot = vec![0; n_reps];
+    for (pos, rep) in order.into_iter().enumerate() {
+        slot[rep] = pos;
+    }
+    slot
+}
+
+/// Lead indices by `created_at` (undated last), ties in file order.
+pub(crate) fn arrival_order(leads: &Leads) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..leads.len()).collect();
+    order.sort_by_key(|&i| (leads.created_at[i].is_none(), leads.created_at[i]));
+    order
+}
+
+fn scope(lead: usize, elig: &Eligibility) -> String {
+    if elig.has_rules() { format!(" for {}", elig.describe(lead)) } else { String::new() }
+}
+
+fn explain(
+    policy: Policy,
+    rep: usize,
+    n_candidates: usize,
+    lead: usize,
+    reps: &Reps,
+    elig: &Eligibility,
+    assigned_before: f64,
+) -> String {
+    let id = &reps.id[rep];
+    let among = if n_candidates == 1 {
+        format!("the only eligible active rep with room{}", scope(lead, elig))
+    } else {
+        format!("{n_candidates} eligible active reps with room{}", scope(lead, elig))
+    };
+    match policy {
+        Policy::RoundRobin if n_candidates == 1 => format!("Round robin: {id} was {among}."),
+        Policy::RoundRobin => format!("Round robin: {id} was next in the rotation among {among}."),
+        Policy::Weighted => format!(
+            "Weighted: {id} was furthest below its share (weight {}, {} units assigned before this lead) among {among}.",
+            fmt_num(reps.weight[rep]),
+            fmt_num(assigned_before)
+        ),
+        Policy::LeastLoaded => format!(
+            "Least loaded: {id} had the lightest load ({} open + {} assigned, capacity {}) among {among}.",
+            fmt_num(reps.open_leads[rep]),
+            fmt_num(assigned_before),
+            fmt_num(reps.capacity[rep])
+        ),
+    }
+}
+
+/// The decision and sentence for a lead nobody can take.
+pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps, elig: &Eligibility) -> Decision {
+    let eligible = elig.reps_for(lead);
+    let explanation = match reason {
+        Reason::NoEligibleRep if reps.is_empty() => "Not assigned: the reps file lists no reps.".to_string(),
+        Reason::NoEligibleRep => {
+            format!("Not assigned: no rep's eligibility lists admit this lead ({}).", elig.describe(lead))
+        }
+        Reason::NoActiveRep if eligible.len() == reps.len() => {
+            "Not assigned: no rep in the reps file is active.".to_string()
+        }
+        Reason::NoActiveRep => {
+            format!("Not assigned: the {} eligible reps{} are all inactive.", eligible.len(), scope(lead, elig))
+        }
+        Reason::WorkloadExceedsCapacity => {
+            let largest = eligible.iter().filter(|&&r| reps.active[r]).map(|&r| reps.capacity[r]).fold(0.0, f64::max);
+            format!(
+                "Not assigned: its workload of {} is more than any eligible active rep's whole capacity (largest {}).",
+                fmt_num(leads.workload[lead]),
+                fmt_num(largest)
+            )
+        }
+        Reason::AllEligibleAtCapacity => {
+            let n = eligible.iter().filter(|&&r| reps.active[r]).count();
+            format!(
+                "Not assigned: all {n} eligible active reps{} were at capacity (it needs {} units).",
+                scope(lead, elig),
+                fmt_num(leads.workload[lead])
+            )
+        }
+    };
+    Decision { rep: None, reason: Some(reason), explanation }
+}
+
+/// A number without a trailing `.0` when it is whole.
+pub(crate) fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.2}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assign::check;
+    use crate::config::Config;
+    use crate::io::Table;
+    use std::path::Path;
+
+    fn t(headers: &[&str], rows: Vec<Vec<String>>) -> Table {
+        Table::from_rows(Path::new("t.csv"), headers.iter().map(|s| s.to_string()).collect(), rows)
+    }
+
+    fn world(n_leads: usize, caps: &[(&str, f64, bool, f64)]) -> (Leads, Reps, Eligibility) {
+        let cfg = Config::default();
+        let leads =
+            Leads::from_table(t(&["lead_id"], (0..n_leads).map(|i| vec![format!("L{i}")]).collect()), &cfg).unwrap();
+        let reps = Reps::from_table(
+            t(
+                &["rep_id", "capacity", "active", "weight"],
+                caps.iter()
+                    .map(|(id, c, a, w)| vec![id.to_string(), c.to_string(), a.to_string(), w.to_string()])
+                    .collect(),
+            ),
+            &cfg,
+        )
+        .unwrap();
+        let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
+        (leads, reps, elig)
+    }
+
+    #[test]
+    fn round_robin_rotates_and_respects_capacity() {
+        let (leads, reps, elig) = world(7, &[("a", 2.0, true, 1.0), ("b", 10.0, true, 1.0), ("c", 10.0, false, 1.0)]);
+        let plan = route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, 0);
+        check(&plan, &leads, &reps, &elig).unwrap();
+        let ids: Vec<_> = plan.decisions.iter().map(|d| d.rep.map(|r| reps.id[r].as_str())).collect();
+        assert_eq!(ids, vec![Some("a"), Some("b"), Some("a"), Some("b"), Some("b"), Some("b"), Some("b")]);
+    }
+
+    #[test]
+    fn weighted_shares_follow_weights() {
+        let (leads, reps, elig) = world(30, &[("a", 100.0, true, 2.0), ("b", 100.0, true, 1.0)]);
+        let plan = route_by_rule(Policy::Weighted, &leads, &reps, &elig, 3);
+        check(&plan, &leads, &reps, &elig).unwrap();
+        let load = plan.load(&leads, 2);
+        assert_eq!(load, vec![20.0, 10.0]);
+    }
+
+    #[test]
+    fn least_loaded_fills_the_emptiest() {
+        let cfg = Config::default();
+        let leads = Leads::from_table(t(&["lead_id"], (0..4).map(|i| vec![format!("L{i}")]).collect()), &cfg).unwrap();
+        let reps = Reps::from_table(
+            t(
+                &["rep_id", "capacity", "open_leads"],
+                vec![vec!["a".into(), "10".into(), "5".into()], vec!["b".into(), "10".into(), "2".into()]],
+            ),
+            &cfg,
+        )
+        .unwrap();
+        let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
+        let plan = route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, 0);
+        check(&plan, &leads, &reps, &elig).unwrap();
+        // b starts 3 lighter and takes three leads; at a tie of 5 each, a has more room left.
+        assert_eq!(plan.load(&leads, 2), vec![1.0, 3.0]);
+    }
+
+    #[test]
+    fn reasons_when_nobody_can_take_a_lead() {
+        let (leads, reps, elig) = world(3, &[("a", 1.0, true, 1.0), ("c", 5.0, false, 1.0)]);
+        let plan = route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, 0);
+        check(&plan, &leads, &reps, &elig).unwrap();
+        assert_eq!(plan.assigned(), 1);
+        assert_eq!(plan.unassigned_by_reason(), vec![(Reason::AllEligibleAtCapacity, 2)]);
+
+        let (leads, reps, elig) = world(2, &[("c", 5.0, false, 1.0)]);
+        let plan = route_by_rule(Policy::Weighted, &leads, &reps, &elig, 0);
+        assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoActiveRep, 2)]);
+
+        let (leads, reps, elig) = world(2, &[]);
+        let plan = route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, 0);
+        assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoEligibleRep, 2)]);
+    }
+
+    #[test]
+    fn seed_shuffles_the_rotation() {
+        let caps: Vec<(&str, f64, bool, f64)> =
+            ["a", "b", "c", "d", "e", "f"].iter().map(|id| (*id, 5.0, true, 1.0)).collect();
+        let (leads, reps, elig) = world(6, &caps);
+        let order = |seed| -> Vec<usize> {
+            route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, seed)
+                .decisions
+                .iter()
+                .map(|d| d.rep.unwrap())
+                .collect()
+        };
+        assert_eq!(order(0), vec![0, 1, 2, 3, 4, 5]);
+        let shuffled = order(1);
+        assert_ne!(shuffled, order(0));
+        let mut sorted = shuffled.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, vec![0, 1, 2, 3, 4, 5], "each rep once per turn of the rotation");
+        assert_eq!(shuffled, order(1));
+    }
+}

@@ -1,0 +1,133 @@
+//! Command-line definitions (clap) and their translation into library settings. Only this
+//! file and `main.rs` know about flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use leadroute::assign::Policy;
+use leadroute::commands::AssignSettings;
+use leadroute::generate::GenerateSettings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadroute",
+    version,
+    about = "Route inbound sales leads to the reps most likely to win them.",
+    after_help = "Exit codes: 0 ok, 1 input or runtime error, 2 usage error, 3 a quality gate failed.\n\n\
+Example:\n  leadroute generate --out world --seed 7\n  leadroute assign --leads world/leads.csv --reps world/reps.csv \\\n      --config world/leadroute.toml --policy round-robin --out assignments.csv"
+)]
+pub struct Cli {
+    /// Print nothing but errors (no summary, no warnings, no progress bars).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a synthetic sales world with a hidden ground truth.
+    #[command(after_help = "Writes history.csv, leads.csv, reps.csv, leadroute.toml and truth/ into DIR.\n\n\
+Example:\n  leadroute generate --out world --seed 7 --leads 500 --reps 12 --history 5000")]
+    Generate(GenerateArgs),
+    /// Route a batch of leads to reps and write one row per lead.
+    #[command(after_help = "Every input lead appears once in the output, assigned or with a reason code \
+(no_eligible_rep, no_active_rep, workload_exceeds_capacity, all_eligible_at_capacity).\n\n\
+Example:\n  leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      --config examples/leadroute.toml --policy weighted --out assignments.csv")]
+    Assign(AssignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Random seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Leads in the new batch to route.
+    #[arg(long, default_value_t = 500)]
+    pub leads: usize,
+    /// Reps in reps.csv (a few departed reps also appear in the history).
+    #[arg(long, default_value_t = 12)]
+    pub reps: usize,
+    /// Rows of past outcomes in history.csv.
+    #[arg(long, default_value_t = 5000)]
+    pub history: usize,
+    /// Spread (standard deviation, log-odds) of the reps' true skill by industry.
+    #[arg(long, default_value_t = 0.5, value_name = "X")]
+    pub skill_spread: f64,
+    /// Large and enterprise leads cost 2 and 3 workload units instead of 1.
+    #[arg(long)]
+    pub varied_workload: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolicyArg {
+    /// The next eligible rep with room, in a fixed rotation.
+    RoundRobin,
+    /// Shares in proportion to the reps' `weight` column.
+    Weighted,
+    /// The eligible rep with the fewest open plus newly assigned leads.
+    LeastLoaded,
+}
+
+#[derive(Debug, Args)]
+pub struct AssignArgs {
+    /// Leads CSV to route.
+    #[arg(long, value_name = "FILE")]
+    pub leads: PathBuf,
+    /// Reps CSV (rep_id, capacity, …).
+    #[arg(long, value_name = "FILE")]
+    pub reps: PathBuf,
+    /// TOML config: column mapping, outcomes, features, eligibility rules.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How leads are handed out.
+    #[arg(long, value_enum, default_value_t = PolicyArg::RoundRobin)]
+    pub policy: PolicyArg,
+    /// Seed: picks where the rotation starts; the same seed gives the same plan.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV, written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+impl From<PolicyArg> for Policy {
+    fn from(p: PolicyArg) -> Policy {
+        match p {
+            PolicyArg::RoundRobin => Policy::RoundRobin,
+            PolicyArg::Weighted => Policy::Weighted,
+            PolicyArg::LeastLoaded => Policy::LeastLoaded,
+        }
+    }
+}
+
+impl GenerateArgs {
+    pub fn settings(&self) -> GenerateSettings {
+        GenerateSettings {
+            out: self.out.clone(),
+            seed: self.seed,
+            leads: self.leads,
+            reps: self.reps,
+            history: self.history,
+            skill_spread: self.skill_spread,
+            varied_workload: self.varied_workload,
+        }
+    }
+}
+
+impl AssignArgs {
+    pub fn settings(&self) -> AssignSettings {
+        AssignSettings {
+            leads: self.leads.clone(),
+            reps: self.reps.clone(),
+            config: self.config.clone(),
+            policy: self.policy.into(),
+            seed: self.seed,
+            out: self.out.clone(),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The TOML config file: how a CRM's own headers map onto leadroute's canonical columns,
+//! which outcome values mean won and lost, which columns are features or segments, and the
+//! eligibility rules. Every key is optional and unknown keys are rejected, so a typo is an
+//! error rather than a silently ignored setting.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::error::InputError;
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub columns: Columns,
+    #[serde(default)]
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub features: Features,
+    #[serde(default)]
+    pub eligibility: Vec<EligibilityRule>,
+    /// Where the config came from, for messages (not a TOML key).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// Canonical column name → the header used in the input files.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Columns {
+    pub lead_id: Option<String>,
+    pub value: Option<String>,
+    pub workload: Option<String>,
+    pub rep_id: Option<String>,
+    pub created_at: Option<String>,
+    pub capacity: Option<String>,
+    pub open_leads: Option<String>,
+    pub active: Option<String>,
+    pub weight: Option<String>,
+    pub outcome: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+/// Canonical columns, in the order they are documented.
+pub const CANONICAL: [&str; 11] = [
+    "lead_id",
+    "value",
+    "workload",
+    "rep_id",
+    "created_at",
+    "capacity",
+    "open_leads",
+    "active",
+    "weight",
+    "outcome",
+    "closed_at",
+];
+
+impl Columns {
+    /// The header that holds canonical column `name` in the input files.
+    pub fn header<'a>(&'a self, name: &'a str) -> &'a str {
+        let mapped = match name {
+            "lead_id" => &self.lead_id,
+            "value" => &self.value,
+            "workload" => &self.workload,
+            "rep_id" => &self.rep_id,
+            "created_at" => &self.created_at,
+            "capacity" => &self.capacity,
+            "open_leads" => &self.open_leads,
+            "active" => &self.active,
+            "weight" => &self.weight,
+            "outcome" => &self.outcome,
+            "closed_at" => &self.closed_at,
+            _ => &None,
+        };
+        mapped.as_deref().unwrap_or(name)
+    }
+
+    /// True when `name` was mapped explicitly in the config.
+    pub fn is_mapped(&self, name: &str) -> bool {
+        self.header(name) != name
+    }
+}
+
+/// Which outcome values count as won and lost; anything else is an open deal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    #[serde(default = "default_won")]
+    pub won: Vec<String>,
+    #[serde(default = "default_lost")]
+    pub lost: Vec<String>,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome { won: default_won(), lost: default_lost() }
+    }
+}
+
+fn default_won() -> Vec<String> {
+    vec!["won".into()]
+}
+
+fn default_lost() -> Vec<String> {
+    vec!["lost".into()]
+}
+
+/// What an outcome cell says about a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Won,
+    Lost,
+    Open,
+}
+
+impl Outcome {
+    /// Classifies an outcome cell, ignoring case and surrounding spaces.
+    pub fn label(&self, cell: &str) -> Label {
+        let c = cell.trim();
+        if self.won.iter().any(|w| w.trim().eq_ignore_ascii_case(c)) {
+            Label::Won
+        } else if self.lost.iter().any(|l| l.trim().eq_ignore_ascii_case(c)) {
+            Label::Lost
+        } else {
+            Label::Open
+        }
+    }
+}
+
+/// Feature selection.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Features {
+    /// Lead columns never used as features.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Lead columns on which rep skill is learned.
+    #[serde(default)]
+    pub segments: Vec<String>,
+}
+
+/// A rep may take a lead only if the lead's value in column `lead` is in the rep's list in
+/// column `rep` (values separated by ';'; empty or '*' means any).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityRule {
+    pub lead: String,
+    pub rep: String,
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and checks config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count() as u64);
+            InputError::at(path, line, e.message().trim().to_string())
+        })?;
+        cfg.source = Some(path.to_path_buf());
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let path = self.source.as_deref().unwrap_or(Path::new("config"));
+        let bad = |msg: String| -> anyhow::Error { InputError::file(path, msg).into() };
+        for name in CANONICAL {
+            if self.columns.header(name).trim().is_empty() {
+                return Err(bad(format!("[columns] {name} is empty; expected the header of that column")));
+            }
+        }
+        for (section, list) in [("won", &self.outcome.won), ("lost", &self.outcome.lost)] {
+            if list.is_empty() || list.iter().any(|v| v.trim().is_empty()) {
+                return Err(bad(format!("[outcome] {section} must list at least one non-empty value")));
+            }
+        }
+        for w in &self.outcome.won {
+            if self.outcome.lost.iter().any(|l| l.trim().eq_ignore_ascii_case(w.trim())) {
+                return Err(bad(format!("[outcome] {w:?} is listed as both won and lost")));
+            }
+        }
+        for (i, rule) in self.eligibility.iter().enumerate() {
+            if rule.lead.trim().is_empty() || rule.rep.trim().is_empty() {
+                return Err(bad(format!("[[eligibility]] rule {} needs both `lead` and `rep` column names", i + 1)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The label for messages: the config's path or "the default config".
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Some(p) => p.display().to_string(),
+            None => "the default config".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Config> {
+        Config::parse(s, Path::new("leadroute.toml"))
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let cfg = parse(
+            r#"
+[columns]
+lead_id = "Lead ID"
+rep_id = "Owner ID"
+outcome = "Status"
+[outcome]
+won = ["Closed Won"]
+lost = ["Closed Lost"]
+[features]
+exclude = ["Email"]
+segments = ["Industry", "Company Size"]
+[[eligibility]]
+lead = "Region"
+rep = "Territories"
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.columns.header("lead_id"), "Lead ID");
+        assert_eq!(cfg.columns.header("value"), "value");
+        assert_eq!(cfg.outcome.label(" closed won "), Label::Won);
+        assert_eq!(cfg.outcome.label("Closed Lost"), Label::Lost);
+        assert_eq!(cfg.outcome.label("Engaging"), Label::Open);
+        assert_eq!(cfg.eligibility.len(), 1);
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_line() {
+        let err = parse("[columns]\nlead_id = \"x\"\nlead_idd = \"y\"\n").unwrap_err();
+        let e = err.downcast_ref::<InputError>().unwrap();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("lead_idd"), "{e}");
+    }
+
+    #[test]
+    fn bad_toml_is_rejected() {
+        let err = parse("[columns\n").unwrap_err();
+        assert!(err.downcast_ref::<InputError>().is_some());
+    }
+
+    #[test]
+    fn empty_config_gives_defaults() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.outcome.label("WON"), Label::Won);
+        assert!(cfg.eligibility.is_empty());
+    }
+
+    #[test]
+    fn won_and_lost_must_not_overlap() {
+        assert!(parse("[outcome]\nwon=[\"x\"]\nlost=[\"X\"]\n").is_err());
+        assert!(parse("[outcome]\nwon=[]\n").is_err());
+    }
+}

@@ -1,0 +1,405 @@
+//! Typed views of the input files: leads, reps and (later) history.
+//!
+//! A [`Table`] knows CSV; this module knows what the canonical columns mean. It resolves
+//! each canonical column through the config's `[columns]` mapping, parses its cells
+//! (numbers, booleans, dates, ids) and reports any bad cell with file, line and column.
+//! Empty cells are missing values; the literal `NA` is a value like any other.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+use crate::config::Config;
+use crate::error::InputError;
+use crate::io::Table;
+
+/// The batch of leads to route.
+#[derive(Debug, Clone)]
+pub struct Leads {
+    pub table: Table,
+    pub id: Vec<String>,
+    /// Deal value, ≥ 0 (default 1).
+    pub value: Vec<f64>,
+    /// Capacity units the lead costs, > 0 (default 1).
+    pub workload: Vec<f64>,
+    /// Current owner's rep id, if any.
+    pub owner: Vec<Option<String>>,
+    pub created_at: Vec<Option<NaiveDateTime>>,
+    /// Column index of each canonical column present in the file.
+    pub canonical_cols: Vec<usize>,
+}
+
+/// The sales reps who can take leads.
+#[derive(Debug, Clone)]
+pub struct Reps {
+    pub table: Table,
+    pub id: Vec<String>,
+    /// Workload units the rep can take in this batch, ≥ 0.
+    pub capacity: Vec<f64>,
+    /// Leads the rep already works, ≥ 0 (default 0).
+    pub open_leads: Vec<f64>,
+    pub active: Vec<bool>,
+    /// Share for weighted policies, > 0 (default 1).
+    pub weight: Vec<f64>,
+    index: HashMap<String, usize>,
+}
+
+impl Leads {
+    pub fn from_table(table: Table, cfg: &Config) -> Result<Leads> {
+        let cols = Resolver::new(&table, cfg, "leads");
+        let id_col = cols.required("lead_id")?;
+        let value_col = cols.optional("value")?;
+        let workload_col = cols.optional("workload")?;
+        let owner_col = cols.optional("rep_id")?;
+        let created_col = cols.optional("created_at")?;
+        let canonical_cols =
+            [Some(id_col), value_col, workload_col, owner_col, created_col].into_iter().flatten().collect();
+
+        let n = table.len();
+        let mut id = Vec::with_capacity(n);
+        let mut value = Vec::with_capacity(n);
+        let mut workload = Vec::with_capacity(n);
+        let mut owner = Vec::with_capacity(n);
+        let mut created_at = Vec::with_capacity(n);
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(n);
+        for row in 0..n {
+            let lead_id = parse_id(&table, row, id_col, "lead_id")?;
+            if let Some(first) = seen.insert(lead_id.clone(), row) {
+                return Err(table
+                    .cell_error(
+                        row,
+                        id_col,
+                        format!(
+                            "duplicate lead_id {lead_id:?}; it first appears on line {}; expected every lead_id once",
+                            table.line(first).unwrap_or(0)
+                        ),
+                    )
+                    .into());
+            }
+            id.push(lead_id);
+            value.push(number(&table, row, value_col, 1.0, Bound::NonNegative, "a deal value ≥ 0")?);
+            workload.push(number(&table, row, workload_col, 1.0, Bound::Positive, "a workload > 0")?);
+            owner.push(owner_col.and_then(|c| non_empty(table.cell(row, c))));
+            created_at.push(match created_col {
+                Some(c) => parse_datetime_cell(&table, row, c)?,
+                None => None,
+            });
+        }
+        Ok(Leads { table, id, value, workload, owner, created_at, canonical_cols })
+    }
+
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+}
+
+impl Reps {
+    pub fn from_table(table: Table, cfg: &Config) -> Result<Reps> {
+        let cols = Resolver::new(&table, cfg, "reps");
+        let id_col = cols.required("rep_id")?;
+        let cap_col = cols.required("capacity")?;
+        let open_col = cols.optional("open_leads")?;
+        let active_col = cols.optional("active")?;
+        let weight_col = cols.optional("weight")?;
+
+        let n = table.len();
+        let mut id = Vec::with_capacity(n);
+        let mut capacity = Vec::with_capacity(n);
+        let mut open_leads = Vec::with_capacity(n);
+        let mut active = Vec::with_capacity(n);
+        let mut weight = Vec::with_capacity(n);
+        let mut index = HashMap::with_capacity(n);
+        for row in 0..n {
+            let rep_id = parse_id(&table, row, id_col, "rep_id")?;
+            if let Some(first) = index.insert(rep_id.clone(), row) {
+                return Err(table
+                    .cell_error(
+                        row,
+                        id_col,
+                        format!(
+                            "duplicate rep_id {rep_id:?}; it first appears on line {}; expected every rep_id once",
+                            table.line(first).unwrap_or(0)
+                        ),
+                    )
+                    .into());
+            }
+            id.push(rep_id);
+            if table.cell(row, cap_col).trim().is_empty() {
+                return Err(table
+                    .cell_error(row, cap_col, "capacity is missing; expected the workload units ≥ 0 this rep can take")
+                    .into());
+            }
+            capacity.push(number(&table, row, Some(cap_col), 0.0, Bound::NonNegative, "a capacity ≥ 0")?);
+            open_leads.push(number(&table, row, open_col, 0.0, Bound::NonNegative, "a count of open leads ≥ 0")?);
+            active.push(match active_col {
+                Some(c) => parse_bool_cell(&table, row, c, true)?,
+                None => true,
+            });
+            weight.push(number(&table, row, weight_col, 1.0, Bound::Positive, "a weight > 0")?);
+        }
+        Ok(Reps { table, id, capacity, open_leads, active, weight, index })
+    }
+
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    /// Index of the rep with this id.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.index.get(id.trim()).copied()
+    }
+
+    pub fn active_count(&self) -> usize {
+        self.active.iter().filter(|a| **a).count()
+    }
+}
+
+/// Finds canonical columns in one table, through the config's mapping.
+pub(crate) struct Resolver<'a> {
+    table: &'a Table,
+    cfg: &'a Config,
+    what: &'a str,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(table: &'a Table, cfg: &'a Config, what: &'a str) -> Self {
+        Resolver { table, cfg, what }
+    }
+
+    /// The column holding canonical `name`, or an error saying how to provide it.
+    pub(crate) fn required(&self, name: &str) -> Result<usize> {
+        match self.optional(name)? {
+            Some(c) => Ok(c),
+            None => {
+                let header = self.cfg.columns.header(name);
+                let how = if self.cfg.columns.is_mapped(name) {
+                    format!("{} maps {name} to {header:?}", self.cfg.describe())
+                } else {
+                    format!("rename it, or map it with [columns] {name} = \"Your Header\" in the config")
+                };
+                Err(InputError::at(
+                    self.table.path(),
+                    Some(1),
+                    format!(
+                        "missing required column {header:?} ({name}; {how}); the {} file has: {}",
+                        self.what,
+                        list_headers(self.table.headers())
+                    ),
+                )
+                .into())
+            }
+        }
+    }
+
+    /// The column holding canonical `name`, if the file has it.
+    pub(crate) fn optional(&self, name: &str) -> Result<Option<usize>> {
+        Ok(self.table.column(self.cfg.columns.header(name)))
+    }
+}
+
+fn list_headers(h: &[String]) -> String {
+    let shown: Vec<String> = h.iter().take(20).map(|s| format!("{s:?}")).collect();
+    let more = if h.len() > 20 { format!(" and {} more", h.len() - 20) } else { String::new() };
+    format!("{}{more}", shown.join(", "))
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+fn parse_id(table: &Table, row: usize, col: usize, name: &str) -> Result<String> {
+    non_empty(table.cell(row, col))
+        .ok_or_else(|| table.cell_error(row, col, format!("{name} is empty; expected a non-empty id")).into())
+}
+
+#[derive(Clone, Copy)]
+enum Bound {
+    NonNegative,
+    Positive,
+}
+
+fn number(table: &Table, row: usize, col: Option<usize>, default: f64, bound: Bound, expected: &str) -> Result<f64> {
+    let Some(col) = col else { return Ok(default) };
+    let cell = table.cell(row, col);
+    if cell.trim().is_empty() {
+        return Ok(default);
+    }
+    let v =
+        parse_number(cell).ok_or_else(|| table.cell_error(row, col, format!("expected {expected}, found {cell:?}")))?;
+    let ok = match bound {
+        Bound::NonNegative => v >= 0.0,
+        Bound::Positive => v > 0.0,
+    };
+    if !ok {
+        return Err(table.cell_error(row, col, format!("expected {expected}, found {cell:?}")).into());
+    }
+    Ok(v)
+}
+
+/// A finite decimal number; NaN and infinities are not numbers here.
+pub fn parse_number(cell: &str) -> Option<f64> {
+    let t = cell.trim();
+    let lower = t.to_ascii_lowercase();
+    if lower.contains("nan") || lower.contains("inf") {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// true/false, yes/no, 1/0 (any case); `None` for anything else.
+pub fn parse_bool(cell: &str) -> Option<bool> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Some(true),
+        "false" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_bool_cell(table: &Table, row: usize, col: usize, default: bool) -> Result<bool> {
+    let cell = table.cell(row, col);
+    if cell.trim().is_empty() {
+        return Ok(default);
+    }
+    parse_bool(cell)
+        .ok_or_else(|| table.cell_error(row, col, format!("expected true/false, yes/no or 1/0, found {cell:?}")).into())
+}
+
+/// An ISO 8601 date (`2024-03-01`) or date-time (`2024-03-01T09:30:00`, a space instead of
+/// `T`, optional seconds, fractions and `Z` or offset; offsets are converted to UTC).
+pub fn parse_datetime(cell: &str) -> Option<NaiveDateTime> {
+    let t = cell.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0);
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.naive_utc());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(dt);
+        }
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
+            return Some(dt.naive_utc());
+        }
+    }
+    None
+}
+
+fn parse_datetime_cell(table: &Table, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {
+    let cell = table.cell(row, col);
+    if cell.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_datetime(cell).map(Some).ok_or_else(|| {
+        table
+            .cell_error(
+                row,
+                col,
+                format!("expected an ISO date like 2024-03-01 or 2024-03-01T09:30:00, found {cell:?}"),
+            )
+            .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
+        Table::from_rows(
+            Path::new("t.csv"),
+            headers.iter().map(|s| s.to_string()).collect(),
+            rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect(),
+        )
+    }
+
+    #[test]
+    fn numbers_reject_nan_inf_and_words() {
+        assert_eq!(parse_number(" 12.5 "), Some(12.5));
+        assert_eq!(parse_number("-3"), Some(-3.0));
+        for bad in ["NaN", "inf", "-Infinity", "abc", "1,000", ""] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans() {
+        for (s, v) in [("TRUE", true), ("yes", true), ("1", true), ("No", false), ("0", false), ("false", false)] {
+            assert_eq!(parse_bool(s), Some(v), "{s}");
+        }
+        assert_eq!(parse_bool("maybe"), None);
+    }
+
+    #[test]
+    fn dates_and_datetimes() {
+        let d = parse_datetime("2024-03-01").unwrap();
+        assert_eq!(d.to_string(), "2024-03-01 00:00:00");
+        assert_eq!(parse_datetime("2024-03-01T09:30:00").unwrap().to_string(), "2024-03-01 09:30:00");
+        assert_eq!(parse_datetime("2024-03-01 09:30").unwrap().to_string(), "2024-03-01 09:30:00");
+        assert_eq!(parse_datetime("2024-03-01T09:30:00Z").unwrap().to_string(), "2024-03-01 09:30:00");
+        assert_eq!(parse_datetime("2024-03-01T09:30:00+02:00").unwrap().to_string(), "2024-03-01 07:30:00");
+        assert!(parse_datetime("03/01/2024").is_none());
+        assert!(parse_datetime("2024-13-01").is_none());
+    }
+
+    #[test]
+    fn leads_defaults_and_na_is_a_value() {
+        let t = table(&["lead_id", "region", "value"], &[&["a", "NA", ""], &["b", "EMEA", "250"]]);
+        let leads = Leads::from_table(t, &Config::default()).unwrap();
+        assert_eq!(leads.value, vec![1.0, 250.0]);
+        assert_eq!(leads.workload, vec![1.0, 1.0]);
+        assert_eq!(leads.table.cell(0, 1), "NA");
+    }
+
+    #[test]
+    fn duplicate_lead_id_names_both_lines() {
+        let t = table(&["lead_id"], &[&["a"], &["b"], &["a"]]);
+        let err = Leads::from_table(t, &Config::default()).unwrap_err();
+        let e = err.downcast_ref::<InputError>().unwrap();
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn negative_value_and_zero_workload_are_rejected() {
+        let t = table(&["lead_id", "value"], &[&["a", "-5"]]);
+        assert!(Leads::from_table(t, &Config::default()).is_err());
+        let t = table(&["lead_id", "workload"], &[&["a", "0"]]);
+        let err = Leads::from_table(t, &Config::default()).unwrap_err();
+        assert!(err.to_string().contains("workload > 0"), "{err}");
+    }
+
+    #[test]
+    fn reps_need_capacity_and_parse_active() {
+        let t = table(&["rep_id", "active"], &[&["r1", "yes"]]);
+        let err = Reps::from_table(t, &Config::default()).unwrap_err();
+        assert!(err.to_string().contains("missing required column \"capacity\""), "{err}");
+        let t = table(&["rep_id", "capacity", "active"], &[&["r1", "3", "no"], &["r2", "2", ""]]);
+        let reps = Reps::from_table(t, &Config::default()).unwrap();
+        assert_eq!(reps.active, vec![false, true]);
+        assert_eq!(reps.find("r2"), Some(1));
+    }
+
+    #[test]
+    fn mapped_headers_are_used() {
+        let cfg = Config::parse("[columns]\nlead_id = \"Lead ID\"\n", Path::new("c.toml")).unwrap();
+        let t = table(&["Lead ID"], &[&["x"]]);
+        assert_eq!(Leads::from_table(t, &cfg).unwrap().id, vec!["x"]);
+        let t = table(&["lead_id"], &[&["x"]]);
+        let err = Leads::from_table(t, &cfg).unwrap_err();
+        assert!(err.to_string().contains("c.toml maps lead_id"), "{err}");
+    }
+}

@@ -1,0 +1,208 @@
+//! Eligibility rules: which reps may take which leads.
+//!
+//! A rule pairs a lead column with a rep column holding a `;`-separated list; the lead's
+//! value must be in the rep's list (case and surrounding spaces ignored; an empty list or
+//! `*` admits anything). All rules must hold. Leads with the same values in the rule columns
+//! form one *class* and share one list of eligible reps, so eligibility is computed once per
+//! class, not once per lead × rep.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::data::{Leads, Reps};
+use crate::error::InputError;
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+struct Rule {
+    lead_col: usize,
+    lead_header: String,
+    rep_header: String,
+    /// Per rep: `None` admits any value, else the admitted values, normalised.
+    admits: Vec<Option<HashSet<String>>>,
+}
+
+/// The compiled rules and the classes of the batch.
+#[derive(Debug, Clone)]
+pub struct Eligibility {
+    rules: Vec<Rule>,
+    /// Class of each lead.
+    class_of: Vec<u32>,
+    /// Per class: the lead values in the rule columns (as first seen) and the eligible reps
+    /// (active or not), in rep order.
+    classes: Vec<Class>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub values: Vec<String>,
+    pub reps: Vec<usize>,
+}
+
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+impl Eligibility {
+    /// Compiles the config's rules against the two files and classifies the batch.
+    pub fn new(cfg: &Config, leads: &Leads, reps: &Reps) -> Result<Eligibility> {
+        let mut rules = Vec::with_capacity(cfg.eligibility.len());
+        for (i, r) in cfg.eligibility.iter().enumerate() {
+            let lead_col = leads
+                .table
+                .column(&r.lead)
+                .ok_or_else(|| missing(cfg, i, "lead", &r.lead, leads.table.path(), "leads"))?;
+            let rep_col =
+                reps.table.column(&r.rep).ok_or_else(|| missing(cfg, i, "rep", &r.rep, reps.table.path(), "reps"))?;
+            let admits = (0..reps.len())
+                .map(|row| {
+                    let list: HashSet<String> =
+                        reps.table.cell(row, rep_col).split(';').map(norm).filter(|v| !v.is_empty()).collect();
+                    if list.is_empty() || list.contains("*") { None } else { Some(list) }
+                })
+                .collect();
+            rules.push(Rule {
+                lead_col,
+                lead_header: leads.table.headers()[lead_col].clone(),
+                rep_header: reps.table.headers()[rep_col].clone(),
+                admits,
+            });
+        }
+
+        let mut class_of = Vec::with_capacity(leads.len());
+        let mut classes: Vec<Class> = Vec::new();
+        let mut by_key: HashMap<Vec<String>, u32> = HashMap::new();
+        for lead in 0..leads.len() {
+            let key: Vec<String> = rules.iter().map(|r| norm(leads.table.cell(lead, r.lead_col))).collect();
+            let next = classes.len() as u32;
+            let class = *by_key.entry(key.clone()).or_insert(next);
+            if class == next {
+                let reps_ok =
+                    (0..reps.len()).filter(|&rep| rules.iter().zip(&key).all(|(r, v)| admits(r, rep, v))).collect();
+                let values = rules.iter().map(|r| leads.table.cell(lead, r.lead_col).trim().to_string()).collect();
+                classes.push(Class { values, reps: reps_ok });
+            }
+            class_of.push(class);
+        }
+        Ok(Eligibility { rules, class_of, classes })
+    }
+
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
+    }
+
+    /// The class of `lead`.
+    pub fn class(&self, lead: usize) -> &Class {
+        &self.classes[self.class_of[lead] as usize]
+    }
+
+    /// Every rep (active or not) the rules allow for `lead`, in rep order.
+    pub fn reps_for(&self, lead: usize) -> &[usize] {
+        &self.class(lead).reps
+    }
+
+    /// Whether `rep` may take `lead`.
+    pub fn allows(&self, lead: usize, rep: usize) -> bool {
+        self.reps_for(lead).binary_search(&rep).is_ok()
+    }
+
+    /// The first rule that keeps `rep` from `lead`, described for a person, if any.
+    pub fn blocking_rule(&self, lead: usize, rep: usize) -> Option<String> {
+        let class = self.class(lead);
+        self.rules
+            .iter()
+            .zip(&class.values)
+            .find(|(r, v)| !admits(r, rep, &norm(v)))
+            .map(|(r, v)| format!("{} {v:?} is not in the rep's {} list", r.lead_header, r.rep_header))
+    }
+
+    /// "Region=EMEA, Product=core" for the lead's rule columns; empty without rules.
+    pub fn describe(&self, lead: usize) -> String {
+        let class = self.class(lead);
+        self.rules
+            .iter()
+            .zip(&class.values)
+            .map(
+                |(r, v)| {
+                    if v.is_empty() { format!("{} (empty)", r.lead_header) } else { format!("{}={v}", r.lead_header) }
+                },
+            )
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn admits(rule: &Rule, rep: usize, value: &str) -> bool {
+    match &rule.admits[rep] {
+        None => true,
+        Some(list) => list.contains(value),
+    }
+}
+
+fn missing(cfg: &Config, i: usize, side: &str, col: &str, file: &std::path::Path, what: &str) -> anyhow::Error {
+    InputError::at(
+        file,
+        Some(1),
+        format!(
+            "eligibility rule {} in {} reads the {what} column {col:?} (`{side} = {col:?}`), which this file does not have",
+            i + 1,
+            cfg.describe()
+        ),
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::Table;
+    use std::path::Path;
+
+    fn t(name: &str, headers: &[&str], rows: &[&[&str]]) -> Table {
+        Table::from_rows(
+            Path::new(name),
+            headers.iter().map(|s| s.to_string()).collect(),
+            rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect(),
+        )
+    }
+
+    #[test]
+    fn lists_stars_and_case() {
+        let cfg = Config::parse("[[eligibility]]\nlead = \"Region\"\nrep = \"Territories\"\n", Path::new("c")).unwrap();
+        let leads = Leads::from_table(
+            t("l", &["lead_id", "Region"], &[&["a", "NA"], &["b", "emea "], &["c", ""], &["d", "NA"]]),
+            &cfg,
+        )
+        .unwrap();
+        let reps = Reps::from_table(
+            t(
+                "r",
+                &["rep_id", "capacity", "Territories"],
+                &[&["r1", "1", "NA; EMEA"], &["r2", "1", "*"], &["r3", "1", ""], &["r4", "1", "APAC"]],
+            ),
+            &cfg,
+        )
+        .unwrap();
+        let e = Eligibility::new(&cfg, &leads, &reps).unwrap();
+        assert_eq!(e.reps_for(0), &[0, 1, 2]);
+        assert_eq!(e.reps_for(1), &[0, 1, 2]);
+        assert_eq!(e.reps_for(2), &[1, 2]);
+        assert!(!e.allows(0, 3));
+        assert!(e.blocking_rule(0, 3).unwrap().contains("Territories"));
+        assert_eq!(e.describe(0), "Region=NA");
+        assert_eq!(e.class_of[0], e.class_of[3]);
+    }
+
+    #[test]
+    fn rule_on_missing_column_is_an_error() {
+        let cfg = Config::parse("[[eligibility]]\nlead = \"Region\"\nrep = \"Territories\"\n", Path::new("c")).unwrap();
+        let leads = Leads::from_table(t("leads.csv", &["lead_id"], &[&["a"]]), &cfg).unwrap();
+        let reps =
+            Reps::from_table(t("reps.csv", &["rep_id", "capacity", "Territories"], &[&["r1", "1", ""]]), &cfg).unwrap();
+        let err = Eligibility::new(&cfg, &leads, &reps).unwrap_err();
+        assert!(err.to_string().starts_with("leads.csv"), "{err}");
+        assert!(err.to_string().contains("\"Region\""), "{err}");
+    }
+}

@@ -1,0 +1,340 @@
+//! A CSV file read whole into memory, with every record's line number kept.
+//!
+//! This is the one place CSV syntax is dealt with: BOM, CRLF, quoted fields (commas and
+//! newlines inside quotes), ragged rows, invalid UTF-8, duplicate headers and unterminated
+//! quotes all end here either as a clean table or as an [`InputError`] naming the line.
+//! Typed meaning (numbers, booleans, ids) is given to the cells by `crate::data`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use csv::StringRecord;
+
+use crate::error::InputError;
+
+/// A CSV file: its headers and records, each record knowing its line.
+#[derive(Debug, Clone)]
+pub struct Table {
+    path: PathBuf,
+    headers: Vec<String>,
+    rows: Vec<StringRecord>,
+}
+
+impl Table {
+    /// Reads a whole CSV file. `what` names the file's role ("leads", "reps") in messages.
+    pub fn read(path: &Path, what: &str) -> Result<Table> {
+        if path.is_dir() {
+            return Err(InputError::file(path, format!("is a folder, expected a {what} CSV file")).into());
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("cannot open the {what} file {}", path.display()))?;
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
+        // The csv crate does not count newlines inside quoted fields; count them here.
+        let mut lines = LineCounter::new(&bytes);
+
+        let mut header_rec = csv::ByteRecord::new();
+        let got = rdr.read_byte_record(&mut header_rec).map_err(|e| csv_error(path, e, &mut lines))?;
+        if !got {
+            return Err(InputError::file(
+                path,
+                format!("the file is empty; expected a header row naming the {what} columns"),
+            )
+            .into());
+        }
+        let headers = decode_headers(path, &header_rec)?;
+
+        let mut rows = Vec::new();
+        let mut rec = StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(csv_error(path, e, &mut lines)),
+            }
+            let mut pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
+            let line = lines.line_at(pos.byte());
+            pos.set_line(line);
+            rec.set_position(Some(pos));
+            if headers.len() > 1 && rec.len() == 1 && rec.get(0) == Some("") {
+                // A blank line: the csv crate skips most, this catches the rest.
+                continue;
+            }
+            if rec.len() != headers.len() {
+                let spans = rows_span(&rec);
+                let hint = if spans { " (an unbalanced quote may have joined several lines)" } else { "" };
+                return Err(InputError::at(
+                    path,
+                    Some(line),
+                    format!("expected {} fields as in the header, found {}{hint}", headers.len(), rec.len()),
+                )
+                .into());
+            }
+            rows.push(rec.clone());
+        }
+        if let Some(pos) = rows.last().and_then(|r| r.position()) {
+            check_closed_quotes(path, &bytes[pos.byte() as usize..], pos.line())?;
+        }
+        Ok(Table { path: path.to_path_buf(), headers, rows })
+    }
+
+    /// Builds a table from memory (tests and generated data).
+    pub fn from_rows(path: &Path, headers: Vec<String>, rows: Vec<Vec<String>>) -> Table {
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut rec = StringRecord::from(r);
+                let mut pos = csv::Position::new();
+                pos.set_line(i as u64 + 2).set_record(i as u64 + 1);
+                rec.set_position(Some(pos));
+                rec
+            })
+            .collect();
+        Table { path: path.to_path_buf(), headers, rows }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The cell at `row`, `col` (both 0-based), exactly as in the file.
+    pub fn cell(&self, row: usize, col: usize) -> &str {
+        self.rows[row].get(col).unwrap_or("")
+    }
+
+    /// 1-based line where record `row` starts.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        self.rows[row].position().map(|p| p.line())
+    }
+
+    /// Index of the column named `name`: an exact match first, then one ignoring case and
+    /// surrounding spaces if that is unique.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        if let Some(i) = self.headers.iter().position(|h| h == name) {
+            return Some(i);
+        }
+        let want = name.trim().to_lowercase();
+        let mut found = self.headers.iter().enumerate().filter(|(_, h)| h.trim().to_lowercase() == want);
+        match (found.next(), found.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// An error about one cell.
+    pub fn cell_error(&self, row: usize, col: usize, message: impl Into<String>) -> InputError {
+        InputError::cell(&self.path, self.line(row), col, &self.headers[col], message)
+    }
+
+    /// An error about one record.
+    pub fn row_error(&self, row: usize, message: impl Into<String>) -> InputError {
+        InputError::at(&self.path, self.line(row), message)
+    }
+}
+
+fn rows_span(rec: &StringRecord) -> bool {
+    rec.iter().any(|f| f.contains('\n'))
+}
+
+fn decode_headers(path: &Path, rec: &csv::ByteRecord) -> Result<Vec<String>> {
+    let mut headers = Vec::with_capacity(rec.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, raw) in rec.iter().enumerate() {
+        let raw = if i == 0 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+        let name = std::str::from_utf8(raw).map_err(|_| {
+            InputError::cell(
+                path,
+                Some(1),
+                i,
+                &String::from_utf8_lossy(raw),
+                "the header is not valid UTF-8; save the file as UTF-8",
+            )
+        })?;
+        let name = name.trim().to_string();
+        if !name.is_empty() {
+            if let Some(first) = seen.insert(name.to_lowercase(), i) {
+                return Err(InputError::cell(
+                    path,
+                    Some(1),
+                    i,
+                    &name,
+                    format!("duplicate column name; column {} has the same header", first + 1),
+                )
+                .into());
+            }
+        }
+        headers.push(name);
+    }
+    Ok(headers)
+}
+
+/// 1-based line numbers of byte offsets, for offsets asked in increasing order.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter { bytes, at: 0, line: 1 }
+    }
+
+    /// The line where the record reported at `byte` starts. The csv crate may report the
+    /// offset of the previous line's terminator (with CRLF), so line ends are skipped first.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut byte = (byte as usize).min(self.bytes.len());
+        while byte < self.bytes.len() && matches!(self.bytes[byte], b'\r' | b'\n') {
+            byte += 1;
+        }
+        if byte < self.at {
+            self.at = 0;
+            self.line = 1;
+        }
+        self.line += self.bytes[self.at..byte].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = byte;
+        self.line
+    }
+}
+
+fn csv_error(path: &Path, err: csv::Error, lines: &mut LineCounter) -> anyhow::Error {
+    use csv::ErrorKind;
+    match err.kind() {
+        ErrorKind::Utf8 { pos, err } => {
+            let line = pos.as_ref().map(|p| lines.line_at(p.byte()));
+            InputError {
+                file: path.to_path_buf(),
+                line,
+                column: Some((err.field() + 1, format!("field {}", err.field() + 1))),
+                message: "not valid UTF-8; save the file as UTF-8".into(),
+            }
+            .into()
+        }
+        ErrorKind::UnequalLengths { pos, expected_len, len } => InputError::at(
+            path,
+            pos.as_ref().map(|p| lines.line_at(p.byte())),
+            format!("expected {expected_len} fields as in the header, found {len}"),
+        )
+        .into(),
+        ErrorKind::Io(e) => anyhow::anyhow!("cannot read {}: {e}", path.display()),
+        _ => InputError::file(path, format!("malformed CSV: {err}")).into(),
+    }
+}
+
+/// The csv crate reads an unterminated quoted field to the end of the file without
+/// complaint. Re-scan the last record's bytes and reject a quote that never closes.
+fn check_closed_quotes(path: &Path, tail: &[u8], line: u64) -> Result<()> {
+    let skip = tail.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+    let tail = &tail[skip..];
+    let mut in_quotes = false;
+    let mut at_field_start = true;
+    let mut i = 0;
+    while i < tail.len() {
+        let b = tail[i];
+        if in_quotes {
+            if b == b'"' {
+                if tail.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if b == b'"' && at_field_start {
+            in_quotes = true;
+        } else if b == b'\n' && !in_quotes {
+            break;
+        }
+        at_field_start = !in_quotes && (b == b',' || b == b'\n' || b == b'\r');
+        i += 1;
+    }
+    if in_quotes {
+        return Err(InputError::at(
+            path,
+            Some(line),
+            "a quoted field is never closed: expected a closing '\"' before the end of the file",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn table_of(bytes: &[u8]) -> Result<Table> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        Table::read(f.path(), "test")
+    }
+
+    #[test]
+    fn reads_bom_crlf_and_quoted_newlines() {
+        let t = table_of(b"\xEF\xBB\xBFid,note\r\n1,\"a, b\"\r\n2,\"two\nlines\"\r\n3,x\r\n").unwrap();
+        assert_eq!(t.headers(), &["id", "note"]);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.cell(0, 1), "a, b");
+        assert_eq!(t.cell(1, 1), "two\nlines");
+        assert_eq!(t.line(2), Some(5));
+    }
+
+    #[test]
+    fn ragged_row_names_its_line() {
+        let err = table_of(b"a,b\n1,2\n3\n").unwrap_err();
+        let e = err.downcast_ref::<InputError>().unwrap();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("expected 2 fields"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_header_is_rejected() {
+        let err = table_of(b"a,b,A\n1,2,3\n").unwrap_err();
+        let e = err.downcast_ref::<InputError>().unwrap();
+        assert_eq!(e.line, Some(1));
+        assert_eq!(e.column.as_ref().unwrap().0, 3);
+    }
+
+    #[test]
+    fn unterminated_quote_is_rejected() {
+        let err = table_of(b"a,b\n1,2\n3,\"open\n4,5\n").unwrap_err();
+        let e = err.downcast_ref::<InputError>().unwrap();
+        assert!(e.message.contains("never closed"), "{e}");
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_field() {
+        let err = table_of(b"a,b\n1,2\n3,caf\xe9\n").unwrap_err();
+        let e = err.downcast_ref::<InputError>().unwrap();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.column.as_ref().unwrap().0, 2);
+    }
+
+    #[test]
+    fn empty_file_and_header_only() {
+        assert!(table_of(b"").is_err());
+        let t = table_of(b"a,b\n").unwrap();
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn column_lookup_ignores_case_when_unique() {
+        let t = table_of(b"Lead ID,value\nx,1\n").unwrap();
+        assert_eq!(t.column("lead id"), Some(0));
+        assert_eq!(t.column("Lead ID"), Some(0));
+        assert_eq!(t.column("nope"), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! leadroute routes inbound sales leads to the reps most likely to win them.
+//!
+//! Data flows one way: CSV exports are read and validated (`io`, `data`), eligibility rules
+//! are compiled into classes of leads (`eligibility`), a policy turns the batch into a plan
+//! (`assign`), an independent checker re-verifies the plan, and the plan is written
+//! atomically (`output`). `generate` makes synthetic worlds with a known truth for tests and
+//! benchmarks.
+//!
+//! Current state: rule-based policies (round robin, weighted, least loaded) over validated
+//! inputs; lead scoring, rep skill and the optimizer build on this base.
+
+pub mod assign;
+pub mod commands;
+pub mod config;
+pub mod data;
+pub mod eligibility;
+pub mod error;
+pub mod generate;
+pub mod io;
+pub mod output;
+pub mod progress;
+pub mod truth;

@@ -1,0 +1,60 @@
+//! The `leadroute` binary: parse flags, run the command, print the error chain, exit with a
+//! code that means something (0 ok, 1 input or runtime error, 2 usage, 3 gate failed).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use leadroute::error::{EXIT_USAGE, exit_code};
+use leadroute::progress::Progress;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let code = exit_code(&err);
+            if code != 0 {
+                eprintln!("leadroute: error: {err:#}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: &cli::Cli) -> anyhow::Result<()> {
+    let say = |msg: String| {
+        if !cli.quiet {
+            eprintln!("{msg}");
+        }
+    };
+    match &cli.command {
+        cli::Command::Generate(args) => {
+            let s = args.settings();
+            let summary = leadroute::generate::generate(&s, &Progress::for_terminal(cli.quiet))?;
+            say(format!(
+                "wrote {}: {} leads, {} reps, {} history rows ({} won, {} lost, {} open)",
+                s.out.display(),
+                summary.leads,
+                summary.reps,
+                summary.history,
+                summary.history_won,
+                summary.history_lost,
+                summary.history_open
+            ));
+        }
+        cli::Command::Assign(args) => {
+            let s = args.settings();
+            let summary = leadroute::commands::assign(&s)?;
+            say(format!("{summary}; wrote {}", s.out.display()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The assignment CSV: one row per input lead, in input order, written atomically.
+//!
+//! Cells that came from input files or are free text are neutralised against spreadsheet
+//! formula injection (OWASP): a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a
+//! leading `'` so a spreadsheet shows it as text instead of running it.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::assign::Plan;
+use crate::data::{Leads, Reps};
+use crate::io::write_atomic;
+
+/// The output columns, in order.
+pub const COLUMNS: [&str; 9] =
+    ["lead_id", "rep_id", "status", "reason", "score", "p_win", "expected_value", "rank", "explanation"];
+
+/// Makes a text cell safe to open in a spreadsheet.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// Priority rank of each lead (1 = work first): without a model, the larger deal first,
+/// then the older lead, then file order.
+pub fn priority_rank(leads: &Leads) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..leads.len()).collect();
+    order.sort_by(|&a, &b| {
+        leads.value[b]
+            .total_cmp(&leads.value[a])
+            .then_with(|| {
+                (leads.created_at[a].is_none(), leads.created_at[a])
+                    .cmp(&(leads.created_at[b].is_none(), leads.created_at[b]))
+            })
+            .then(a.cmp(&b))
+    });
+    let mut rank = vec![0; leads.len()];
+    for (pos, lead) in order.into_iter().enumerate() {
+        rank[lead] = pos + 1;
+    }
+    rank
+}
+
+/// Writes the assignment CSV for `plan` to `path`, atomically.
+pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps) -> Result<()> {
+    let rank = priority_rank(leads);
+    write_atomic(path, |w| {
+        let mut out = csv::WriterBuilder::new().from_writer(w);
+        out.write_record(COLUMNS)?;
+        for (lead, d) in plan.decisions.iter().enumerate() {
+            let rep = d.rep.map(|r| reps.id[r].as_str()).unwrap_or("");
+            let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
+            let reason = d.reason.map(|r| r.code()).unwrap_or("");
+            let rank = rank[lead].to_string();
+            out.write_record([
+                neutralise(&leads.id[lead]).as_ref(),
+                neutralise(rep).as_ref(),
+                status,
+                reason,
+                "",
+                "",
+                "",
+                rank.as_str(),
+                neutralise(&d.explanation).as_ref(),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for bad in ["=SUM(A1)", "+1", "-2+3", "@cmd", "\tx", "\rx"] {
+            assert_eq!(neutralise(bad), format!("'{bad}"));
+        }
+        assert_eq!(neutralise("L-001"), "L-001");
+        assert_eq!(neutralise(""), "");
+    }
+}

@@ -1,0 +1,54 @@
+//! Progress bars on a terminal, nothing elsewhere.
+//!
+//! A cron job's stderr is not a terminal, so it sees no bars; `--quiet` silences them too.
+//! Library code asks a [`Progress`] for bars and never decides by itself whether to draw.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Whether and where to draw progress.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    enabled: bool,
+}
+
+impl Progress {
+    /// Bars drawn only when stderr is a terminal and `quiet` is off.
+    pub fn for_terminal(quiet: bool) -> Progress {
+        Progress { enabled: !quiet && std::io::stderr().is_terminal() }
+    }
+
+    /// No bars at all.
+    pub fn hidden() -> Progress {
+        Progress { enabled: false }
+    }
+
+    /// A bar counting to `len`.
+    pub fn bar(&self, len: u64, label: &str) -> Bar {
+        let pb = if self.enabled {
+            let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({eta})") {
+                pb.set_style(style.progress_chars("=> "));
+            }
+            pb.set_message(label.to_string());
+            pb
+        } else {
+            ProgressBar::hidden()
+        };
+        Bar(pb)
+    }
+}
+
+/// One progress bar (possibly hidden).
+pub struct Bar(ProgressBar);
+
+impl Bar {
+    pub fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

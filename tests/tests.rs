@@ -1,0 +1,8 @@
+//! The one integration-test binary: every test runs the real `leadroute` binary in a fresh
+//! folder and reads its output back.
+
+mod workdir;
+
+mod test_assign;
+mod test_errors;
+mod test_generate;

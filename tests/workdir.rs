@@ -1,0 +1,103 @@
+//! A fresh folder per test, files written into it, the real binary run inside it, and its
+//! CSV output parsed back. On an unexpected status the whole command line, status, stdout
+//! and stderr are printed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+/// A CSV file parsed back: its header and rows.
+#[derive(Debug, Clone)]
+pub struct Csv {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    pub fn col(&self, name: &str) -> usize {
+        self.headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {:?}", self.headers))
+    }
+
+    pub fn column(&self, name: &str) -> Vec<String> {
+        let c = self.col(name);
+        self.rows.iter().map(|r| r[c].clone()).collect()
+    }
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir { dir: tempfile::Builder::new().prefix("leadroute-test-").tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn create(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let p = self.path(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(p, contents).unwrap();
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path(rel).exists()
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.path(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+    }
+
+    pub fn read_csv(&self, rel: &str) -> Csv {
+        read_csv(&self.path(rel))
+    }
+
+    /// A command for the leadroute binary, run in this folder.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadroute"));
+        cmd.current_dir(self.dir.path()).args(args);
+        cmd
+    }
+
+    /// Runs and insists on exit code 0.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_expect(args, 0)
+    }
+
+    /// Runs and insists on the given exit code.
+    pub fn run_expect(&self, args: &[&str], code: i32) -> Output {
+        let out = self.command(args).output().expect("run leadroute");
+        if out.status.code() != Some(code) {
+            panic!(
+                "\ncommand: leadroute {}\nexpected exit {code}, got {:?}\n--- stdout\n{}\n--- stderr\n{}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        out
+    }
+
+    /// Runs, insists on `code`, and returns stderr.
+    pub fn fail(&self, args: &[&str], code: i32) -> String {
+        String::from_utf8_lossy(&self.run_expect(args, code).stderr).into_owned()
+    }
+}
+
+pub fn read_csv(path: &Path) -> Csv {
+    let mut rdr = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let headers = rdr.headers().unwrap().iter().map(String::from).collect();
+    let rows = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    Csv { headers, rows }
+}
+
+/// The repository's own folder (for `examples/`).
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
