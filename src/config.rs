@@ -27,21 +27,40 @@ pub struct Config {
     pub source: Option<PathBuf>,
 }
 
-/// Canonical column name → the header used in the input files.
+/// Canonical column name → the header used in the input files: one header, or a list of
+/// headers tried in order (the first one a file has is used), for when the files of one CRM
+/// name the same thing differently (`rep_id = ["Lead Owner", "User ID"]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Columns {
-    pub lead_id: Option<String>,
-    pub value: Option<String>,
-    pub workload: Option<String>,
-    pub rep_id: Option<String>,
-    pub created_at: Option<String>,
-    pub capacity: Option<String>,
-    pub open_leads: Option<String>,
-    pub active: Option<String>,
-    pub weight: Option<String>,
-    pub outcome: Option<String>,
-    pub closed_at: Option<String>,
+    pub lead_id: Option<Headers>,
+    pub value: Option<Headers>,
+    pub workload: Option<Headers>,
+    pub rep_id: Option<Headers>,
+    pub created_at: Option<Headers>,
+    pub capacity: Option<Headers>,
+    pub open_leads: Option<Headers>,
+    pub active: Option<Headers>,
+    pub weight: Option<Headers>,
+    pub outcome: Option<Headers>,
+    pub closed_at: Option<Headers>,
+}
+
+/// One header name or several alternatives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged, expecting = "a header name or a list of header names")]
+pub enum Headers {
+    One(String),
+    Any(Vec<String>),
+}
+
+impl Headers {
+    fn names(&self) -> Vec<&str> {
+        match self {
+            Headers::One(h) => vec![h.as_str()],
+            Headers::Any(hs) => hs.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Canonical columns, in the order they are documented.
@@ -60,28 +79,35 @@ pub const CANONICAL: [&str; 11] = [
 ];
 
 impl Columns {
-    /// The header that holds canonical column `name` in the input files.
-    pub fn header<'a>(&'a self, name: &'a str) -> &'a str {
-        let mapped = match name {
-            "lead_id" => &self.lead_id,
-            "value" => &self.value,
-            "workload" => &self.workload,
-            "rep_id" => &self.rep_id,
-            "created_at" => &self.created_at,
-            "capacity" => &self.capacity,
-            "open_leads" => &self.open_leads,
-            "active" => &self.active,
-            "weight" => &self.weight,
-            "outcome" => &self.outcome,
-            "closed_at" => &self.closed_at,
-            _ => &None,
-        };
-        mapped.as_deref().unwrap_or(name)
+    fn mapping(&self, name: &str) -> Option<&Headers> {
+        match name {
+            "lead_id" => self.lead_id.as_ref(),
+            "value" => self.value.as_ref(),
+            "workload" => self.workload.as_ref(),
+            "rep_id" => self.rep_id.as_ref(),
+            "created_at" => self.created_at.as_ref(),
+            "capacity" => self.capacity.as_ref(),
+            "open_leads" => self.open_leads.as_ref(),
+            "active" => self.active.as_ref(),
+            "weight" => self.weight.as_ref(),
+            "outcome" => self.outcome.as_ref(),
+            "closed_at" => self.closed_at.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The headers that may hold canonical column `name` in the input files, in order of
+    /// preference: the config's mapping, else the canonical name itself.
+    pub fn headers<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
+        match self.mapping(name) {
+            Some(h) => h.names(),
+            None => vec![name],
+        }
     }
 
     /// True when `name` was mapped explicitly in the config.
     pub fn is_mapped(&self, name: &str) -> bool {
-        self.header(name) != name
+        self.mapping(name).is_some()
     }
 }
 
@@ -175,7 +201,8 @@ impl Config {
         let path = self.source.as_deref().unwrap_or(Path::new("config"));
         let bad = |msg: String| -> anyhow::Error { InputError::file(path, msg).into() };
         for name in CANONICAL {
-            if self.columns.header(name).trim().is_empty() {
+            let headers = self.columns.headers(name);
+            if headers.is_empty() || headers.iter().any(|h| h.trim().is_empty()) {
                 return Err(bad(format!("[columns] {name} is empty; expected the header of that column")));
             }
         }
@@ -234,8 +261,8 @@ rep = "Territories"
 "#,
         )
         .unwrap();
-        assert_eq!(cfg.columns.header("lead_id"), "Lead ID");
-        assert_eq!(cfg.columns.header("value"), "value");
+        assert_eq!(cfg.columns.headers("lead_id"), vec!["Lead ID"]);
+        assert_eq!(cfg.columns.headers("value"), vec!["value"]);
         assert_eq!(cfg.outcome.label(" closed won "), Label::Won);
         assert_eq!(cfg.outcome.label("Closed Lost"), Label::Lost);
         assert_eq!(cfg.outcome.label("Engaging"), Label::Open);
@@ -248,6 +275,14 @@ rep = "Territories"
         let e = err.downcast_ref::<InputError>().unwrap();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("lead_idd"), "{e}");
+    }
+
+    #[test]
+    fn a_column_may_have_alternative_headers() {
+        let cfg = parse("[columns]\nrep_id = [\"Lead Owner\", \"User ID\"]\n").unwrap();
+        assert_eq!(cfg.columns.headers("rep_id"), vec!["Lead Owner", "User ID"]);
+        assert!(parse("[columns]\nrep_id = 3\n").is_err());
+        assert!(parse("[columns]\nrep_id = []\n").is_err());
     }
 
     #[test]

@@ -180,9 +180,10 @@ impl<'a> Resolver<'a> {
         match self.optional(name)? {
             Some(c) => Ok(c),
             None => {
-                let header = self.cfg.columns.header(name);
+                let headers = self.cfg.columns.headers(name);
+                let header = headers.join("\" or \"");
                 let how = if self.cfg.columns.is_mapped(name) {
-                    format!("{} maps {name} to {header:?}", self.cfg.describe())
+                    format!("{} maps {name} to {:?}", self.cfg.describe(), headers)
                 } else {
                     format!("rename it, or map it with [columns] {name} = \"Your Header\" in the config")
                 };
@@ -190,7 +191,7 @@ impl<'a> Resolver<'a> {
                     self.table.path(),
                     Some(1),
                     format!(
-                        "missing required column {header:?} ({name}; {how}); the {} file has: {}",
+                        "missing required column \"{header}\" ({name}; {how}); the {} file has: {}",
                         self.what,
                         list_headers(self.table.headers())
                     ),
@@ -202,7 +203,7 @@ impl<'a> Resolver<'a> {
 
     /// The column holding canonical `name`, if the file has it.
     pub(crate) fn optional(&self, name: &str) -> Result<Option<usize>> {
-        Ok(self.table.column(self.cfg.columns.header(name)))
+        Ok(self.cfg.columns.headers(name).into_iter().find_map(|h| self.table.column(h)))
     }
 }
 

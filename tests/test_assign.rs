@@ -5,14 +5,40 @@ use crate::workdir::{Csv, Workdir, repo};
 const OUT_HEADER: [&str; 9] =
     ["lead_id", "rep_id", "status", "reason", "score", "p_win", "expected_value", "rank", "explanation"];
 
+/// Headers of the columns `verify` reads.
+struct Names<'a> {
+    lead_id: &'a str,
+    workload: &'a str,
+    rep_id: &'a str,
+    capacity: &'a str,
+    active: &'a str,
+    rule: Option<(&'a str, &'a str)>,
+}
+
+const CANONICAL: Names<'static> = Names {
+    lead_id: "lead_id",
+    workload: "workload",
+    rep_id: "rep_id",
+    capacity: "capacity",
+    active: "active",
+    rule: Some(("region", "territories")),
+};
+
 /// Re-checks an assignment from the files alone: every lead exactly once and in input
 /// order, capacities kept in workload units, only active reps, territories respected.
 fn verify(leads: &Csv, reps: &Csv, out: &Csv, rule: Option<(&str, &str)>) {
+    verify_named(leads, reps, out, &Names { rule, ..CANONICAL });
+}
+
+fn verify_named(leads: &Csv, reps: &Csv, out: &Csv, names: &Names) {
+    let rule = names.rule;
     assert_eq!(out.headers, OUT_HEADER);
-    assert_eq!(out.column("lead_id"), leads.column("lead_id"), "every lead once, in input order");
-    let rep_row: HashMap<String, usize> = reps.column("rep_id").into_iter().enumerate().map(|(i, r)| (r, i)).collect();
-    let workload: Vec<f64> = if leads.headers.iter().any(|h| h == "workload") {
-        leads.column("workload").iter().map(|w| if w.is_empty() { 1.0 } else { w.parse().unwrap() }).collect()
+    let ids: Vec<String> = leads.column(names.lead_id).iter().map(|s| s.trim().to_string()).collect();
+    assert_eq!(out.column("lead_id"), ids, "every lead once, in input order");
+    let rep_row: HashMap<String, usize> =
+        reps.column(names.rep_id).into_iter().enumerate().map(|(i, r)| (r.trim().to_string(), i)).collect();
+    let workload: Vec<f64> = if leads.headers.iter().any(|h| h == names.workload) {
+        leads.column(names.workload).iter().map(|w| if w.is_empty() { 1.0 } else { w.parse().unwrap() }).collect()
     } else {
         vec![1.0; leads.rows.len()]
     };
@@ -28,8 +54,8 @@ fn verify(leads: &Csv, reps: &Csv, out: &Csv, rule: Option<(&str, &str)>) {
         assert!(reason.is_empty());
         let r = rep_row[rep];
         load[r] += workload[i];
-        if reps.headers.iter().any(|h| h == "active") {
-            assert!(["true", "yes", "1", ""].contains(&reps.rows[r][reps.col("active")].to_lowercase().as_str()));
+        if reps.headers.iter().any(|h| h == names.active) {
+            assert!(["true", "yes", "1", ""].contains(&reps.rows[r][reps.col(names.active)].to_lowercase().as_str()));
         }
         if let Some((lead_col, rep_col)) = rule {
             let list = &reps.rows[r][reps.col(rep_col)];
@@ -44,7 +70,7 @@ fn verify(leads: &Csv, reps: &Csv, out: &Csv, rule: Option<(&str, &str)>) {
         assert!(!row[8].is_empty(), "every row has an explanation");
     }
     for (r, l) in load.iter().enumerate() {
-        let cap: f64 = reps.rows[r][reps.col("capacity")].parse().unwrap();
+        let cap: f64 = reps.rows[r][reps.col(names.capacity)].parse().unwrap();
         assert!(*l <= cap + 1e-9, "rep {} over capacity: {l} > {cap}", reps.rows[r][0]);
     }
     let mut ranks: Vec<usize> = out.column("rank").iter().map(|r| r.parse().unwrap()).collect();
@@ -181,6 +207,41 @@ fn quiet_prints_nothing_and_default_prints_a_summary() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("assigned 2 of 3 leads"), "{err}");
     assert!(err.contains("1 all_eligible_at_capacity"), "{err}");
+}
+
+#[test]
+fn a_salesforce_style_export_routes_with_its_own_headers() {
+    let wd = Workdir::new();
+    let leads = crate::workdir::read_csv(&repo("fixtures/salesforce/leads.csv"));
+    let reps = crate::workdir::read_csv(&repo("fixtures/salesforce/reps.csv"));
+    let names = Names {
+        lead_id: "Lead ID",
+        workload: "workload",
+        rep_id: "User ID",
+        capacity: "Capacity",
+        active: "Is Active",
+        rule: Some(("Region", "Territories")),
+    };
+    for policy in ["round-robin", "weighted", "least-loaded"] {
+        wd.run(&[
+            "assign",
+            "--leads",
+            &example("fixtures/salesforce/leads.csv"),
+            "--reps",
+            &example("fixtures/salesforce/reps.csv"),
+            "--config",
+            &example("fixtures/salesforce/leadroute.toml"),
+            "--policy",
+            policy,
+            "--out",
+            "o.csv",
+        ]);
+        let out = wd.read_csv("o.csv");
+        verify_named(&leads, &reps, &out, &names);
+        // The inactive rep gets nothing; the formula-like note never reaches the output.
+        assert!(!out.column("rep_id").contains(&"005A4".to_string()));
+        assert!(out.column("explanation").iter().all(|e| !e.starts_with('=')));
+    }
 }
 
 /// The Maven CRM export lives outside the repository; the test routes it when it is there.
