@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leadroute::assign::Policy;
-use leadroute::commands::AssignSettings;
+use leadroute::commands::{AssignSettings, ScoreSettings, TrainSettings};
 use leadroute::generate::GenerateSettings;
+use leadroute::model::Params;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +37,98 @@ Example:\n  leadroute generate --out world --seed 7 --leads 500 --reps 12 --hist
 (no_eligible_rep, no_active_rep, workload_exceeds_capacity, all_eligible_at_capacity).\n\n\
 Example:\n  leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      --config examples/leadroute.toml --policy weighted --out assignments.csv")]
     Assign(AssignArgs),
+    /// Learn a lead-scoring model from won/lost history and write the model file.
+    #[command(after_help = "Holds out the most recent 20 % of history (by created_at; a seeded random 20 % \
+without it) for early stopping, calibration and the metrics it prints: AUC, log loss, a calibration \
+table and the lift of the top decile. Refuses a history with fewer than 40 won or 40 lost deals.\n\n\
+Example:\n  leadroute train --history examples/history.csv --config examples/leadroute.toml --model model.json")]
+    Train(TrainArgs),
+    /// Score a batch of leads: probability to convert, rank, tier and top factors.
+    #[command(after_help = "Writes lead_id, score, rank, tier (A-D by batch quartile) and top_factors, \
+the features that pushed each score up or down in log-odds, e.g. \"demo_requested=yes +0.41\".\n\n\
+Example:\n  leadroute score --leads examples/leads.csv --model model.json \\\n      --config examples/leadroute.toml --out scores.csv")]
+    Score(ScoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// History CSV: lead columns plus rep_id and outcome.
+    #[arg(long, value_name = "FILE")]
+    pub history: PathBuf,
+    /// TOML config: column mapping, outcome values, excluded columns.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Model file to write (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Seed for the row and column subsamples (and a random hold-out without created_at).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Shrinkage of each tree.
+    #[arg(long, default_value_t = 0.05, value_name = "X")]
+    pub learning_rate: f64,
+    /// Tree depths to try (split levels), comma-separated; the best on held-out data is kept.
+    #[arg(long, value_delimiter = ',', default_values_t = [3u16, 5u16], value_name = "N,..")]
+    pub depth: Vec<u16>,
+    /// Most boosting rounds (training stops earlier when held-out loss stops improving).
+    #[arg(long, default_value_t = 800, value_name = "N")]
+    pub max_rounds: usize,
+    /// Fewest history rows in a leaf.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub min_leaf: usize,
+    /// Share of rows each tree sees.
+    #[arg(long, default_value_t = 0.7, value_name = "X")]
+    pub subsample: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Leads CSV to score.
+    #[arg(long, value_name = "FILE")]
+    pub leads: PathBuf,
+    /// Model file written by `leadroute train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// TOML config (column mapping).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output CSV, written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Factors listed per lead.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub factors: usize,
+}
+
+impl TrainArgs {
+    pub fn settings(&self) -> TrainSettings {
+        TrainSettings {
+            history: self.history.clone(),
+            config: self.config.clone(),
+            model: self.model.clone(),
+            params: Params {
+                learning_rate: self.learning_rate,
+                depths: self.depth.clone(),
+                max_rounds: self.max_rounds,
+                min_leaf: self.min_leaf,
+                subsample: self.subsample,
+                seed: self.seed,
+                ..Params::default()
+            },
+        }
+    }
+}
+
+impl ScoreArgs {
+    pub fn settings(&self) -> ScoreSettings {
+        ScoreSettings {
+            leads: self.leads.clone(),
+            model: self.model.clone(),
+            config: self.config.clone(),
+            out: self.out.clone(),
+            factors: self.factors,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +186,12 @@ pub struct AssignArgs {
     /// Output CSV, written atomically.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Fill the score columns with this model (from `leadroute train`).
+    #[arg(long, value_name = "FILE", conflicts_with = "history")]
+    pub model: Option<PathBuf>,
+    /// Train a scoring model on this history first, then fill the score columns.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 impl From<PolicyArg> for Policy {
@@ -128,6 +227,8 @@ impl AssignArgs {
             policy: self.policy.into(),
             seed: self.seed,
             out: self.out.clone(),
+            model: self.model.clone(),
+            history: self.history.clone(),
         }
     }
 }

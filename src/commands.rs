@@ -9,8 +9,11 @@ use crate::assign::{self, Plan, Policy, Reason};
 use crate::config::Config;
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
+use crate::features::Binned;
 use crate::io::{Table, check_output_path};
-use crate::output::write_assignments;
+use crate::model::{self, Model, Params};
+use crate::output::{write_assignments, write_scores};
+use crate::progress::Progress;
 
 /// Settings of `assign`.
 #[derive(Debug, Clone)]
@@ -21,6 +24,10 @@ pub struct AssignSettings {
     pub policy: Policy,
     pub seed: u64,
     pub out: PathBuf,
+    /// Score leads with this model file …
+    pub model: Option<PathBuf>,
+    /// … or with a model trained on the fly from this history.
+    pub history: Option<PathBuf>,
 }
 
 /// What `assign` did, for the one-line summary.
@@ -52,16 +59,34 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<Config> {
     }
 }
 
-/// `assign`: read, validate, route, check, write.
-pub fn assign(s: &AssignSettings) -> Result<AssignSummary> {
+/// `assign`: read, validate, (score,) route, check, write.
+pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String>) -> Result<AssignSummary> {
     check_output_path(&s.out)?;
     let cfg = load_config(s.config.as_deref())?;
     let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
     let reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
     let elig = Eligibility::new(&cfg, &leads, &reps)?;
+    let model = match (&s.model, &s.history) {
+        (Some(m), _) => Some(Model::load(m)?),
+        (None, Some(h)) => {
+            let params = Params { seed: s.seed, ..Params::default() };
+            let trained = train_from(h, &cfg, &params, progress)?;
+            warnings.extend(trained.warnings);
+            Some(trained.model)
+        }
+        (None, None) => None,
+    };
+    let scores = match &model {
+        Some(m) => {
+            let (x, w) = m.bin_leads(&leads.table, &cfg)?;
+            warnings.extend(w);
+            Some(m.predict(&x))
+        }
+        None => None,
+    };
     let plan: Plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
     assign::check(&plan, &leads, &reps, &elig)?;
-    write_assignments(&s.out, &plan, &leads, &reps)?;
+    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref())?;
     let mut used: Vec<usize> = plan.decisions.iter().filter_map(|d| d.rep).collect();
     used.sort_unstable();
     used.dedup();
@@ -72,4 +97,53 @@ pub fn assign(s: &AssignSettings) -> Result<AssignSummary> {
         reps_used: used.len(),
         unassigned: plan.unassigned_by_reason(),
     })
+}
+
+/// Settings of `train`.
+#[derive(Debug, Clone)]
+pub struct TrainSettings {
+    pub history: PathBuf,
+    pub config: Option<PathBuf>,
+    pub model: PathBuf,
+    pub params: Params,
+}
+
+fn train_from(history: &std::path::Path, cfg: &Config, params: &Params, progress: &Progress) -> Result<model::Trained> {
+    let table = Table::read(history, "history")?;
+    let hash = model::file_sha256(history)?;
+    model::train(&table, cfg, params, hash, progress)
+}
+
+/// `train`: learn a scoring model from history and write the model file.
+pub fn train(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>) -> Result<Model> {
+    check_output_path(&s.model)?;
+    let cfg = load_config(s.config.as_deref())?;
+    let trained = train_from(&s.history, &cfg, &s.params, progress)?;
+    warnings.extend(trained.warnings);
+    trained.model.save(&s.model)?;
+    Ok(trained.model)
+}
+
+/// Settings of `score`.
+#[derive(Debug, Clone)]
+pub struct ScoreSettings {
+    pub leads: PathBuf,
+    pub model: PathBuf,
+    pub config: Option<PathBuf>,
+    pub out: PathBuf,
+    /// How many factors to list per lead.
+    pub factors: usize,
+}
+
+/// `score`: probability to convert, rank, tier and top factors for every lead.
+pub fn score(s: &ScoreSettings, warnings: &mut Vec<String>) -> Result<usize> {
+    check_output_path(&s.out)?;
+    let cfg = load_config(s.config.as_deref())?;
+    let model = Model::load(&s.model)?;
+    let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
+    let (x, w): (Binned, Vec<String>) = model.bin_leads(&leads.table, &cfg)?;
+    warnings.extend(w);
+    let p = model.predict(&x);
+    write_scores(&s.out, &model, &x, &leads, &cfg, &p, s.factors)?;
+    Ok(leads.len())
 }

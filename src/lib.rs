@@ -6,8 +6,12 @@
 //! atomically (`output`). `generate` makes synthetic worlds with a known truth for tests and
 //! benchmarks.
 //!
-//! Current state: rule-based policies (round robin, weighted, least loaded) over validated
-//! inputs; lead scoring, rep skill and the optimizer build on this base.
+//! Lead scores come from a gradient-boosted model (`features` → `model`, trees fitted with
+//! smartcore) trained on won/lost history; `scoring` turns them into ranks, tiers and
+//! signed top factors.
+//!
+//! Current state: rule-based policies (round robin, weighted, least loaded) and lead
+//! scoring; rep skill and the optimizer build on this base.
 
 pub mod assign;
 pub mod commands;
@@ -15,8 +19,11 @@ pub mod config;
 pub mod data;
 pub mod eligibility;
 pub mod error;
+pub mod features;
 pub mod generate;
 pub mod io;
+pub mod model;
 pub mod output;
 pub mod progress;
+pub mod scoring;
 pub mod truth;

@@ -35,10 +35,27 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
             eprintln!("{msg}");
         }
     };
+    let progress = Progress::for_terminal(cli.quiet);
+    let mut warnings = Vec::new();
+    let result = dispatch(cli, &progress, &mut warnings, &say);
+    if !cli.quiet {
+        for w in &warnings {
+            eprintln!("leadroute: warning: {w}");
+        }
+    }
+    result
+}
+
+fn dispatch(
+    cli: &cli::Cli,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+    say: &dyn Fn(String),
+) -> anyhow::Result<()> {
     match &cli.command {
         cli::Command::Generate(args) => {
             let s = args.settings();
-            let summary = leadroute::generate::generate(&s, &Progress::for_terminal(cli.quiet))?;
+            let summary = leadroute::generate::generate(&s, progress)?;
             say(format!(
                 "wrote {}: {} leads, {} reps, {} history rows ({} won, {} lost, {} open)",
                 s.out.display(),
@@ -52,8 +69,21 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
         }
         cli::Command::Assign(args) => {
             let s = args.settings();
-            let summary = leadroute::commands::assign(&s)?;
+            let summary = leadroute::commands::assign(&s, progress, warnings)?;
             say(format!("{summary}; wrote {}", s.out.display()));
+        }
+        cli::Command::Train(args) => {
+            let s = args.settings();
+            let model = leadroute::commands::train(&s, progress, warnings)?;
+            if !cli.quiet {
+                print!("{}", leadroute::model::report::text(&model));
+            }
+            say(format!("wrote {}", s.model.display()));
+        }
+        cli::Command::Score(args) => {
+            let s = args.settings();
+            let n = leadroute::commands::score(&s, warnings)?;
+            say(format!("scored {n} leads; wrote {}", s.out.display()));
         }
     }
     Ok(())

@@ -8,9 +8,15 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use rayon::prelude::*;
+
 use crate::assign::Plan;
+use crate::config::Config;
 use crate::data::{Leads, Reps};
+use crate::features::Binned;
 use crate::io::write_atomic;
+use crate::model::Model;
+use crate::scoring;
 
 /// The output columns, in order.
 pub const COLUMNS: [&str; 9] =
@@ -44,9 +50,18 @@ pub fn priority_rank(leads: &Leads) -> Vec<usize> {
     rank
 }
 
-/// Writes the assignment CSV for `plan` to `path`, atomically.
-pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps) -> Result<()> {
-    let rank = priority_rank(leads);
+/// A probability as written in outputs.
+pub fn fmt_p(p: f64) -> String {
+    format!("{p:.4}")
+}
+
+/// Writes the assignment CSV for `plan` to `path`, atomically. With `scores`, the score,
+/// p_win and expected value columns are filled and the rank follows the score.
+pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps, scores: Option<&[f64]>) -> Result<()> {
+    let rank = match scores {
+        Some(s) => scoring::rank(s),
+        None => priority_rank(leads),
+    };
     write_atomic(path, |w| {
         let mut out = csv::WriterBuilder::new().from_writer(w);
         out.write_record(COLUMNS)?;
@@ -55,16 +70,58 @@ pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps) -
             let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
             let reason = d.reason.map(|r| r.code()).unwrap_or("");
             let rank = rank[lead].to_string();
+            let (score, p_win, ev) = match scores {
+                Some(s) => (fmt_p(s[lead]), fmt_p(s[lead]), format!("{:.2}", s[lead] * leads.value[lead])),
+                None => (String::new(), String::new(), String::new()),
+            };
             out.write_record([
                 neutralise(&leads.id[lead]).as_ref(),
                 neutralise(rep).as_ref(),
                 status,
                 reason,
-                "",
-                "",
-                "",
+                &score,
+                &p_win,
+                &ev,
                 rank.as_str(),
                 neutralise(&d.explanation).as_ref(),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}
+
+/// Writes the scores CSV: `lead_id, score, rank, tier, top_factors`, in input order.
+pub fn write_scores(
+    path: &Path,
+    model: &Model,
+    x: &Binned,
+    leads: &Leads,
+    cfg: &Config,
+    p: &[f64],
+    factors: usize,
+) -> Result<()> {
+    let rank = scoring::rank(p);
+    let n = leads.len();
+    let explained: Vec<String> =
+        (0..n)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|i| {
+                if factors == 0 { String::new() } else { scoring::top_factors(model, x, &leads.table, cfg, i, factors) }
+            })
+            .collect();
+    write_atomic(path, |w| {
+        let mut out = csv::WriterBuilder::new().from_writer(w);
+        out.write_record(["lead_id", "score", "rank", "tier", "top_factors"])?;
+        for i in 0..n {
+            let tier = scoring::tier(rank[i], n).to_string();
+            out.write_record([
+                neutralise(&leads.id[i]).as_ref(),
+                &fmt_p(p[i]),
+                &rank[i].to_string(),
+                &tier,
+                neutralise(&explained[i]).as_ref(),
             ])?;
         }
         out.flush()?;

@@ -1,0 +1,508 @@
+//! Lead columns → a binned feature matrix (the one place polars lives).
+//!
+//! A [`Schema`] is learned from the training rows of a history and stored with the model:
+//! - numeric columns are kept as numbers, bucketed into at most [`MAX_BINS`] quantile bins;
+//!   a missing value is its own bin (0), below every number, so a tree can split it off;
+//! - yes/no (true/false) columns become 0/1;
+//! - other text columns are categorical: levels seen fewer than `max(10, n/500)` times are
+//!   pooled into `(other)`, which also takes levels first seen when scoring; `(missing)` is a
+//!   level of its own; levels are ordered by their smoothed training win rate, so a tree
+//!   split on the order is a split on the categories (as LightGBM does);
+//! - date columns become "days before the lead was created" (or before the newest training
+//!   date without `created_at`); `created_at` itself gives weekday and hour of day;
+//! - id-like columns (a distinct value on nearly every row), constant columns, the canonical
+//!   bookkeeping columns and `[features] exclude` are left out, each with its reason.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::data::{parse_bool, parse_datetime};
+use crate::io::Table;
+
+/// Most bins a numeric feature is bucketed into (plus one for missing).
+pub const MAX_BINS: usize = 100;
+/// Most levels a categorical feature keeps (the rest are pooled).
+const MAX_LEVELS: usize = 200;
+/// Smoothing strength (pseudo-rows at the overall rate) of a level's win rate.
+const LEVEL_PRIOR_ROWS: f64 = 20.0;
+
+/// Canonical columns that are bookkeeping, never features.
+const NOT_FEATURES: [&str; 5] = ["lead_id", "rep_id", "outcome", "closed_at", "workload"];
+
+/// How one feature is computed from its column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// A number; `edges` are the upper bounds of bins 1, 2, … (bin 0 is missing).
+    Numeric { edges: Vec<f64> },
+    /// yes/no: bin 1 no, bin 2 yes, bin 0 missing.
+    Boolean,
+    /// Levels (lower-cased) and their bins; `other` takes rare and unseen levels.
+    Categorical { levels: Vec<String>, bins: Vec<u8>, other: u8, missing: u8 },
+    /// Days from this date to the lead's creation (or to `reference`), bucketed.
+    DaysBefore { edges: Vec<f64>, reference: Option<String> },
+    /// Weekday of `created_at`, Monday = bin 1.
+    Weekday,
+    /// Hour of day of `created_at`, bin = hour + 1.
+    Hour,
+}
+
+/// One model input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feature {
+    /// Name shown in factors (`page_views`, `created_at:weekday`).
+    pub name: String,
+    /// The lead column it is computed from.
+    pub column: String,
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+/// A column the model does not use, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub column: String,
+    pub reason: String,
+}
+
+/// The features a model was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub features: Vec<Feature>,
+    pub dropped: Vec<Dropped>,
+}
+
+/// Binned features, row-major: `bins[row * n_features + feature]`.
+#[derive(Debug, Clone)]
+pub struct Binned {
+    pub n_rows: usize,
+    pub n_features: usize,
+    pub bins: Vec<u8>,
+}
+
+impl Binned {
+    pub fn row(&self, r: usize) -> &[u8] {
+        &self.bins[r * self.n_features..(r + 1) * self.n_features]
+    }
+}
+
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// The cells of column `col` for `rows`, trimmed, `None` when empty.
+fn cells<'a>(table: &'a Table, col: usize, rows: &'a [usize]) -> impl Iterator<Item = Option<&'a str>> + 'a {
+    rows.iter().map(move |&r| {
+        let c = table.cell(r, col).trim();
+        (!c.is_empty()).then_some(c)
+    })
+}
+
+/// The column's numbers via polars (non-numbers and non-finite values become `None`), and
+/// how many non-empty cells were not numbers.
+fn numeric_column(table: &Table, col: usize, rows: &[usize]) -> Result<(Vec<Option<f64>>, usize)> {
+    let text: Vec<Option<&str>> = cells(table, col, rows).collect();
+    let non_empty = text.iter().filter(|c| c.is_some()).count();
+    let s = Series::new(PlSmallStr::from(table.headers()[col].as_str()), text);
+    let nums = s.cast(&DataType::Float64)?;
+    let values: Vec<Option<f64>> = nums.f64()?.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+    let numeric = values.iter().filter(|v| v.is_some()).count();
+    Ok((values, non_empty - numeric))
+}
+
+fn distinct_count(table: &Table, col: usize, rows: &[usize]) -> Result<usize> {
+    let text: Vec<Option<&str>> = cells(table, col, rows).collect();
+    let s = Series::new(PlSmallStr::from("c"), text).drop_nulls();
+    Ok(s.n_unique()?)
+}
+
+/// Quantile bin edges of `values` (at most `MAX_BINS` bins).
+fn quantile_edges(values: &mut [f64]) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let mut edges: Vec<f64> = Vec::new();
+    if n == 0 {
+        return edges;
+    }
+    for k in 1..MAX_BINS {
+        let v = values[(k * n / MAX_BINS).min(n - 1)];
+        if edges.last().is_none_or(|&e| v > e) {
+            edges.push(v);
+        }
+    }
+    // The last edge must not cut off the maximum: values above it go to the last bin.
+    if edges.last() == values.last() {
+        edges.pop();
+    }
+    edges
+}
+
+/// Bin of a number: 1 + how many edges lie below it.
+fn numeric_bin(edges: &[f64], x: f64) -> u8 {
+    (1 + edges.partition_point(|&e| e < x)) as u8
+}
+
+impl Schema {
+    /// Learns the schema from `rows` of `table` whose labels (won = true) are given.
+    pub fn infer(table: &Table, cfg: &Config, rows: &[usize], labels: &[bool]) -> Result<Schema> {
+        debug_assert_eq!(rows.len(), labels.len());
+        let n = rows.len();
+        let mut features = Vec::new();
+        let mut dropped = Vec::new();
+        let canonical: Vec<Option<usize>> = NOT_FEATURES
+            .iter()
+            .map(|name| cfg.columns.headers(name).into_iter().find_map(|h| table.column(h)))
+            .collect();
+        let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+        let created: Vec<Option<NaiveDateTime>> = match created_col {
+            Some(c) => rows.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
+            None => vec![None; n],
+        };
+        let prior = (labels.iter().filter(|&&y| y).count() as f64 + 1.0) / (n as f64 + 2.0);
+        let min_level = (n / 500).max(10);
+
+        for (col, header) in table.headers().iter().enumerate() {
+            if header.is_empty() || canonical.contains(&Some(col)) {
+                continue;
+            }
+            let drop = |reason: &str, dropped: &mut Vec<Dropped>| {
+                dropped.push(Dropped { column: header.clone(), reason: reason.to_string() })
+            };
+            if cfg.features.exclude.iter().any(|e| e.trim().eq_ignore_ascii_case(header)) {
+                drop("excluded by the config", &mut dropped);
+                continue;
+            }
+            if Some(col) == created_col {
+                let hours: std::collections::HashSet<u32> = created.iter().flatten().map(|t| t.hour()).collect();
+                if created.iter().any(|t| t.is_some()) {
+                    features.push(Feature {
+                        name: format!("{header}:weekday"),
+                        column: header.clone(),
+                        kind: Kind::Weekday,
+                    });
+                    if hours.len() > 1 {
+                        features.push(Feature {
+                            name: format!("{header}:hour"),
+                            column: header.clone(),
+                            kind: Kind::Hour,
+                        });
+                    }
+                }
+                continue;
+            }
+            let non_empty = cells(table, col, rows).filter(|c| c.is_some()).count();
+            if non_empty == 0 {
+                drop("always empty", &mut dropped);
+                continue;
+            }
+            let distinct = distinct_count(table, col, rows)?;
+            if distinct < 2 && non_empty == n {
+                drop("the same value on every row", &mut dropped);
+                continue;
+            }
+            let (numbers, not_numbers) = numeric_column(table, col, rows)?;
+            if not_numbers == 0 {
+                let mut values: Vec<f64> = numbers.iter().flatten().copied().collect();
+                let integers = values.iter().all(|v| v.fract() == 0.0);
+                let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+                if integers && distinct == non_empty && non_empty >= 20 && hi - lo < 2.0 * non_empty as f64 {
+                    drop("id-like: a distinct whole number on every row", &mut dropped);
+                    continue;
+                }
+                let edges = quantile_edges(&mut values);
+                features.push(Feature { name: header.clone(), column: header.clone(), kind: Kind::Numeric { edges } });
+                continue;
+            }
+            let texts: Vec<Option<&str>> = cells(table, col, rows).collect();
+            if texts.iter().flatten().all(|c| parse_bool(c).is_some() && !matches!(*c, "0" | "1")) {
+                features.push(Feature { name: header.clone(), column: header.clone(), kind: Kind::Boolean });
+                continue;
+            }
+            if texts.iter().flatten().all(|c| parse_datetime(c).is_some()) {
+                let reference = if created_col.is_some() {
+                    None
+                } else {
+                    texts.iter().flatten().filter_map(|c| parse_datetime(c)).max().map(|t| t.to_string())
+                };
+                let ref_time = reference.as_deref().and_then(parse_datetime);
+                let mut days: Vec<f64> = texts
+                    .iter()
+                    .zip(&created)
+                    .filter_map(|(c, t)| days_before(c.and_then(parse_datetime), t.or(ref_time)))
+                    .collect();
+                let edges = quantile_edges(&mut days);
+                features.push(Feature {
+                    name: format!("{header}:days_before"),
+                    column: header.clone(),
+                    kind: Kind::DaysBefore { edges, reference },
+                });
+                continue;
+            }
+            if distinct as f64 >= 0.9 * non_empty as f64 && non_empty >= 20 {
+                drop("id-like: a distinct value on nearly every row", &mut dropped);
+                continue;
+            }
+            features.push(categorical(header, &texts, labels, prior, min_level));
+        }
+        Ok(Schema { features, dropped })
+    }
+
+    /// Bins every row of `table` (a lead batch or a history). Columns are found by header
+    /// (ignoring case); a column the schema needs but the table lacks is all-missing and
+    /// reported in the returned list.
+    pub fn bin(&self, table: &Table, cfg: &Config) -> Result<(Binned, Vec<String>)> {
+        let rows: Vec<usize> = (0..table.len()).collect();
+        self.bin_rows(table, cfg, &rows)
+    }
+
+    /// Bins the given rows of `table`.
+    pub fn bin_rows(&self, table: &Table, cfg: &Config, rows: &[usize]) -> Result<(Binned, Vec<String>)> {
+        let nf = self.features.len();
+        let n = rows.len();
+        let mut bins = vec![0u8; n * nf];
+        let mut missing_columns = Vec::new();
+        let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+        let created: Vec<Option<NaiveDateTime>> = match created_col {
+            Some(c) => rows.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
+            None => vec![None; n],
+        };
+        for (f, feat) in self.features.iter().enumerate() {
+            let col = match feat.kind {
+                Kind::Weekday | Kind::Hour => created_col,
+                _ => table.column(&feat.column),
+            };
+            let Some(col) = col else {
+                if !missing_columns.contains(&feat.column) {
+                    missing_columns.push(feat.column.clone());
+                }
+                continue;
+            };
+            let mut set = |i: usize, b: u8| bins[i * nf + f] = b;
+            match &feat.kind {
+                Kind::Numeric { edges } => {
+                    let (values, _) = numeric_column(table, col, rows)?;
+                    for (i, v) in values.into_iter().enumerate() {
+                        set(i, v.map(|x| numeric_bin(edges, x)).unwrap_or(0));
+                    }
+                }
+                Kind::Boolean => {
+                    for (i, c) in cells(table, col, rows).enumerate() {
+                        set(
+                            i,
+                            match c.and_then(parse_bool) {
+                                Some(false) => 1,
+                                Some(true) => 2,
+                                None => 0,
+                            },
+                        );
+                    }
+                }
+                Kind::Categorical { levels, bins: level_bins, other, missing } => {
+                    let index: HashMap<&str, u8> =
+                        levels.iter().map(String::as_str).zip(level_bins.iter().copied()).collect();
+                    for (i, c) in cells(table, col, rows).enumerate() {
+                        set(
+                            i,
+                            match c {
+                                None => *missing,
+                                Some(c) => index.get(norm(c).as_str()).copied().unwrap_or(*other),
+                            },
+                        );
+                    }
+                }
+                Kind::DaysBefore { edges, reference } => {
+                    let ref_time = reference.as_deref().and_then(parse_datetime);
+                    for (i, c) in cells(table, col, rows).enumerate() {
+                        let d = days_before(c.and_then(parse_datetime), created[i].or(ref_time));
+                        set(i, d.map(|x| numeric_bin(edges, x)).unwrap_or(0));
+                    }
+                }
+                Kind::Weekday => {
+                    for (i, t) in created.iter().enumerate() {
+                        set(i, t.map(|t| 1 + t.weekday().num_days_from_monday() as u8).unwrap_or(0));
+                    }
+                }
+                Kind::Hour => {
+                    for (i, t) in created.iter().enumerate() {
+                        set(i, t.map(|t| 1 + t.hour() as u8).unwrap_or(0));
+                    }
+                }
+            }
+        }
+        Ok((Binned { n_rows: n, n_features: nf, bins }, missing_columns))
+    }
+
+    /// The lead's own value of feature `f`, for factors and talking points.
+    pub fn display_value(&self, f: usize, table: &Table, cfg: &Config, row: usize) -> String {
+        let feat = &self.features[f];
+        let col = match feat.kind {
+            Kind::Weekday | Kind::Hour => cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h)),
+            _ => table.column(&feat.column),
+        };
+        let Some(col) = col else { return "(missing)".into() };
+        let cell = table.cell(row, col).trim();
+        if cell.is_empty() {
+            return "(missing)".into();
+        }
+        match feat.kind {
+            Kind::Weekday => parse_datetime(cell).map(|t| t.format("%A").to_string()).unwrap_or_default(),
+            Kind::Hour => parse_datetime(cell).map(|t| format!("{:02}h", t.hour())).unwrap_or_default(),
+            _ => cell.to_string(),
+        }
+    }
+}
+
+fn days_before(date: Option<NaiveDateTime>, at: Option<NaiveDateTime>) -> Option<f64> {
+    Some((at? - date?).num_seconds() as f64 / 86_400.0)
+}
+
+fn categorical(header: &str, texts: &[Option<&str>], labels: &[bool], prior: f64, min_level: usize) -> Feature {
+    // (count, wins) per level; None is the missing level.
+    let mut stats: HashMap<Option<String>, (f64, f64)> = HashMap::new();
+    for (c, &y) in texts.iter().zip(labels) {
+        let e = stats.entry(c.map(norm)).or_insert((0.0, 0.0));
+        e.0 += 1.0;
+        e.1 += if y { 1.0 } else { 0.0 };
+    }
+    let mut kept: Vec<(String, f64, f64)> = Vec::new();
+    let mut other = (0.0, 0.0);
+    let mut missing = (0.0, 0.0);
+    let mut named: Vec<(String, (f64, f64))> = stats.iter().filter_map(|(k, v)| k.clone().map(|k| (k, *v))).collect();
+    named.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    for (i, (level, (count, wins))) in named.into_iter().enumerate() {
+        if count >= min_level as f64 && i < MAX_LEVELS {
+            kept.push((level, count, wins));
+        } else {
+            other.0 += count;
+            other.1 += wins;
+        }
+    }
+    if let Some(m) = stats.get(&None) {
+        missing = *m;
+    }
+    let rate = |(count, wins): (f64, f64)| (wins + LEVEL_PRIOR_ROWS * prior) / (count + LEVEL_PRIOR_ROWS);
+    // Order every level (and the pooled and missing ones) by smoothed win rate.
+    let mut order: Vec<(f64, usize)> = kept.iter().enumerate().map(|(i, k)| (rate((k.1, k.2)), i)).collect();
+    order.push((rate(other), usize::MAX - 1));
+    order.push((rate(missing), usize::MAX));
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut bins = vec![0u8; kept.len()];
+    let (mut other_bin, mut missing_bin) = (0u8, 0u8);
+    for (pos, (_, who)) in order.into_iter().enumerate() {
+        let b = (pos + 1) as u8;
+        match who {
+            w if w == usize::MAX => missing_bin = b,
+            w if w == usize::MAX - 1 => other_bin = b,
+            w => bins[w] = b,
+        }
+    }
+    Feature {
+        name: header.to_string(),
+        column: header.to_string(),
+        kind: Kind::Categorical {
+            levels: kept.into_iter().map(|k| k.0).collect(),
+            bins,
+            other: other_bin,
+            missing: missing_bin,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn table(headers: &[&str], rows: Vec<Vec<String>>) -> Table {
+        Table::from_rows(Path::new("h.csv"), headers.iter().map(|s| s.to_string()).collect(), rows)
+    }
+
+    #[test]
+    fn kinds_are_inferred_and_ids_dropped() {
+        let rows: Vec<Vec<String>> = (0..200)
+            .map(|i| {
+                vec![
+                    format!("H{i}"),
+                    format!("{}", i % 7),
+                    if i % 3 == 0 { "yes" } else { "no" }.into(),
+                    ["a", "b", "c"][i % 3].into(),
+                    format!("user{i}@x.com"),
+                    format!("2024-01-{:02}", 1 + i % 28),
+                    if i % 10 == 0 { String::new() } else { "NA".into() },
+                ]
+            })
+            .collect();
+        let t = table(&["lead_id", "views", "demo", "tier", "email", "created_at", "region"], rows);
+        let labels: Vec<bool> = (0..200).map(|i| i % 3 == 0).collect();
+        let rows: Vec<usize> = (0..200).collect();
+        let s = Schema::infer(&t, &Config::default(), &rows, &labels).unwrap();
+        let kinds: Vec<(&str, &str)> = s
+            .features
+            .iter()
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    match f.kind {
+                        Kind::Numeric { .. } => "num",
+                        Kind::Boolean => "bool",
+                        Kind::Categorical { .. } => "cat",
+                        Kind::DaysBefore { .. } => "days",
+                        Kind::Weekday => "weekday",
+                        Kind::Hour => "hour",
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("views", "num"),
+                ("demo", "bool"),
+                ("tier", "cat"),
+                ("created_at:weekday", "weekday"),
+                ("region", "cat")
+            ]
+        );
+        assert!(s.dropped.iter().any(|d| d.column == "email" && d.reason.starts_with("id-like")));
+
+        let (b, missing) = s.bin(&t, &Config::default()).unwrap();
+        assert!(missing.is_empty());
+        // "NA" is a level, not a missing value; the empty cell is the missing level.
+        let Kind::Categorical { missing: missing_bin, .. } = &s.features[4].kind else { panic!() };
+        assert_eq!(b.row(0)[4], *missing_bin);
+        assert_ne!(b.row(1)[4], *missing_bin);
+    }
+
+    #[test]
+    fn unseen_levels_go_to_other_and_numbers_bin_in_order() {
+        let rows: Vec<Vec<String>> =
+            (0..100).map(|i| vec![["x", "y"][i % 2].to_string(), (i as f64 * 1.5).to_string()]).collect();
+        let t = table(&["color", "amount"], rows);
+        let idx: Vec<usize> = (0..100).collect();
+        let labels: Vec<bool> = (0..100).map(|i| i % 2 == 0).collect();
+        let s = Schema::infer(&t, &Config::default(), &idx, &labels).unwrap();
+        let new = table(&["amount", "color"], vec![vec!["1000".into(), "z".into()], vec!["".into(), "X".into()]]);
+        let (b, _) = s.bin(&new, &Config::default()).unwrap();
+        let Kind::Categorical { other, levels, bins, .. } = &s.features[0].kind else { panic!() };
+        assert_eq!(b.row(0)[0], *other);
+        let x = bins[levels.iter().position(|l| l == "x").unwrap()];
+        assert_eq!(b.row(1)[0], x, "levels match ignoring case");
+        assert!(b.row(0)[1] > 1, "a large amount falls in a high bin");
+        assert_eq!(b.row(1)[1], 0, "missing is bin 0");
+    }
+
+    #[test]
+    fn quantile_edges_are_increasing_and_bins_monotone() {
+        let mut v: Vec<f64> = (0..1000).map(|i| ((i * 37) % 1000) as f64).collect();
+        let e = quantile_edges(&mut v);
+        assert!(e.windows(2).all(|w| w[0] < w[1]));
+        assert!(e.len() < MAX_BINS);
+        let bins: Vec<u8> = [0.0, 10.0, 500.0, 999.0, 5000.0].iter().map(|&x| numeric_bin(&e, x)).collect();
+        assert!(bins.windows(2).all(|w| w[0] <= w[1]), "{bins:?}");
+    }
+}

@@ -1,0 +1,395 @@
+//! The lead-scoring model: training from history, the versioned model file, and scoring.
+//!
+//! Training reads won/lost outcomes (open deals are counted, not learned from), holds out
+//! the most recent share of history (by `created_at`; a seeded random share without it),
+//! learns the feature schema on the rest, boosts smartcore trees with early stopping on the
+//! held-out rows, calibrates with Platt scaling on them, and reports AUC, log loss, a
+//! calibration table and top-decile lift there.
+
+pub mod boost;
+pub mod metrics;
+pub mod report;
+pub mod tree;
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::NaiveDateTime;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use boost::Params;
+use metrics::{CalibrationBin, sigmoid};
+use tree::Tree;
+
+use crate::config::{Config, Label};
+use crate::data::{Resolver, parse_datetime};
+use crate::error::InputError;
+use crate::features::{Binned, Schema};
+use crate::io::{Table, write_atomic};
+use crate::progress::Progress;
+
+/// The model file's format name and version; a file of another version is refused.
+pub const FORMAT: &str = "leadroute-model";
+pub const VERSION: u32 = 1;
+/// Fewest won and fewest lost deals the history must have.
+pub const MIN_PER_CLASS: usize = 40;
+
+/// Held-out quality of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// "time" (most recent rows held out) or "random".
+    pub split: String,
+    pub train_rows: usize,
+    pub valid_rows: usize,
+    pub auc: f64,
+    pub log_loss: f64,
+    /// Log loss of always predicting the training win rate, for comparison.
+    pub base_log_loss: f64,
+    pub top_decile_lift: f64,
+    pub calibration: Vec<CalibrationBin>,
+    pub rounds: usize,
+    pub depth: u16,
+}
+
+/// Counts of the history's outcomes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcomes {
+    pub won: usize,
+    pub lost: usize,
+    pub open: usize,
+}
+
+/// A trained model, as stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub format: String,
+    pub version: u32,
+    pub trained_at: String,
+    pub data_sha256: String,
+    pub outcomes: Outcomes,
+    pub params: Params,
+    pub metrics: Metrics,
+    pub schema: Schema,
+    /// Platt scaling of the raw log-odds: p = sigmoid(a · raw + b).
+    pub calibration: [f64; 2],
+    pub base: f64,
+    pub learning_rate: f64,
+    pub trees: Vec<Tree>,
+}
+
+/// A trained model and what a person should hear about its training.
+pub struct Trained {
+    pub model: Model,
+    pub warnings: Vec<String>,
+}
+
+/// Labels of a history: `Some(true)` won, `Some(false)` lost, `None` open.
+pub fn labels(table: &Table, cfg: &Config) -> Result<Vec<Option<bool>>> {
+    let col = Resolver::new(table, cfg, "history").required("outcome")?;
+    Ok((0..table.len())
+        .map(|r| match cfg.outcome.label(table.cell(r, col)) {
+            Label::Won => Some(true),
+            Label::Lost => Some(false),
+            Label::Open => None,
+        })
+        .collect())
+}
+
+fn trained_at() -> String {
+    let from_env = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
+    let t = match from_env.and_then(|s| chrono::DateTime::from_timestamp(s, 0)) {
+        Some(t) => t,
+        None => chrono::Utc::now(),
+    };
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Trains a model on a history table. `bytes_hash` identifies the training data.
+pub fn train(
+    table: &Table,
+    cfg: &Config,
+    params: &Params,
+    data_sha256: String,
+    progress: &Progress,
+) -> Result<Trained> {
+    params.check()?;
+    let labels = labels(table, cfg)?;
+    let won = labels.iter().filter(|l| **l == Some(true)).count();
+    let lost = labels.iter().filter(|l| **l == Some(false)).count();
+    let open = labels.len() - won - lost;
+    let outcomes = Outcomes { won, lost, open };
+    if won == 0 || lost == 0 {
+        return Err(InputError::file(
+            table.path(),
+            format!(
+                "the history has only one class ({won} won, {lost} lost, {open} open): a model needs both won and lost deals; \
+                 check the [outcome] won/lost values in the config ({:?} / {:?})",
+                cfg.outcome.won, cfg.outcome.lost
+            ),
+        )
+        .into());
+    }
+    if won < MIN_PER_CLASS || lost < MIN_PER_CLASS {
+        return Err(InputError::file(
+            table.path(),
+            format!(
+                "the history is too thin to learn from: {won} won and {lost} lost deals; at least {MIN_PER_CLASS} of each are needed"
+            ),
+        )
+        .into());
+    }
+    let mut warnings = Vec::new();
+    if open > 0 {
+        warnings.push(format!("{open} history rows have an open outcome and are not learned from"));
+    }
+
+    let (train_rows, valid_rows, split) = split_rows(table, cfg, &labels, params);
+    let y: Vec<bool> = train_rows.iter().map(|&r| labels[r].unwrap_or(false)).collect();
+    let yv: Vec<bool> = valid_rows.iter().map(|&r| labels[r].unwrap_or(false)).collect();
+    if yv.iter().all(|&v| v) || yv.iter().all(|&v| !v) {
+        return Err(InputError::file(
+            table.path(),
+            "the held-out (most recent) part of the history has only one outcome class; more history is needed",
+        )
+        .into());
+    }
+    let schema = Schema::infer(table, cfg, &train_rows, &y)?;
+    if schema.features.is_empty() {
+        return Err(InputError::file(
+            table.path(),
+            "no usable feature columns: every column is excluded, empty, constant or id-like",
+        )
+        .into());
+    }
+    let (xt, _) = schema.bin_rows(table, cfg, &train_rows)?;
+    let (xv, _) = schema.bin_rows(table, cfg, &valid_rows)?;
+    warnings.extend(leakage_warnings(table, &schema, &labels, &xt, &y));
+
+    let bar = progress.bar((params.max_rounds * params.depths.len()) as u64, "training");
+    let ens = boost::fit(params, &xt, &y, &xv, &yv, &bar)?;
+    bar.finish();
+
+    let (a, b) = metrics::fit_platt(&ens.valid_raw, &yv);
+    let pv: Vec<f64> = ens.valid_raw.iter().map(|&z| sigmoid(a * z + b)).collect();
+    let rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
+    let metrics = Metrics {
+        split: split.to_string(),
+        train_rows: train_rows.len(),
+        valid_rows: valid_rows.len(),
+        auc: metrics::auc(&pv, &yv).unwrap_or(0.5),
+        log_loss: metrics::log_loss(&pv, &yv),
+        base_log_loss: metrics::log_loss(&vec![rate; yv.len()], &yv),
+        top_decile_lift: metrics::top_decile_lift(&pv, &yv),
+        calibration: metrics::calibration_table(&pv, &yv, 10),
+        rounds: ens.trees.len(),
+        depth: ens.depth,
+    };
+    let model = Model {
+        format: FORMAT.into(),
+        version: VERSION,
+        trained_at: trained_at(),
+        data_sha256,
+        outcomes,
+        params: params.clone(),
+        metrics,
+        schema,
+        calibration: [a, b],
+        base: ens.base,
+        learning_rate: ens.learning_rate,
+        trees: ens.trees,
+    };
+    Ok(Trained { model, warnings })
+}
+
+/// Labelled rows split into training and held-out rows.
+fn split_rows(
+    table: &Table,
+    cfg: &Config,
+    labels: &[Option<bool>],
+    params: &Params,
+) -> (Vec<usize>, Vec<usize>, &'static str) {
+    let labelled: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_some()).collect();
+    let n_valid = ((labelled.len() as f64 * params.valid_fraction).round() as usize).clamp(1, labelled.len() - 1);
+    let created = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+    let dates: Vec<Option<NaiveDateTime>> = match created {
+        Some(c) => labelled.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
+        None => vec![None; labelled.len()],
+    };
+    let dated = dates.iter().filter(|d| d.is_some()).count();
+    if dated * 10 >= labelled.len() * 9 {
+        let mut order: Vec<usize> = (0..labelled.len()).collect();
+        order.sort_by_key(|&i| (dates[i].is_none(), dates[i], i));
+        let cut = labelled.len() - n_valid;
+        let mut train: Vec<usize> = order[..cut].iter().map(|&i| labelled[i]).collect();
+        let mut valid: Vec<usize> = order[cut..].iter().map(|&i| labelled[i]).collect();
+        train.sort_unstable();
+        valid.sort_unstable();
+        (train, valid, "time")
+    } else {
+        let mut shuffled = labelled.clone();
+        shuffled.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(params.seed));
+        let mut valid: Vec<usize> = shuffled[..n_valid].to_vec();
+        let mut train: Vec<usize> = shuffled[n_valid..].to_vec();
+        train.sort_unstable();
+        valid.sort_unstable();
+        (train, valid, "random")
+    }
+}
+
+/// Columns filled almost only on closed deals, and single features that alone separate won
+/// from lost almost perfectly, are likely to leak the outcome.
+fn leakage_warnings(table: &Table, schema: &Schema, labels: &[Option<bool>], xt: &Binned, y: &[bool]) -> Vec<String> {
+    let mut out = Vec::new();
+    let open: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_none()).collect();
+    let closed: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_some()).collect();
+    let mut seen = std::collections::HashSet::new();
+    for feat in &schema.features {
+        if open.len() < 10 || !seen.insert(feat.column.clone()) {
+            continue;
+        }
+        let Some(col) = table.column(&feat.column) else { continue };
+        let filled = |rows: &[usize]| {
+            rows.iter().filter(|&&r| !table.cell(r, col).trim().is_empty()).count() as f64 / rows.len() as f64
+        };
+        let (fc, fo) = (filled(&closed), filled(&open));
+        if fc >= 0.5 && fo <= 0.05 {
+            out.push(format!(
+                "likely leakage: column {:?} is filled on {:.0} % of closed deals but {:.0} % of open ones; \
+                 if it is only known after the outcome, add it to [features] exclude",
+                feat.column,
+                fc * 100.0,
+                fo * 100.0
+            ));
+        }
+    }
+    for (f, feat) in schema.features.iter().enumerate() {
+        let score: Vec<f64> = (0..xt.n_rows).map(|r| xt.row(r)[f] as f64).collect();
+        if let Some(a) = metrics::auc(&score, y) {
+            let a = a.max(1.0 - a);
+            if a > 0.98 {
+                out.push(format!(
+                    "likely leakage: feature {:?} alone separates won from lost (AUC {a:.3}); \
+                     if it is only known after the outcome, add its column to [features] exclude",
+                    feat.name
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// SHA-256 of a file's bytes, in hex.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let digest = Sha256::digest(&bytes);
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Model {
+    /// Writes the model file atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomic(path, |w| {
+            serde_json::to_writer(&mut *w, self)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })
+    }
+
+    /// Reads a model file, refusing other formats and versions.
+    pub fn load(path: &Path) -> Result<Model> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the model file {}", path.display()))?;
+        let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            InputError::at(path, Some(e.line() as u64), format!("not a leadroute model file (invalid JSON: {e})"))
+        })?;
+        if head.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(
+                InputError::file(path, "not a leadroute model file (no \"format\": \"leadroute-model\")").into()
+            );
+        }
+        let version = head.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version != VERSION as u64 {
+            return Err(InputError::file(
+                path,
+                format!("model format version {version}; this leadroute reads version {VERSION}: retrain with `leadroute train`"),
+            )
+            .into());
+        }
+        let model: Model = serde_json::from_value(head)
+            .map_err(|e| InputError::file(path, format!("the model file is damaged: {e}")))?;
+        model.validate().map_err(|e| InputError::file(path, format!("the model file is damaged: {e}")))?;
+        Ok(model)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let nf = self.schema.features.len();
+        for (i, t) in self.trees.iter().enumerate() {
+            let k = t.nodes();
+            if k == 0 || [t.feature.len(), t.threshold.len(), t.left.len(), t.right.len()].iter().any(|&l| l != k) {
+                return Err(anyhow!("tree {i} has arrays of different lengths"));
+            }
+            for n in 0..k {
+                let (l, r) = (t.left[n] as usize, t.right[n] as usize);
+                if l != 0 && (l <= n || r <= n || l >= k || r >= k || t.feature[n] as usize >= nf) {
+                    return Err(anyhow!("tree {i} node {n} points outside the tree"));
+                }
+            }
+        }
+        if !self.calibration.iter().all(|c| c.is_finite()) || !self.base.is_finite() {
+            return Err(anyhow!("non-finite parameters"));
+        }
+        Ok(())
+    }
+
+    /// Raw (uncalibrated) log-odds of every row.
+    pub fn raw(&self, x: &Binned) -> Vec<f64> {
+        boost::predict_raw(self.base, self.learning_rate, &self.trees, x)
+    }
+
+    /// Calibrated probability of winning for every row.
+    pub fn predict(&self, x: &Binned) -> Vec<f64> {
+        let [a, b] = self.calibration;
+        self.raw(x).into_par_iter().map(|z| sigmoid(a * z + b)).collect()
+    }
+
+    /// Each feature's contribution to one row's calibrated log-odds.
+    pub fn contributions(&self, row: &[u8]) -> Vec<f64> {
+        let mut c = vec![0.0; self.schema.features.len()];
+        let scale = self.calibration[0] * self.learning_rate;
+        for t in &self.trees {
+            t.attribute(row, scale, &mut c);
+        }
+        c
+    }
+
+    /// Bins a lead table for this model; columns the model needs but the table lacks are
+    /// treated as missing (returned for a warning), unless most of them are absent.
+    pub fn bin_leads(&self, table: &Table, cfg: &Config) -> Result<(Binned, Vec<String>)> {
+        let (x, missing) = self.schema.bin(table, cfg)?;
+        let needed: std::collections::HashSet<&str> = self.schema.features.iter().map(|f| f.column.as_str()).collect();
+        if !needed.is_empty() && missing.len() * 2 > needed.len() {
+            return Err(InputError::at(
+                table.path(),
+                Some(1),
+                format!(
+                    "these leads do not fit the model: {} of its {} columns are missing ({}); was it trained on another CRM's export?",
+                    missing.len(),
+                    needed.len(),
+                    missing.join(", ")
+                ),
+            )
+            .into());
+        }
+        let warnings = missing
+            .iter()
+            .map(|c| {
+                format!("{}: column {c:?} used by the model is missing; treated as missing", table.path().display())
+            })
+            .collect();
+        Ok((x, warnings))
+    }
+}

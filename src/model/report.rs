@@ -1,0 +1,43 @@
+//! The training report a person reads: held-out metrics and the calibration table.
+
+use std::fmt::Write;
+
+use super::Model;
+
+/// The report printed by `train`.
+pub fn text(m: &Model) -> String {
+    let x = &m.metrics;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "trained on {} deals ({} won, {} lost; {} open ignored); held out the {} {} for checking",
+        x.train_rows + x.valid_rows,
+        m.outcomes.won,
+        m.outcomes.lost,
+        m.outcomes.open,
+        x.valid_rows,
+        if x.split == "time" { "most recent" } else { "randomly chosen" }
+    );
+    let _ = writeln!(
+        s,
+        "model: {} trees of depth {}, {} features ({} columns left out)",
+        x.rounds,
+        x.depth,
+        m.schema.features.len(),
+        m.schema.dropped.len()
+    );
+    let _ = writeln!(
+        s,
+        "held-out AUC {:.4}, log loss {:.4} (win rate alone: {:.4}), top-decile lift {:.2}",
+        x.auc, x.log_loss, x.base_log_loss, x.top_decile_lift
+    );
+    let _ = writeln!(s, "calibration (held-out rows in tenths by predicted probability):");
+    let _ = writeln!(s, "  {:>6}  {:>9}  {:>8}", "rows", "predicted", "observed");
+    for b in &x.calibration {
+        let _ = writeln!(s, "  {:>6}  {:>9.3}  {:>8.3}", b.rows, b.mean_predicted, b.observed_rate);
+    }
+    for d in &m.schema.dropped {
+        let _ = writeln!(s, "left out {:?}: {}", d.column, d.reason);
+    }
+    s
+}
