@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// Print a one-line timing summary per stage.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -154,6 +158,9 @@ pub struct GenerateArgs {
     /// Large and enterprise leads cost 2 and 3 workload units instead of 1.
     #[arg(long)]
     pub varied_workload: bool,
+    /// Extra columns of pure noise (alternately numeric and categorical).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub noise_features: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -214,6 +221,7 @@ impl GenerateArgs {
             history: self.history,
             skill_spread: self.skill_spread,
             varied_workload: self.varied_workload,
+            noise_features: self.noise_features,
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::features::Binned;
 use crate::io::{Table, check_output_path};
 use crate::model::{self, Model, Params};
 use crate::output::{write_assignments, write_scores};
-use crate::progress::Progress;
+use crate::progress::{Progress, Stages};
 
 /// Settings of `assign`.
 #[derive(Debug, Clone)]
@@ -136,14 +136,21 @@ pub struct ScoreSettings {
 }
 
 /// `score`: probability to convert, rank, tier and top factors for every lead.
-pub fn score(s: &ScoreSettings, warnings: &mut Vec<String>) -> Result<usize> {
+pub fn score(s: &ScoreSettings, warnings: &mut Vec<String>, stages: &mut Stages) -> Result<usize> {
     check_output_path(&s.out)?;
     let cfg = load_config(s.config.as_deref())?;
     let model = Model::load(&s.model)?;
-    let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
+    stages.mark("model");
+    let table = Table::read(&s.leads, "leads")?;
+    stages.mark("read");
+    let leads = Leads::from_table(table, &cfg)?;
+    stages.mark("validate");
     let (x, w): (Binned, Vec<String>) = model.bin_leads(&leads.table, &cfg)?;
     warnings.extend(w);
+    stages.mark("features");
     let p = model.predict(&x);
+    stages.mark("predict");
     write_scores(&s.out, &model, &x, &leads, &cfg, &p, s.factors)?;
+    stages.mark("factors+write");
     Ok(leads.len())
 }

@@ -249,20 +249,18 @@ fn number(table: &Table, row: usize, col: Option<usize>, default: f64, bound: Bo
 
 /// A finite decimal number; NaN and infinities are not numbers here.
 pub fn parse_number(cell: &str) -> Option<f64> {
-    let t = cell.trim();
-    let lower = t.to_ascii_lowercase();
-    if lower.contains("nan") || lower.contains("inf") {
-        return None;
-    }
-    t.parse::<f64>().ok().filter(|v| v.is_finite())
+    cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// true/false, yes/no, 1/0 (any case); `None` for anything else.
 pub fn parse_bool(cell: &str) -> Option<bool> {
-    match cell.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" => Some(true),
-        "false" | "no" | "0" => Some(false),
-        _ => None,
+    let t = cell.trim();
+    if ["true", "yes", "1"].iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        Some(true)
+    } else if ["false", "no", "0"].iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -279,6 +277,9 @@ fn parse_bool_cell(table: &Table, row: usize, col: usize, default: bool) -> Resu
 /// `T`, optional seconds, fractions and `Z` or offset; offsets are converted to UTC).
 pub fn parse_datetime(cell: &str) -> Option<NaiveDateTime> {
     let t = cell.trim();
+    if let Some(quick) = parse_iso_quick(t.as_bytes()) {
+        return quick;
+    }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0);
     }
@@ -296,6 +297,34 @@ pub fn parse_datetime(cell: &str) -> Option<NaiveDateTime> {
         }
     }
     None
+}
+
+/// The common shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS]` without fractions or
+/// offsets, parsed by hand: `Some(result)` when the shape is one of these, `None` to let
+/// chrono handle anything else.
+fn parse_iso_quick(b: &[u8]) -> Option<Option<NaiveDateTime>> {
+    fn num(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+    }
+    if !(b.len() == 10 || b.len() == 16 || b.len() == 19) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (mut hh, mut mm, mut ss) = (0, 0, 0);
+    if b.len() > 10 {
+        if !matches!(b[10], b'T' | b' ') || b[13] != b':' {
+            return None;
+        }
+        hh = num(&b[11..13])?;
+        mm = num(&b[14..16])?;
+        if b.len() == 19 {
+            if b[16] != b':' {
+                return None;
+            }
+            ss = num(&b[17..19])?;
+        }
+    }
+    Some(NaiveDate::from_ymd_opt(y as i32, m, d).and_then(|date| date.and_hms_opt(hh, mm, ss)))
 }
 
 fn parse_datetime_cell(table: &Table, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {

@@ -18,10 +18,11 @@ use std::collections::HashMap;
 use anyhow::Result;
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{parse_bool, parse_datetime};
+use crate::data::{parse_bool, parse_datetime, parse_number};
 use crate::io::Table;
 
 /// Most bins a numeric feature is bucketed into (plus one for missing).
@@ -260,76 +261,46 @@ impl Schema {
         self.bin_rows(table, cfg, &rows)
     }
 
-    /// Bins the given rows of `table`.
+    /// Bins the given rows of `table`, one feature per task in parallel.
     pub fn bin_rows(&self, table: &Table, cfg: &Config, rows: &[usize]) -> Result<(Binned, Vec<String>)> {
         let nf = self.features.len();
         let n = rows.len();
+        let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+        let needs_created =
+            self.features.iter().any(|f| matches!(f.kind, Kind::Weekday | Kind::Hour | Kind::DaysBefore { .. }));
+        let created: Vec<Option<NaiveDateTime>> = match created_col {
+            Some(c) if needs_created => {
+                rows.par_iter().with_min_len(4096).map(|&r| parse_datetime(table.cell(r, c))).collect()
+            }
+            _ => vec![None; n],
+        };
+        let columns: Vec<Result<Option<Vec<u8>>>> = self
+            .features
+            .par_iter()
+            .map(|feat| {
+                let col = match feat.kind {
+                    Kind::Weekday | Kind::Hour => created_col,
+                    _ => table.column(&feat.column),
+                };
+                match col {
+                    Some(col) => bin_column(feat, table, col, rows, &created).map(Some),
+                    None => Ok(None),
+                }
+            })
+            .collect();
         let mut bins = vec![0u8; n * nf];
         let mut missing_columns = Vec::new();
-        let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
-        let created: Vec<Option<NaiveDateTime>> = match created_col {
-            Some(c) => rows.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
-            None => vec![None; n],
-        };
-        for (f, feat) in self.features.iter().enumerate() {
-            let col = match feat.kind {
-                Kind::Weekday | Kind::Hour => created_col,
-                _ => table.column(&feat.column),
-            };
-            let Some(col) = col else {
-                if !missing_columns.contains(&feat.column) {
-                    missing_columns.push(feat.column.clone());
-                }
-                continue;
-            };
-            let mut set = |i: usize, b: u8| bins[i * nf + f] = b;
-            match &feat.kind {
-                Kind::Numeric { edges } => {
-                    let (values, _) = numeric_column(table, col, rows)?;
-                    for (i, v) in values.into_iter().enumerate() {
-                        set(i, v.map(|x| numeric_bin(edges, x)).unwrap_or(0));
+        for (f, column) in columns.into_iter().enumerate() {
+            match column? {
+                Some(values) => {
+                    for (i, b) in values.into_iter().enumerate() {
+                        bins[i * nf + f] = b;
                     }
                 }
-                Kind::Boolean => {
-                    for (i, c) in cells(table, col, rows).enumerate() {
-                        set(
-                            i,
-                            match c.and_then(parse_bool) {
-                                Some(false) => 1,
-                                Some(true) => 2,
-                                None => 0,
-                            },
-                        );
-                    }
-                }
-                Kind::Categorical { levels, bins: level_bins, other, missing } => {
-                    let index: HashMap<&str, u8> =
-                        levels.iter().map(String::as_str).zip(level_bins.iter().copied()).collect();
-                    for (i, c) in cells(table, col, rows).enumerate() {
-                        set(
-                            i,
-                            match c {
-                                None => *missing,
-                                Some(c) => index.get(norm(c).as_str()).copied().unwrap_or(*other),
-                            },
-                        );
-                    }
-                }
-                Kind::DaysBefore { edges, reference } => {
-                    let ref_time = reference.as_deref().and_then(parse_datetime);
-                    for (i, c) in cells(table, col, rows).enumerate() {
-                        let d = days_before(c.and_then(parse_datetime), created[i].or(ref_time));
-                        set(i, d.map(|x| numeric_bin(edges, x)).unwrap_or(0));
-                    }
-                }
-                Kind::Weekday => {
-                    for (i, t) in created.iter().enumerate() {
-                        set(i, t.map(|t| 1 + t.weekday().num_days_from_monday() as u8).unwrap_or(0));
-                    }
-                }
-                Kind::Hour => {
-                    for (i, t) in created.iter().enumerate() {
-                        set(i, t.map(|t| 1 + t.hour() as u8).unwrap_or(0));
+                None => {
+                    let name = &self.features[f].column;
+                    if !missing_columns.contains(name) {
+                        missing_columns.push(name.clone());
                     }
                 }
             }
@@ -355,6 +326,56 @@ impl Schema {
             _ => cell.to_string(),
         }
     }
+}
+
+/// The bins of one feature for `rows`, from column `col`.
+fn bin_column(
+    feat: &Feature,
+    table: &Table,
+    col: usize,
+    rows: &[usize],
+    created: &[Option<NaiveDateTime>],
+) -> Result<Vec<u8>> {
+    Ok(match &feat.kind {
+        // Parsed cell by cell: no column copy, and a cell that is not a finite number is
+        // missing, as when the schema was learned.
+        Kind::Numeric { edges } => cells(table, col, rows)
+            .map(|c| c.and_then(parse_number).map(|x| numeric_bin(edges, x)).unwrap_or(0))
+            .collect(),
+        Kind::Boolean => cells(table, col, rows)
+            .map(|c| match c.and_then(parse_bool) {
+                Some(false) => 1,
+                Some(true) => 2,
+                None => 0,
+            })
+            .collect(),
+        Kind::Categorical { levels, bins, other, missing } => {
+            let index: HashMap<&str, u8> = levels.iter().map(String::as_str).zip(bins.iter().copied()).collect();
+            cells(table, col, rows)
+                .map(|c| match c {
+                    None => *missing,
+                    // Levels are stored lower-cased; most cells already are.
+                    Some(c) if c.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) => {
+                        index.get(c).copied().unwrap_or(*other)
+                    }
+                    Some(c) => index.get(norm(c).as_str()).copied().unwrap_or(*other),
+                })
+                .collect()
+        }
+        Kind::DaysBefore { edges, reference } => {
+            let ref_time = reference.as_deref().and_then(parse_datetime);
+            cells(table, col, rows)
+                .zip(created)
+                .map(|(c, t)| {
+                    days_before(c.and_then(parse_datetime), t.or(ref_time)).map(|x| numeric_bin(edges, x)).unwrap_or(0)
+                })
+                .collect()
+        }
+        Kind::Weekday => {
+            created.iter().map(|t| t.map(|t| 1 + t.weekday().num_days_from_monday() as u8).unwrap_or(0)).collect()
+        }
+        Kind::Hour => created.iter().map(|t| t.map(|t| 1 + t.hour() as u8).unwrap_or(0)).collect(),
+    })
 }
 
 fn days_before(date: Option<NaiveDateTime>, at: Option<NaiveDateTime>) -> Option<f64> {

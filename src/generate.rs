@@ -37,6 +37,9 @@ pub struct GenerateSettings {
     pub skill_spread: f64,
     /// Large and enterprise leads cost 2 and 3 workload units instead of 1.
     pub varied_workload: bool,
+    /// Extra columns of pure noise (alternately numeric and categorical) that carry no
+    /// signal, for benchmarks and for checking that the model ignores them.
+    pub noise_features: usize,
 }
 
 /// Counts of what was written.
@@ -333,6 +336,21 @@ fn lead_fields(l: &Lead, n: usize) -> [String; 13] {
     ]
 }
 
+fn noise_header(n: usize) -> impl Iterator<Item = String> {
+    (1..=n).map(|k| format!("noise_{k}"))
+}
+
+/// Appends `n` noise cells: odd columns a standard normal number, even ones one of six levels.
+fn push_noise(text: &mut String, rng: &mut ChaCha8Rng, n: usize) {
+    for k in 1..=n {
+        if k % 2 == 1 {
+            let _ = write!(text, ",{:.3}", normal(rng));
+        } else {
+            let _ = write!(text, ",n{k}_{}", ["a", "b", "c", "d", "e", "f"][rng.random_range(0..6)]);
+        }
+    }
+}
+
 /// Generates the world into `s.out` (created if missing).
 pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSummary> {
     if !(s.skill_spread.is_finite() && s.skill_spread >= 0.0) {
@@ -481,9 +499,11 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
     let n = s.history;
     let mut won = 0;
     let mut lost = 0;
-    let header: Vec<&str> = ["lead_id", "created_at", "closed_at", "rep_id", "outcome", "value"]
+    let header: Vec<String> = ["lead_id", "created_at", "closed_at", "rep_id", "outcome", "value"]
         .into_iter()
         .chain(FEATURE_HEADER)
+        .map(String::from)
+        .chain(noise_header(s.noise_features))
         .collect();
     write_atomic(&s.out.join("history.csv"), |w| {
         writeln!(w, "{}", header.join(","))?;
@@ -536,6 +556,7 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
                         text.push(',');
                         text.push_str(&f);
                     }
+                    push_noise(&mut text, &mut rng, s.noise_features);
                     text.push('\n');
                 }
                 (text, counts)
@@ -558,8 +579,12 @@ fn write_batch(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar) -
         .map(|g| (0..reps.len()).filter(|&r| reps[r].active && reps[r].covers(g)).collect())
         .collect();
     let n = s.leads;
-    let header: Vec<&str> =
-        ["lead_id", "created_at", "value", "workload", "rep_id"].into_iter().chain(FEATURE_HEADER).collect();
+    let header: Vec<String> = ["lead_id", "created_at", "value", "workload", "rep_id"]
+        .into_iter()
+        .chain(FEATURE_HEADER)
+        .map(String::from)
+        .chain(noise_header(s.noise_features))
+        .collect();
     let mut truth_chunks: Vec<String> = Vec::new();
     write_atomic(&s.out.join("leads.csv"), |w| {
         writeln!(w, "{}", header.join(","))?;
@@ -586,6 +611,7 @@ fn write_batch(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar) -
                         text.push(',');
                         text.push_str(&f);
                     }
+                    push_noise(&mut text, &mut rng, s.noise_features);
                     text.push('\n');
                     let _ = writeln!(
                         truth,
@@ -636,6 +662,7 @@ mod tests {
                 history: 0,
                 skill_spread: 0.5,
                 varied_workload: false,
+                noise_features: 0,
             };
             let reps = gen_reps(&s, 0);
             for g in 0..REGIONS.len() {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use leadroute::error::{EXIT_USAGE, exit_code};
-use leadroute::progress::Progress;
+use leadroute::progress::{Progress, Stages};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -82,8 +82,12 @@ fn dispatch(
         }
         cli::Command::Score(args) => {
             let s = args.settings();
-            let n = leadroute::commands::score(&s, warnings)?;
+            let mut stages = Stages::new();
+            let n = leadroute::commands::score(&s, warnings, &mut stages)?;
             say(format!("scored {n} leads; wrote {}", s.out.display()));
+            if cli.verbose {
+                say(format!("timing: {}", stages.summary()));
+            }
         }
     }
     Ok(())

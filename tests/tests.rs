@@ -6,3 +6,4 @@ mod workdir;
 mod test_assign;
 mod test_errors;
 mod test_generate;
+mod test_model;

@@ -9,16 +9,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use csv::StringRecord;
 
 use crate::error::InputError;
 
-/// A CSV file: its headers and records, each record knowing its line.
+/// A CSV file: its headers and records, each record knowing its line. All cells live in
+/// one string; each row keeps where it starts and where each of its fields ends.
 #[derive(Debug, Clone)]
 pub struct Table {
     path: PathBuf,
     headers: Vec<String>,
-    rows: Vec<StringRecord>,
+    data: String,
+    /// Start of each row in `data`, plus the end of the last row.
+    row_start: Vec<usize>,
+    /// End of each field relative to its row's start, row-major.
+    field_end: Vec<u32>,
+    lines: Vec<u64>,
 }
 
 impl Table {
@@ -28,12 +33,16 @@ impl Table {
             return Err(InputError::file(path, format!("is a folder, expected a {what} CSV file")).into());
         }
         let bytes = std::fs::read(path).with_context(|| format!("cannot open the {what} file {}", path.display()))?;
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(sniff_delimiter(&bytes))
+            .from_reader(bytes.as_slice());
         // The csv crate does not count newlines inside quoted fields; count them here.
         let mut lines = LineCounter::new(&bytes);
 
-        let mut header_rec = csv::ByteRecord::new();
-        let got = rdr.read_byte_record(&mut header_rec).map_err(|e| csv_error(path, e, &mut lines))?;
+        let mut rec = csv::ByteRecord::new();
+        let got = rdr.read_byte_record(&mut rec).map_err(|e| csv_error(path, e, &mut lines))?;
         if !got {
             return Err(InputError::file(
                 path,
@@ -41,56 +50,81 @@ impl Table {
             )
             .into());
         }
-        let headers = decode_headers(path, &header_rec)?;
+        let headers = decode_headers(path, &rec)?;
+        let ncols = headers.len();
 
-        let mut rows = Vec::new();
-        let mut rec = StringRecord::new();
+        let mut t = Table {
+            path: path.to_path_buf(),
+            headers,
+            data: String::with_capacity(bytes.len()),
+            row_start: vec![0],
+            field_end: Vec::new(),
+            lines: Vec::new(),
+        };
+        let mut last_record = None;
         loop {
-            match rdr.read_record(&mut rec) {
+            match rdr.read_byte_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => return Err(csv_error(path, e, &mut lines)),
             }
-            let mut pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
-            let line = lines.line_at(pos.byte());
-            pos.set_line(line);
-            rec.set_position(Some(pos));
-            if headers.len() > 1 && rec.len() == 1 && rec.get(0) == Some("") {
+            let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+            let line = lines.line_at(byte);
+            last_record = Some((byte, line));
+            if ncols > 1 && rec.len() == 1 && rec.get(0) == Some(b"") {
                 // A blank line: the csv crate skips most, this catches the rest.
                 continue;
             }
-            if rec.len() != headers.len() {
-                let spans = rows_span(&rec);
+            if rec.len() != ncols {
+                let spans = rec.iter().any(|f| f.contains(&b'\n'));
                 let hint = if spans { " (an unbalanced quote may have joined several lines)" } else { "" };
                 return Err(InputError::at(
                     path,
                     Some(line),
-                    format!("expected {} fields as in the header, found {}{hint}", headers.len(), rec.len()),
+                    format!("expected {ncols} fields as in the header, found {}{hint}", rec.len()),
                 )
                 .into());
             }
-            rows.push(rec.clone());
+            let text = std::str::from_utf8(rec.as_slice()).map_err(|e| {
+                let bad = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > e.valid_up_to())).unwrap_or(0);
+                InputError {
+                    file: path.to_path_buf(),
+                    line: Some(line),
+                    column: Some((bad + 1, t.headers[bad].clone())),
+                    message: "not valid UTF-8; save the file as UTF-8".into(),
+                }
+            })?;
+            t.data.push_str(text);
+            t.field_end.extend((0..rec.len()).map(|i| rec.range(i).map_or(0, |r| r.end) as u32));
+            t.row_start.push(t.data.len());
+            t.lines.push(line);
         }
-        if let Some(pos) = rows.last().and_then(|r| r.position()) {
-            check_closed_quotes(path, &bytes[pos.byte() as usize..], pos.line())?;
+        if let Some((byte, line)) = last_record {
+            check_closed_quotes(path, &bytes[byte as usize..], line)?;
         }
-        Ok(Table { path: path.to_path_buf(), headers, rows })
+        Ok(t)
     }
 
-    /// Builds a table from memory (tests and generated data).
+    /// Builds a table from memory (tests and generated data); rows are on lines 2, 3, ….
     pub fn from_rows(path: &Path, headers: Vec<String>, rows: Vec<Vec<String>>) -> Table {
-        let rows = rows
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let mut rec = StringRecord::from(r);
-                let mut pos = csv::Position::new();
-                pos.set_line(i as u64 + 2).set_record(i as u64 + 1);
-                rec.set_position(Some(pos));
-                rec
-            })
-            .collect();
-        Table { path: path.to_path_buf(), headers, rows }
+        let mut t = Table {
+            path: path.to_path_buf(),
+            headers,
+            data: String::new(),
+            row_start: vec![0],
+            field_end: Vec::new(),
+            lines: Vec::new(),
+        };
+        for (i, r) in rows.into_iter().enumerate() {
+            let base = t.data.len();
+            for c in 0..t.headers.len() {
+                t.data.push_str(r.get(c).map(String::as_str).unwrap_or(""));
+                t.field_end.push((t.data.len() - base) as u32);
+            }
+            t.row_start.push(t.data.len());
+            t.lines.push(i as u64 + 2);
+        }
+        t
     }
 
     pub fn path(&self) -> &Path {
@@ -102,21 +136,25 @@ impl Table {
     }
 
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.lines.is_empty()
     }
 
     /// The cell at `row`, `col` (both 0-based), exactly as in the file.
+    #[inline]
     pub fn cell(&self, row: usize, col: usize) -> &str {
-        self.rows[row].get(col).unwrap_or("")
+        let base = self.row_start[row];
+        let k = row * self.headers.len() + col;
+        let start = if col == 0 { 0 } else { self.field_end[k - 1] as usize };
+        &self.data[base + start..base + self.field_end[k] as usize]
     }
 
     /// 1-based line where record `row` starts.
     pub fn line(&self, row: usize) -> Option<u64> {
-        self.rows[row].position().map(|p| p.line())
+        self.lines.get(row).copied()
     }
 
     /// Index of the column named `name`: an exact match first, then one ignoring case and
@@ -144,8 +182,23 @@ impl Table {
     }
 }
 
-fn rows_span(rec: &StringRecord) -> bool {
-    rec.iter().any(|f| f.contains('\n'))
+/// The field separator: `,` unless the header line has more `;` or tabs (spreadsheets in
+/// many locales export with `;`). Quoted parts of the header are not counted.
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in bytes {
+        match b {
+            b'\n' if !quoted => break,
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
+    [b',', b';', b'\t'][best]
 }
 
 fn decode_headers(path: &Path, rec: &csv::ByteRecord) -> Result<Vec<String>> {
@@ -289,6 +342,17 @@ mod tests {
         assert_eq!(t.cell(0, 1), "a, b");
         assert_eq!(t.cell(1, 1), "two\nlines");
         assert_eq!(t.line(2), Some(5));
+    }
+
+    #[test]
+    fn semicolons_and_tabs_are_detected() {
+        let t = table_of(b"\"age\";\"job\";\"y\"\n56;\"house, maid\";\"no\"\n").unwrap();
+        assert_eq!(t.headers(), &["age", "job", "y"]);
+        assert_eq!(t.cell(0, 1), "house, maid");
+        let t = table_of(b"a\tb\n1\t2\n").unwrap();
+        assert_eq!(t.cell(0, 1), "2");
+        let t = table_of(b"a,\"b;c\"\n1,2\n").unwrap();
+        assert_eq!(t.headers(), &["a", "b;c"]);
     }
 
     #[test]

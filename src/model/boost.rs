@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::metrics::sigmoid;
-use super::tree::Tree;
+use super::tree::{PackedTree, Tree};
 use crate::features::Binned;
 use crate::progress::Bar;
 
@@ -27,8 +27,11 @@ pub struct Params {
     /// Split levels per tree; each candidate is trained and the best kept.
     pub depths: Vec<u16>,
     pub min_leaf: usize,
-    /// Share of rows each tree is fitted on.
+    /// Share of rows each tree is fitted on …
     pub subsample: f64,
+    /// … but at most this many: smartcore sorts every column of its sample for each tree,
+    /// so the sample size sets the training time.
+    pub max_tree_rows: usize,
     /// Share of features each tree may split on.
     pub colsample: f64,
     /// L2 penalty on node values (in Hessian units).
@@ -48,6 +51,7 @@ impl Default for Params {
             depths: vec![3, 5],
             min_leaf: 20,
             subsample: 0.7,
+            max_tree_rows: 20_000,
             colsample: 0.8,
             lambda: 1.0,
             max_rounds: 800,
@@ -72,7 +76,7 @@ impl Params {
         if !(self.valid_fraction > 0.0 && self.valid_fraction < 0.9) {
             bail!("validation fraction must be in (0, 0.9), got {}", self.valid_fraction);
         }
-        if self.max_rounds == 0 || self.min_leaf == 0 || !(self.lambda >= 0.0) {
+        if self.max_rounds == 0 || self.min_leaf == 0 || self.max_tree_rows == 0 || !(self.lambda >= 0.0) {
             bail!("rounds and minimum leaf size must be positive, lambda ≥ 0");
         }
         Ok(())
@@ -90,16 +94,21 @@ pub struct Ensemble {
     pub valid_log_loss: f64,
 }
 
-/// Raw log-odds of each row.
+/// Raw log-odds of each row: blocks of rows in parallel, each block run through one tree
+/// after another so a tree's nodes stay in cache.
 pub fn predict_raw(base: f64, learning_rate: f64, trees: &[Tree], x: &Binned) -> Vec<f64> {
-    (0..x.n_rows)
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|r| {
-            let row = x.row(r);
-            base + learning_rate * trees.iter().map(|t| t.predict(row)).sum::<f64>()
-        })
-        .collect()
+    const BLOCK: usize = 1024;
+    let packed: Vec<PackedTree> = trees.iter().map(Tree::packed).collect();
+    let nf = x.n_features;
+    let mut sum = vec![0.0; x.n_rows];
+    sum.par_chunks_mut(BLOCK).enumerate().for_each(|(b, chunk)| {
+        let first = b * BLOCK;
+        let bins = &x.bins[first * nf..(first + chunk.len()) * nf];
+        for t in &packed {
+            t.add_to(bins, nf, chunk);
+        }
+    });
+    sum.into_iter().map(|s| base + learning_rate * s).collect()
 }
 
 fn log_loss_raw(f: &[f64], y: &[bool]) -> f64 {
@@ -145,7 +154,7 @@ fn fit_depth(
     let mut f_valid = vec![base; valid.n_rows];
     let mut trees: Vec<Tree> = Vec::new();
     let mut best = (log_loss_raw(&f_valid, yv), 0usize, f_valid.clone());
-    let n_sub = ((n as f64 * params.subsample).round() as usize).clamp(1, n);
+    let n_sub = ((n as f64 * params.subsample).round() as usize).min(params.max_tree_rows).clamp(1, n);
     let n_cols = ((nf as f64 * params.colsample).round() as usize).clamp(1, nf.max(1));
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ (depth as u64).wrapping_mul(0x9E37_79B9));
 

@@ -80,10 +80,22 @@ pub fn top_decile_lift(p: &[f64], labels: &[bool]) -> f64 {
     if rate > 0.0 { rate_top / rate } else { 0.0 }
 }
 
-/// Platt scaling: p = sigmoid(a·z + b), fitted by Newton's method on (raw log-odds, label).
+/// Platt scaling: p = sigmoid(a·z + b), fitted by Newton's method with step halving on
+/// (raw log-odds, label). Falls back to the identity map if the fit is degenerate.
 pub fn fit_platt(z: &[f64], labels: &[bool]) -> (f64, f64) {
+    let loss = |a: f64, b: f64| -> f64 {
+        z.iter()
+            .zip(labels)
+            .map(|(&zi, &y)| {
+                let t = a * zi + b;
+                let m = if y { -t } else { t };
+                if m > 30.0 { m } else { m.exp().ln_1p() }
+            })
+            .sum()
+    };
     let (mut a, mut b) = (1.0, 0.0);
-    for _ in 0..50 {
+    let mut current = loss(a, b);
+    for _ in 0..100 {
         let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
         for (&zi, &y) in z.iter().zip(labels) {
             let p = sigmoid(a * zi + b);
@@ -101,9 +113,18 @@ pub fn fit_platt(z: &[f64], labels: &[bool]) -> (f64, f64) {
         }
         let da = (hbb * ga - hab * gb) / det;
         let db = (haa * gb - hab * ga) / det;
-        a -= da;
-        b -= db;
-        if da.abs() + db.abs() < 1e-10 {
+        let mut step = 1.0;
+        let mut improved = false;
+        for _ in 0..40 {
+            let (na, nb) = (a - step * da, b - step * db);
+            let l = loss(na, nb);
+            if l <= current {
+                (a, b, current, improved) = (na, nb, l, true);
+                break;
+            }
+            step /= 2.0;
+        }
+        if !improved || (step * (da.abs() + db.abs())) < 1e-10 {
             break;
         }
     }

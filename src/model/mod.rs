@@ -167,7 +167,7 @@ pub fn train(
     }
     let (xt, _) = schema.bin_rows(table, cfg, &train_rows)?;
     let (xv, _) = schema.bin_rows(table, cfg, &valid_rows)?;
-    warnings.extend(leakage_warnings(table, &schema, &labels, &xt, &y));
+    warnings.extend(leakage_warnings(table, cfg, &schema, &labels, &xt, &y));
 
     let bar = progress.bar((params.max_rounds * params.depths.len()) as u64, "training");
     let ens = boost::fit(params, &xt, &y, &xv, &yv, &bar)?;
@@ -242,16 +242,26 @@ fn split_rows(
 
 /// Columns filled almost only on closed deals, and single features that alone separate won
 /// from lost almost perfectly, are likely to leak the outcome.
-fn leakage_warnings(table: &Table, schema: &Schema, labels: &[Option<bool>], xt: &Binned, y: &[bool]) -> Vec<String> {
+fn leakage_warnings(
+    table: &Table,
+    cfg: &Config,
+    schema: &Schema,
+    labels: &[Option<bool>],
+    xt: &Binned,
+    y: &[bool],
+) -> Vec<String> {
     let mut out = Vec::new();
     let open: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_none()).collect();
     let closed: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_some()).collect();
-    let mut seen = std::collections::HashSet::new();
-    for feat in &schema.features {
-        if open.len() < 10 || !seen.insert(feat.column.clone()) {
+    let bookkeeping: Vec<Option<usize>> = ["lead_id", "rep_id", "outcome", "closed_at", "workload", "created_at"]
+        .iter()
+        .map(|name| cfg.columns.headers(name).into_iter().find_map(|h| table.column(h)))
+        .collect();
+    for (col, header) in table.headers().iter().enumerate() {
+        let excluded = cfg.features.exclude.iter().any(|e| e.trim().eq_ignore_ascii_case(header));
+        if open.len() < 10 || bookkeeping.contains(&Some(col)) || excluded || header.is_empty() {
             continue;
         }
-        let Some(col) = table.column(&feat.column) else { continue };
         let filled = |rows: &[usize]| {
             rows.iter().filter(|&&r| !table.cell(r, col).trim().is_empty()).count() as f64 / rows.len() as f64
         };
@@ -260,7 +270,7 @@ fn leakage_warnings(table: &Table, schema: &Schema, labels: &[Option<bool>], xt:
             out.push(format!(
                 "likely leakage: column {:?} is filled on {:.0} % of closed deals but {:.0} % of open ones; \
                  if it is only known after the outcome, add it to [features] exclude",
-                feat.column,
+                header,
                 fc * 100.0,
                 fo * 100.0
             ));
