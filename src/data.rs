@@ -62,10 +62,10 @@ impl Leads {
         let mut workload = Vec::with_capacity(n);
         let mut owner = Vec::with_capacity(n);
         let mut created_at = Vec::with_capacity(n);
-        let mut seen: HashMap<String, usize> = HashMap::with_capacity(n);
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(n);
         for row in 0..n {
             let lead_id = parse_id(&table, row, id_col, "lead_id")?;
-            if let Some(first) = seen.insert(lead_id.clone(), row) {
+            if let Some(first) = seen.insert(table.cell(row, id_col).trim(), row) {
                 return Err(table
                     .cell_error(
                         row,
@@ -86,6 +86,7 @@ impl Leads {
                 None => None,
             });
         }
+        drop(seen);
         Ok(Leads { table, id, value, workload, owner, created_at, canonical_cols })
     }
 

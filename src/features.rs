@@ -350,15 +350,19 @@ fn bin_column(
             })
             .collect(),
         Kind::Categorical { levels, bins, other, missing } => {
-            let index: HashMap<&str, u8> = levels.iter().map(String::as_str).zip(bins.iter().copied()).collect();
+            // Few levels: a sorted list searched by halves beats hashing every cell.
+            let mut index: Vec<(&str, u8)> = levels.iter().map(String::as_str).zip(bins.iter().copied()).collect();
+            index.sort_unstable();
+            let find = |key: &str| match index.binary_search_by(|(l, _)| (*l).cmp(key)) {
+                Ok(i) => index[i].1,
+                Err(_) => *other,
+            };
             cells(table, col, rows)
                 .map(|c| match c {
                     None => *missing,
                     // Levels are stored lower-cased; most cells already are.
-                    Some(c) if c.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) => {
-                        index.get(c).copied().unwrap_or(*other)
-                    }
-                    Some(c) => index.get(norm(c).as_str()).copied().unwrap_or(*other),
+                    Some(c) if c.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) => find(c),
+                    Some(c) => find(&norm(c)),
                 })
                 .collect()
         }

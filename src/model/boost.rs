@@ -70,13 +70,19 @@ impl Params {
         if self.depths.is_empty() || self.depths.iter().any(|&d| d == 0 || d > 12) {
             bail!("tree depth must be between 1 and 12, got {:?}", self.depths);
         }
-        if !(self.subsample > 0.0 && self.subsample <= 1.0) || !(self.colsample > 0.0 && self.colsample <= 1.0) {
+        let share = |x: f64| x > 0.0 && x <= 1.0;
+        if !share(self.subsample) || !share(self.colsample) {
             bail!("subsample and colsample must be in (0, 1]");
         }
         if !(self.valid_fraction > 0.0 && self.valid_fraction < 0.9) {
             bail!("validation fraction must be in (0, 0.9), got {}", self.valid_fraction);
         }
-        if self.max_rounds == 0 || self.min_leaf == 0 || self.max_tree_rows == 0 || !(self.lambda >= 0.0) {
+        if self.max_rounds == 0
+            || self.min_leaf == 0
+            || self.max_tree_rows == 0
+            || !self.lambda.is_finite()
+            || self.lambda < 0.0
+        {
             bail!("rounds and minimum leaf size must be positive, lambda ≥ 0");
         }
         Ok(())
