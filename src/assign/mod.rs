@@ -6,6 +6,7 @@
 //! made it, and runs after every solve.
 
 mod rules;
+pub mod solver;
 
 use std::fmt;
 

@@ -1,0 +1,812 @@
+//! A generalized-assignment solver: greedy regret construction, then local search with
+//! shift, swap and ejection-chain moves, with a Lagrangian upper bound to certify it.
+//!
+//! The solver sees an [`Instance`]: items (leads, jobs), bins (reps, agents) with
+//! capacities, each item's candidate bins, and a profit and weight per item × bin, computed
+//! on demand so no item × bin table has to exist. Items may stay out at profit 0 unless the
+//! instance says every item must be placed (the classic GAP).
+//!
+//! Parallel but deterministic: each pass evaluates every item's best move in parallel
+//! against a frozen solution, then applies the moves one by one in a fixed order (largest
+//! gain first, then item index), re-checking each against the updated solution. Restarts
+//! (perturbation + local search) run as independent seeded chains in parallel; the best
+//! chain wins, ties to the lowest chain index. The result depends on the seed only.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::time::Instant;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// Slack allowed when comparing loads with capacities.
+pub const CAP_EPS: f64 = 1e-9;
+/// Smallest gain worth a move.
+const GAIN_EPS: f64 = 1e-9;
+
+/// A generalized assignment problem, maximising total profit.
+pub trait Instance: Sync {
+    fn n_items(&self) -> usize;
+    fn n_bins(&self) -> usize;
+    fn capacity(&self, bin: usize) -> f64;
+    /// The bins item `i` may go to.
+    fn candidates(&self, i: usize) -> &[u32];
+    fn profit(&self, i: usize, bin: usize) -> f64;
+    fn weight(&self, i: usize, bin: usize) -> f64;
+    /// Every item must be placed (an unplaced item makes the solution infeasible).
+    fn must_assign(&self) -> bool {
+        false
+    }
+}
+
+/// A (possibly partial) assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    pub bin: Vec<Option<u32>>,
+    pub load: Vec<f64>,
+}
+
+/// Penalty per unplaced item when every item must be placed.
+fn unplaced_penalty<I: Instance + ?Sized>(inst: &I) -> f64 {
+    if inst.must_assign() { 1e12 } else { 0.0 }
+}
+
+impl Solution {
+    pub fn empty<I: Instance + ?Sized>(inst: &I) -> Solution {
+        Solution { bin: vec![None; inst.n_items()], load: vec![0.0; inst.n_bins()] }
+    }
+
+    /// Total profit of placed items.
+    pub fn value<I: Instance + ?Sized>(&self, inst: &I) -> f64 {
+        self.bin.iter().enumerate().filter_map(|(i, b)| b.map(|b| inst.profit(i, b as usize))).sum()
+    }
+
+    pub fn unplaced(&self) -> usize {
+        self.bin.iter().filter(|b| b.is_none()).count()
+    }
+
+    /// Profit of item `i` where it is now (0, or a large penalty, when unplaced).
+    fn current<I: Instance + ?Sized>(&self, inst: &I, i: usize) -> f64 {
+        match self.bin[i] {
+            Some(b) => inst.profit(i, b as usize),
+            None => -unplaced_penalty(inst),
+        }
+    }
+
+    fn room<I: Instance + ?Sized>(&self, inst: &I, b: usize) -> f64 {
+        inst.capacity(b) - self.load[b]
+    }
+
+    fn place<I: Instance + ?Sized>(&mut self, inst: &I, i: usize, to: Option<u32>) {
+        if let Some(b) = self.bin[i] {
+            self.load[b as usize] -= inst.weight(i, b as usize);
+        }
+        if let Some(b) = to {
+            self.load[b as usize] += inst.weight(i, b as usize);
+        }
+        self.bin[i] = to;
+    }
+}
+
+/// Re-verifies a solution from scratch: every item placed at most once (by construction),
+/// only in its candidate bins, loads within capacity (and every item placed when required).
+/// Returns the recomputed value.
+pub fn verify<I: Instance + ?Sized>(inst: &I, sol: &Solution) -> Result<f64, String> {
+    if sol.bin.len() != inst.n_items() {
+        return Err(format!("{} decisions for {} items", sol.bin.len(), inst.n_items()));
+    }
+    let mut load = vec![0.0; inst.n_bins()];
+    let mut value = 0.0;
+    for (i, b) in sol.bin.iter().enumerate() {
+        match b {
+            Some(b) => {
+                let b = *b as usize;
+                if !inst.candidates(i).contains(&(b as u32)) {
+                    return Err(format!("item {i} is in bin {b}, which is not one of its candidates"));
+                }
+                load[b] += inst.weight(i, b);
+                value += inst.profit(i, b);
+            }
+            None if inst.must_assign() => return Err(format!("item {i} is not placed")),
+            None => {}
+        }
+    }
+    for (b, l) in load.iter().enumerate() {
+        if *l > inst.capacity(b) + 1e-6 * inst.capacity(b).abs().max(1.0) {
+            return Err(format!("bin {b} holds {l}, over its capacity {}", inst.capacity(b)));
+        }
+    }
+    Ok(value)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Key(f64, usize);
+
+impl Eq for Key {}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The best and second-best of `desire(i, bin)` over the bins with room, and the best bin.
+fn best_two_by<I: Instance + ?Sized>(
+    inst: &I,
+    sol: &Solution,
+    i: usize,
+    desire: impl Fn(usize, usize) -> f64,
+) -> (Option<u32>, f64, f64) {
+    let (mut best, mut p1, mut p2) = (None, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &b in inst.candidates(i) {
+        let bu = b as usize;
+        if inst.weight(i, bu) > sol.room(inst, bu) + CAP_EPS {
+            continue;
+        }
+        let p = desire(i, bu);
+        if p > p1 || (p == p1 && best.is_some_and(|x| b < x)) {
+            p2 = p1;
+            p1 = p;
+            best = Some(b);
+        } else if p > p2 {
+            p2 = p;
+        }
+    }
+    (best, p1, p2)
+}
+
+/// Regret of an item: how much is lost if it cannot have its best bin.
+fn regret<I: Instance + ?Sized>(inst: &I, p1: f64, p2: f64) -> f64 {
+    let fallback = if inst.must_assign() { f64::NEG_INFINITY } else { 0.0 };
+    let second = p2.max(fallback);
+    if second == f64::NEG_INFINITY { 1e15 } else { p1 - second }
+}
+
+/// Greedy regret construction: items whose best bin matters most are placed first. When
+/// every item must be placed, a second construction that desires the bins an item uses the
+/// smallest share of (Martello and Toth's feasibility rule) is tried too, and the one that
+/// places more items (then earns more) is kept.
+pub fn greedy<I: Instance + ?Sized>(inst: &I) -> Solution {
+    let by_profit = greedy_by(inst, |i, b| inst.profit(i, b));
+    if !inst.must_assign() || by_profit.unplaced() == 0 {
+        return by_profit;
+    }
+    let by_room = greedy_by(inst, |i, b| -inst.weight(i, b) / inst.capacity(b).max(1e-12));
+    let key = |s: &Solution| (std::cmp::Reverse(s.unplaced()), s.value(inst));
+    if key(&by_room).0 > key(&by_profit).0
+        || (key(&by_room).0 == key(&by_profit).0 && key(&by_room).1 > key(&by_profit).1)
+    {
+        by_room
+    } else {
+        by_profit
+    }
+}
+
+fn greedy_by<I: Instance + ?Sized>(inst: &I, desire: impl Fn(usize, usize) -> f64 + Copy) -> Solution {
+    let mut sol = Solution::empty(inst);
+    let mut heap: BinaryHeap<Key> = (0..inst.n_items())
+        .filter_map(|i| {
+            let (best, p1, p2) = best_two_by(inst, &sol, i, desire);
+            best.map(|_| Key(regret(inst, p1, p2), i))
+        })
+        .collect();
+    while let Some(Key(r, i)) = heap.pop() {
+        if sol.bin[i].is_some() {
+            continue;
+        }
+        let (best, p1, p2) = best_two_by(inst, &sol, i, desire);
+        let Some(b) = best else { continue };
+        if !inst.must_assign() && inst.profit(i, b as usize) <= 0.0 {
+            continue;
+        }
+        let now = regret(inst, p1, p2);
+        if now < r - 1e-12 * r.abs().max(1.0) {
+            heap.push(Key(now, i));
+            continue;
+        }
+        sol.place(inst, i, Some(b));
+    }
+    sol
+}
+
+/// A move: place `item` in `to`, and optionally move `other` to `other_to` (a swap or an
+/// ejection).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Move {
+    gain: f64,
+    item: usize,
+    to: Option<u32>,
+    other: Option<(usize, Option<u32>)>,
+}
+
+/// Items in each bin, kept in step with a solution.
+struct Members {
+    of: Vec<Vec<u32>>,
+}
+
+impl Members {
+    fn new(sol: &Solution, n_bins: usize) -> Members {
+        let mut of = vec![Vec::new(); n_bins];
+        for (i, b) in sol.bin.iter().enumerate() {
+            if let Some(b) = b {
+                of[*b as usize].push(i as u32);
+            }
+        }
+        Members { of }
+    }
+
+    fn moved(&mut self, i: usize, from: Option<u32>, to: Option<u32>) {
+        if let Some(f) = from {
+            let v = &mut self.of[f as usize];
+            if let Some(k) = v.iter().position(|&x| x as usize == i) {
+                v.swap_remove(k);
+            }
+        }
+        if let Some(t) = to {
+            self.of[t as usize].push(i as u32);
+        }
+    }
+}
+
+/// Gain of a move against `sol`, or `None` if it no longer fits.
+fn evaluate<I: Instance + ?Sized>(inst: &I, sol: &Solution, m: &Move) -> Option<f64> {
+    let i = m.item;
+    let from = sol.bin[i];
+    if from == m.to {
+        return None;
+    }
+    let mut load_delta: Vec<(usize, f64)> = Vec::with_capacity(4);
+    let mut gain = -sol.current(inst, i);
+    if let Some(f) = from {
+        load_delta.push((f as usize, -inst.weight(i, f as usize)));
+    }
+    match m.to {
+        Some(t) => {
+            load_delta.push((t as usize, inst.weight(i, t as usize)));
+            gain += inst.profit(i, t as usize);
+        }
+        None => gain -= unplaced_penalty(inst),
+    }
+    if let Some((j, j_to)) = m.other {
+        let j_from = sol.bin[j];
+        if j_from != m.to || j == i {
+            return None;
+        }
+        gain -= sol.current(inst, j);
+        if let Some(f) = j_from {
+            load_delta.push((f as usize, -inst.weight(j, f as usize)));
+        }
+        match j_to {
+            Some(t) => {
+                load_delta.push((t as usize, inst.weight(j, t as usize)));
+                gain += inst.profit(j, t as usize);
+            }
+            None => gain -= unplaced_penalty(inst),
+        }
+    }
+    for &(b, _) in &load_delta {
+        let new_load: f64 = sol.load[b] + load_delta.iter().filter(|(x, _)| *x == b).map(|(_, d)| d).sum::<f64>();
+        let increases = load_delta.iter().filter(|(x, _)| *x == b).map(|(_, d)| d).sum::<f64>() > 0.0;
+        if increases && new_load > inst.capacity(b) + CAP_EPS {
+            return None;
+        }
+    }
+    Some(gain)
+}
+
+/// The best improving move for item `i`: shift, swap with an item of another bin, or an
+/// ejection chain (i takes j's place, j shifts to a bin with room or out).
+fn best_move<I: Instance + ?Sized>(inst: &I, sol: &Solution, members: &Members, i: usize, deep: bool) -> Option<Move> {
+    let mut best: Option<Move> = None;
+    let mut consider = |m: Move| {
+        if let Some(g) = evaluate(inst, sol, &m) {
+            if g > GAIN_EPS && best.is_none_or(|b| g > b.gain + GAIN_EPS) {
+                best = Some(Move { gain: g, ..m });
+            }
+        }
+    };
+    let from = sol.bin[i];
+    if from.is_some() && !inst.must_assign() {
+        consider(Move { gain: 0.0, item: i, to: None, other: None });
+    }
+    for &b in inst.candidates(i) {
+        if Some(b) == from {
+            continue;
+        }
+        consider(Move { gain: 0.0, item: i, to: Some(b), other: None });
+        if !deep {
+            continue;
+        }
+        for &j in &members.of[b as usize] {
+            let j = j as usize;
+            // Swap: j goes where i was.
+            if from.is_none_or(|f| inst.candidates(j).contains(&f)) && (from.is_some() || !inst.must_assign()) {
+                consider(Move { gain: 0.0, item: i, to: Some(b), other: Some((j, from)) });
+            }
+            // Ejection: j goes to the bin with the most profit that has room for it.
+            let mut target: Option<(f64, u32)> = None;
+            for &c in inst.candidates(j) {
+                if c == b || Some(c) == from {
+                    continue;
+                }
+                let cu = c as usize;
+                if inst.weight(j, cu) <= sol.room(inst, cu) + CAP_EPS {
+                    let p = inst.profit(j, cu);
+                    if target.is_none_or(|(tp, _)| p > tp) {
+                        target = Some((p, c));
+                    }
+                }
+            }
+            if let Some((_, c)) = target {
+                consider(Move { gain: 0.0, item: i, to: Some(b), other: Some((j, Some(c))) });
+            }
+            if !inst.must_assign() {
+                consider(Move { gain: 0.0, item: i, to: Some(b), other: Some((j, None)) });
+            }
+        }
+    }
+    best
+}
+
+fn apply<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, members: &mut Members, m: &Move) {
+    if let Some((j, j_to)) = m.other {
+        let j_from = sol.bin[j];
+        sol.place(inst, j, None);
+        members.moved(j, j_from, None);
+        let from = sol.bin[m.item];
+        sol.place(inst, m.item, m.to);
+        members.moved(m.item, from, m.to);
+        sol.place(inst, j, j_to);
+        members.moved(j, None, j_to);
+    } else {
+        let from = sol.bin[m.item];
+        sol.place(inst, m.item, m.to);
+        members.moved(m.item, from, m.to);
+    }
+}
+
+/// Local search to a local optimum: passes of parallel move evaluation and sequential,
+/// re-checked application. `deep` adds swaps and ejection chains to shifts.
+pub fn local_search<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, deep: bool, deadline: Option<Instant>) {
+    let mut members = Members::new(sol, inst.n_bins());
+    loop {
+        let frozen = &*sol;
+        let mut moves: Vec<Move> = (0..inst.n_items())
+            .into_par_iter()
+            .with_min_len(64)
+            .filter_map(|i| best_move(inst, frozen, &members, i, deep))
+            .collect();
+        if moves.is_empty() {
+            break;
+        }
+        moves.sort_by(|a, b| b.gain.total_cmp(&a.gain).then(a.item.cmp(&b.item)));
+        let mut applied = 0;
+        for m in &moves {
+            if let Some(g) = evaluate(inst, sol, m) {
+                if g > GAIN_EPS {
+                    apply(inst, sol, &mut members, m);
+                    applied += 1;
+                }
+            }
+        }
+        if applied == 0 || deadline.is_some_and(|d| Instant::now() > d) {
+            break;
+        }
+    }
+}
+
+/// Settings of [`solve`].
+#[derive(Debug, Clone)]
+pub struct SolveSettings {
+    pub seed: u64,
+    /// Independent perturbation chains, run in parallel.
+    pub chains: usize,
+    /// Perturbation rounds per chain.
+    pub rounds: usize,
+    /// Wall-clock limit; when hit, chains stop early (and the result may depend on timing).
+    pub time_limit: Option<f64>,
+    /// Use swaps and ejection chains (quadratic in bin size) besides shifts.
+    pub deep: bool,
+}
+
+impl Default for SolveSettings {
+    fn default() -> Self {
+        SolveSettings { seed: 1, chains: 4, rounds: 200, time_limit: None, deep: true }
+    }
+}
+
+/// Greedy, local search, then perturbation chains; the best solution found.
+pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
+    let deadline = s.time_limit.map(|t| Instant::now() + std::time::Duration::from_secs_f64(t));
+    let mut start = greedy(inst);
+    local_search(inst, &mut start, s.deep, deadline);
+    if s.rounds == 0 || s.chains == 0 || inst.n_items() == 0 {
+        return start;
+    }
+    let score = |sol: &Solution| sol.value(inst) - unplaced_penalty(inst) * sol.unplaced() as f64;
+    let results: Vec<(f64, Solution)> = (0..s.chains)
+        .into_par_iter()
+        .map(|c| {
+            let mut rng = ChaCha8Rng::seed_from_u64(s.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ c as u64);
+            if inst.must_assign() && start.unplaced() == 0 && c % 2 == 0 {
+                let best = oscillate(inst, &start, &mut rng, s.rounds * 50, deadline);
+                return (score(&best), best);
+            }
+            let mut best = start.clone();
+            let mut best_score = score(&best);
+            let mut cur = start.clone();
+            for _ in 0..s.rounds {
+                if deadline.is_some_and(|d| Instant::now() > d) {
+                    break;
+                }
+                perturb(inst, &mut cur, &mut rng);
+                local_search(inst, &mut cur, s.deep, deadline);
+                let sc = score(&cur);
+                if sc > best_score + GAIN_EPS {
+                    best_score = sc;
+                    best = cur.clone();
+                } else if rng.random::<f64>() < 0.9 {
+                    cur = best.clone();
+                }
+            }
+            (best_score, best)
+        })
+        .collect();
+    let mut best = (score(&start), start);
+    for r in results {
+        if r.0 > best.0 + GAIN_EPS {
+            best = r;
+        }
+    }
+    best.1
+}
+
+/// Strategic oscillation for instances where every item must be placed and capacities are
+/// tight: items always sit in some bin, overloads are allowed but cost `alpha[bin]` per
+/// unit, and the penalties rise on bins that stay overloaded and fall elsewhere, so the
+/// search crosses infeasible ground between feasible solutions. Returns the best feasible
+/// solution seen (at least `start`).
+fn oscillate<I: Instance + ?Sized>(
+    inst: &I,
+    start: &Solution,
+    rng: &mut ChaCha8Rng,
+    rounds: usize,
+    deadline: Option<Instant>,
+) -> Solution {
+    let n = inst.n_items();
+    let m = inst.n_bins();
+    let mut bin: Vec<usize> = start.bin.iter().map(|b| b.map(|b| b as usize).unwrap_or(0)).collect();
+    let mut load = start.load.clone();
+    let span = {
+        let (mut lo, mut hi, mut w) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        for i in 0..n {
+            for &b in inst.candidates(i) {
+                let p = inst.profit(i, b as usize);
+                lo = lo.min(p);
+                hi = hi.max(p);
+                w += inst.weight(i, b as usize);
+            }
+        }
+        let mean_w = w / (n * m).max(1) as f64;
+        ((hi - lo) / mean_w.max(1e-9)).max(1e-6)
+    };
+    let mut alpha = vec![span; m];
+    let over = |load: f64, b: usize| (load - inst.capacity(b)).max(0.0);
+    let mut best = start.clone();
+    let mut best_value = start.value(inst);
+    for round in 0..rounds {
+        if round % 16 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
+            break;
+        }
+        // Descent on the penalised objective with shifts and sampled swaps.
+        let mut improved = true;
+        let mut sweeps = 0;
+        while improved && sweeps < 50 {
+            improved = false;
+            sweeps += 1;
+            for i in 0..n {
+                let b = bin[i];
+                let wi = inst.weight(i, b);
+                let base = inst.profit(i, b) - alpha[b] * (over(load[b], b) - over(load[b] - wi, b));
+                let mut pick: Option<(f64, usize)> = None;
+                for &c in inst.candidates(i) {
+                    let c = c as usize;
+                    if c == b {
+                        continue;
+                    }
+                    let wc = inst.weight(i, c);
+                    let val = inst.profit(i, c) - alpha[c] * (over(load[c] + wc, c) - over(load[c], c));
+                    if val > base + GAIN_EPS && pick.is_none_or(|(pv, _)| val > pv) {
+                        pick = Some((val, c));
+                    }
+                }
+                if let Some((_, c)) = pick {
+                    load[b] -= wi;
+                    load[c] += inst.weight(i, c);
+                    bin[i] = c;
+                    improved = true;
+                }
+            }
+            for _ in 0..n {
+                let (i, j) = (rng.random_range(0..n), rng.random_range(0..n));
+                let (bi, bj) = (bin[i], bin[j]);
+                if bi == bj || !inst.candidates(i).contains(&(bj as u32)) || !inst.candidates(j).contains(&(bi as u32))
+                {
+                    continue;
+                }
+                let li = load[bi] - inst.weight(i, bi) + inst.weight(j, bi);
+                let lj = load[bj] - inst.weight(j, bj) + inst.weight(i, bj);
+                let before = inst.profit(i, bi) + inst.profit(j, bj)
+                    - alpha[bi] * over(load[bi], bi)
+                    - alpha[bj] * over(load[bj], bj);
+                let after =
+                    inst.profit(i, bj) + inst.profit(j, bi) - alpha[bi] * over(li, bi) - alpha[bj] * over(lj, bj);
+                if after > before + GAIN_EPS {
+                    load[bi] = li;
+                    load[bj] = lj;
+                    bin[i] = bj;
+                    bin[j] = bi;
+                    improved = true;
+                }
+            }
+        }
+        if (0..m).all(|b| load[b] <= inst.capacity(b) + CAP_EPS) {
+            let value: f64 = (0..n).map(|i| inst.profit(i, bin[i])).sum();
+            if value > best_value + GAIN_EPS {
+                best_value = value;
+                best = Solution { bin: bin.iter().map(|&b| Some(b as u32)).collect(), load: load.clone() };
+            }
+        }
+        for b in 0..m {
+            alpha[b] =
+                if load[b] > inst.capacity(b) + CAP_EPS { alpha[b] * 1.2 } else { (alpha[b] * 0.95).max(span * 0.05) };
+        }
+        // Kick: a few items to random bins.
+        for _ in 0..(n / 50).clamp(1, 10) {
+            let i = rng.random_range(0..n);
+            let cands = inst.candidates(i);
+            let c = cands[rng.random_range(0..cands.len())] as usize;
+            load[bin[i]] -= inst.weight(i, bin[i]);
+            load[c] += inst.weight(i, c);
+            bin[i] = c;
+        }
+    }
+    best
+}
+
+/// Moves a few random items to random candidate bins with room (or out, when allowed).
+fn perturb<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, rng: &mut ChaCha8Rng) {
+    let n = inst.n_items();
+    let k = (n / 20).clamp(2, 30);
+    for _ in 0..k {
+        let i = rng.random_range(0..n);
+        let cands = inst.candidates(i);
+        if cands.is_empty() {
+            continue;
+        }
+        let b = cands[rng.random_range(0..cands.len())];
+        let bu = b as usize;
+        if Some(b) == sol.bin[i] {
+            continue;
+        }
+        let w = inst.weight(i, bu);
+        // Make room by moving out items of b that fit elsewhere, when needed.
+        let mut guard = 0;
+        while sol.room(inst, bu) + CAP_EPS < w && guard < 4 {
+            guard += 1;
+            let in_b: Vec<usize> = (0..n).filter(|&j| sol.bin[j] == Some(b)).collect();
+            if in_b.is_empty() {
+                break;
+            }
+            let j = in_b[rng.random_range(0..in_b.len())];
+            let target = inst
+                .candidates(j)
+                .iter()
+                .copied()
+                .find(|&c| c != b && inst.weight(j, c as usize) <= sol.room(inst, c as usize) + CAP_EPS);
+            match target {
+                Some(c) => sol.place(inst, j, Some(c)),
+                None if !inst.must_assign() => sol.place(inst, j, None),
+                None => break,
+            }
+        }
+        if sol.room(inst, bu) + CAP_EPS >= w {
+            sol.place(inst, i, Some(b));
+        }
+    }
+}
+
+/// An upper bound on the best total profit: the Lagrangian relaxation of the capacities,
+/// minimised over the bins' multipliers by subgradient steps. Also returns the multipliers
+/// (each bin's shadow price of one more unit of capacity).
+pub fn lagrangian_bound<I: Instance + ?Sized>(inst: &I, lower: f64, iterations: usize) -> (f64, Vec<f64>) {
+    let m = inst.n_bins();
+    let mut lambda = vec![0.0; m];
+    let mut best = (f64::INFINITY, lambda.clone());
+    let mut theta = 1.0;
+    let mut since_better = 0;
+    for _ in 0..iterations.max(1) {
+        // For fixed multipliers every item picks its best bin independently.
+        let (value, used) = (0..inst.n_items())
+            .into_par_iter()
+            .with_min_len(256)
+            .fold(
+                || (0.0, vec![0.0; m]),
+                |(mut v, mut used), i| {
+                    let mut pick: Option<(f64, usize)> =
+                        if inst.must_assign() { None } else { Some((0.0, usize::MAX)) };
+                    for &b in inst.candidates(i) {
+                        let bu = b as usize;
+                        let r = inst.profit(i, bu) - lambda[bu] * inst.weight(i, bu);
+                        if pick.is_none_or(|(pr, pb)| r > pr || (r == pr && bu < pb)) {
+                            pick = Some((r, bu));
+                        }
+                    }
+                    if let Some((r, b)) = pick {
+                        v += r;
+                        if b != usize::MAX {
+                            used[b] += inst.weight(i, b);
+                        }
+                    }
+                    (v, used)
+                },
+            )
+            .reduce(
+                || (0.0, vec![0.0; m]),
+                |(va, mut ua), (vb, ub)| {
+                    for (a, b) in ua.iter_mut().zip(ub) {
+                        *a += b;
+                    }
+                    (va + vb, ua)
+                },
+            );
+        let bound = value + (0..m).map(|b| lambda[b] * inst.capacity(b)).sum::<f64>();
+        if bound < best.0 - 1e-12 {
+            best = (bound, lambda.clone());
+            since_better = 0;
+        } else {
+            since_better += 1;
+            if since_better >= 20 {
+                theta /= 2.0;
+                since_better = 0;
+            }
+        }
+        let g: Vec<f64> = (0..m).map(|b| inst.capacity(b) - used[b]).collect();
+        let norm: f64 =
+            g.iter().enumerate().map(|(b, gb)| if lambda[b] > 0.0 || *gb < 0.0 { gb * gb } else { 0.0 }).sum();
+        if norm < 1e-18 || theta < 1e-6 || (best.0 - lower) <= 1e-9 * best.0.abs().max(1.0) {
+            break;
+        }
+        let step = theta * (bound - lower).max(1e-9 * bound.abs().max(1.0)) / norm;
+        for b in 0..m {
+            lambda[b] = (lambda[b] - step * g[b]).max(0.0);
+        }
+    }
+    best
+}
+
+/// A dense instance: every item may go to every bin (the OR-Library GAP layout).
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub bins: usize,
+    pub items: usize,
+    /// `profit[b * items + i]`.
+    pub profit: Vec<f64>,
+    pub weight: Vec<f64>,
+    pub capacity: Vec<f64>,
+    pub must: bool,
+    all: Vec<u32>,
+}
+
+impl Dense {
+    pub fn new(bins: usize, items: usize, profit: Vec<f64>, weight: Vec<f64>, capacity: Vec<f64>, must: bool) -> Dense {
+        Dense { bins, items, profit, weight, capacity, must, all: (0..bins as u32).collect() }
+    }
+}
+
+impl Instance for Dense {
+    fn n_items(&self) -> usize {
+        self.items
+    }
+    fn n_bins(&self) -> usize {
+        self.bins
+    }
+    fn capacity(&self, bin: usize) -> f64 {
+        self.capacity[bin]
+    }
+    fn candidates(&self, _i: usize) -> &[u32] {
+        &self.all
+    }
+    fn profit(&self, i: usize, bin: usize) -> f64 {
+        self.profit[bin * self.items + i]
+    }
+    fn weight(&self, i: usize, bin: usize) -> f64 {
+        self.weight[bin * self.items + i]
+    }
+    fn must_assign(&self) -> bool {
+        self.must
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random_dense(seed: u64, bins: usize, items: usize, must: bool) -> Dense {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let profit: Vec<f64> = (0..bins * items).map(|_| rng.random_range(10..50) as f64).collect();
+        let weight: Vec<f64> = (0..bins * items).map(|_| rng.random_range(5..25) as f64).collect();
+        let per_bin = weight.iter().sum::<f64>() / bins as f64 / bins as f64;
+        let capacity = vec![(0.8 * per_bin).round(); bins];
+        Dense::new(bins, items, profit, weight, capacity, must)
+    }
+
+    /// Exhaustive optimum of a tiny instance.
+    fn brute(inst: &Dense) -> f64 {
+        let n = inst.items;
+        let m = inst.bins;
+        let mut best = f64::NEG_INFINITY;
+        let options = m + usize::from(!inst.must);
+        let total = options.pow(n as u32);
+        for code in 0..total {
+            let mut c = code;
+            let mut load = vec![0.0; m];
+            let mut v = 0.0;
+            for i in 0..n {
+                let b = c % options;
+                c /= options;
+                if b < m {
+                    load[b] += inst.weight(i, b);
+                    v += inst.profit(i, b);
+                }
+            }
+            if (0..m).all(|b| load[b] <= inst.capacity[b]) {
+                best = best.max(v);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn solver_is_feasible_near_optimal_and_bounded() {
+        for seed in 0..12 {
+            let inst = random_dense(seed, 3, 8, false);
+            let sol = solve(&inst, &SolveSettings { seed, ..SolveSettings::default() });
+            let v = verify(&inst, &sol).unwrap();
+            let opt = brute(&inst);
+            let (bound, _) = lagrangian_bound(&inst, v, 300);
+            assert!(v <= opt + 1e-9 && opt <= bound + 1e-6, "seed {seed}: {v} ≤ {opt} ≤ {bound}");
+            assert!(v >= 0.97 * opt, "seed {seed}: {v} vs optimum {opt}");
+        }
+    }
+
+    #[test]
+    fn local_search_never_worsens_greedy_and_same_seed_same_result() {
+        let inst = random_dense(99, 5, 60, false);
+        let g = greedy(&inst);
+        let gv = verify(&inst, &g).unwrap();
+        let mut l = g.clone();
+        local_search(&inst, &mut l, true, None);
+        assert!(verify(&inst, &l).unwrap() >= gv - 1e-9);
+        let s = SolveSettings { seed: 3, ..SolveSettings::default() };
+        assert_eq!(solve(&inst, &s), solve(&inst, &s));
+    }
+
+    #[test]
+    fn must_assign_places_every_item_when_it_can() {
+        for seed in 0..6 {
+            let mut inst = random_dense(seed + 50, 4, 10, true);
+            inst.capacity = vec![60.0; 4];
+            let sol = solve(&inst, &SolveSettings { seed, ..SolveSettings::default() });
+            assert_eq!(sol.unplaced(), 0, "seed {seed}");
+            verify(&inst, &sol).unwrap();
+        }
+    }
+}
