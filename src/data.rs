@@ -26,8 +26,6 @@ pub struct Leads {
     /// Current owner's rep id, if any.
     pub owner: Vec<Option<String>>,
     pub created_at: Vec<Option<NaiveDateTime>>,
-    /// Column index of each canonical column present in the file.
-    pub canonical_cols: Vec<usize>,
 }
 
 /// The sales reps who can take leads.
@@ -53,8 +51,6 @@ impl Leads {
         let workload_col = cols.optional("workload")?;
         let owner_col = cols.optional("rep_id")?;
         let created_col = cols.optional("created_at")?;
-        let canonical_cols =
-            [Some(id_col), value_col, workload_col, owner_col, created_col].into_iter().flatten().collect();
 
         let n = table.len();
         let mut id = Vec::with_capacity(n);
@@ -87,7 +83,7 @@ impl Leads {
             });
         }
         drop(seen);
-        Ok(Leads { table, id, value, workload, owner, created_at, canonical_cols })
+        Ok(Leads { table, id, value, workload, owner, created_at })
     }
 
     pub fn len(&self) -> usize {
@@ -157,10 +153,6 @@ impl Reps {
     /// Index of the rep with this id.
     pub fn find(&self, id: &str) -> Option<usize> {
         self.index.get(id.trim()).copied()
-    }
-
-    pub fn active_count(&self) -> usize {
-        self.active.iter().filter(|a| **a).count()
     }
 }
 

@@ -426,7 +426,11 @@ impl Default for SolveSettings {
 pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
     let deadline = s.time_limit.map(|t| Instant::now() + std::time::Duration::from_secs_f64(t));
     let mut start = greedy(inst);
-    local_search(inst, &mut start, s.deep, deadline);
+    // Cheap shifts first; swaps and ejections (quadratic in bin size) only then.
+    local_search(inst, &mut start, false, deadline);
+    if s.deep {
+        local_search(inst, &mut start, true, deadline);
+    }
     if s.rounds == 0 || s.chains == 0 || inst.n_items() == 0 {
         return start;
     }
@@ -511,8 +515,8 @@ fn oscillate<I: Instance + ?Sized>(
         while improved && sweeps < 50 {
             improved = false;
             sweeps += 1;
-            for i in 0..n {
-                let b = bin[i];
+            for (i, slot) in bin.iter_mut().enumerate() {
+                let b = *slot;
                 let wi = inst.weight(i, b);
                 let base = inst.profit(i, b) - alpha[b] * (over(load[b], b) - over(load[b] - wi, b));
                 let mut pick: Option<(f64, usize)> = None;
@@ -530,7 +534,7 @@ fn oscillate<I: Instance + ?Sized>(
                 if let Some((_, c)) = pick {
                     load[b] -= wi;
                     load[c] += inst.weight(i, c);
-                    bin[i] = c;
+                    *slot = c;
                     improved = true;
                 }
             }
