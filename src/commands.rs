@@ -66,6 +66,7 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
     let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
     let reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
     let elig = Eligibility::new(&cfg, &leads, &reps)?;
+    warnings.extend(input_warnings(&cfg, &leads, &reps));
     let model = match (&s.model, &s.history) {
         (Some(m), _) => Some(Model::load(m)?),
         (None, Some(h)) => {
@@ -97,6 +98,37 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
         reps_used: used.len(),
         unassigned: plan.unassigned_by_reason(),
     })
+}
+
+/// Things in otherwise valid inputs that are probably mistakes: config entries naming
+/// columns the leads do not have, and current owners missing from the reps file.
+fn input_warnings(cfg: &Config, leads: &Leads, reps: &Reps) -> Vec<String> {
+    let mut out = Vec::new();
+    let lists = [("exclude", &cfg.features.exclude), ("segments", &cfg.features.segments)];
+    for (key, list) in lists {
+        for col in list.iter().filter(|c| leads.table.column(c).is_none()) {
+            out.push(format!(
+                "{}: [features] {key} names {col:?}, which {} does not have",
+                cfg.describe(),
+                leads.table.path().display()
+            ));
+        }
+    }
+    let unknown: Vec<&str> =
+        leads.owner.iter().flatten().filter(|o| reps.find(o).is_none()).map(String::as_str).collect();
+    if !unknown.is_empty() {
+        let mut examples: Vec<&str> = unknown.clone();
+        examples.sort_unstable();
+        examples.dedup();
+        examples.truncate(3);
+        out.push(format!(
+            "{} leads name a current owner that is not in {} (e.g. {})",
+            unknown.len(),
+            reps.table.path().display(),
+            examples.join(", ")
+        ));
+    }
+    out
 }
 
 /// Settings of `train`.

@@ -210,6 +210,21 @@ fn quiet_prints_nothing_and_default_prints_a_summary() {
 }
 
 #[test]
+fn likely_mistakes_in_valid_inputs_are_warned_about() {
+    let wd = Workdir::new();
+    wd.create("leads.csv", "lead_id,rep_id,region\na,r1,NA\nb,ghost,NA\nc,,NA\n");
+    wd.create("reps.csv", "rep_id,capacity\nr1,5\n");
+    wd.create("c.toml", "[features]\nexclude = [\"Emial\"]\n");
+    let out = wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--config", "c.toml", "--out", "o.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: c.toml: [features] exclude names \"Emial\""), "{err}");
+    assert!(err.contains("1 leads name a current owner that is not in reps.csv (e.g. ghost)"), "{err}");
+    let quiet =
+        wd.run(&["assign", "-q", "--leads", "leads.csv", "--reps", "reps.csv", "--config", "c.toml", "--out", "o.csv"]);
+    assert!(quiet.stderr.is_empty(), "--quiet silences warnings");
+}
+
+#[test]
 fn a_salesforce_style_export_routes_with_its_own_headers() {
     let wd = Workdir::new();
     let leads = crate::workdir::read_csv(&repo("fixtures/salesforce/leads.csv"));
