@@ -103,14 +103,15 @@ pub fn write_scores(
 ) -> Result<()> {
     let rank = scoring::rank(p);
     let n = leads.len();
-    let explained: Vec<String> =
-        (0..n)
-            .into_par_iter()
-            .with_min_len(1024)
-            .map(|i| {
-                if factors == 0 { String::new() } else { scoring::top_factors(model, x, &leads.table, cfg, i, factors) }
-            })
-            .collect();
+    let explainer = model.explainer();
+    let explained: Vec<String> = (0..n)
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|i| match factors {
+            0 => String::new(),
+            k => scoring::top_factors(model, &explainer, x, &leads.table, cfg, i, k),
+        })
+        .collect();
     write_atomic(path, |w| {
         let mut out = csv::WriterBuilder::new().from_writer(w);
         out.write_record(["lead_id", "score", "rank", "tier", "top_factors"])?;

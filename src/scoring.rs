@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::features::Binned;
 use crate::io::Table;
-use crate::model::Model;
+use crate::model::{Explainer, Model};
 
 /// Priority rank of each score (1 = highest; ties in input order).
 pub fn rank(scores: &[f64]) -> Vec<usize> {
@@ -24,8 +24,16 @@ pub fn tier(rank: usize, n: usize) -> char {
 /// The `k` features that moved this lead's log-odds most, signed, e.g.
 /// `demo_requested=yes +0.21; page_views=14 +0.08; lead_source=outbound -0.05`.
 /// Contributions smaller than 0.005 are left out.
-pub fn top_factors(model: &Model, x: &Binned, table: &Table, cfg: &Config, row: usize, k: usize) -> String {
-    let c = model.contributions(x.row(row));
+pub fn top_factors(
+    model: &Model,
+    explainer: &Explainer,
+    x: &Binned,
+    table: &Table,
+    cfg: &Config,
+    row: usize,
+    k: usize,
+) -> String {
+    let c = explainer.contributions(x.row(row));
     let mut idx: Vec<usize> = (0..c.len()).filter(|&f| c[f].abs() >= 0.005).collect();
     idx.sort_by(|&a, &b| c[b].abs().total_cmp(&c[a].abs()).then(a.cmp(&b)));
     idx.truncate(k);

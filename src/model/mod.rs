@@ -81,6 +81,24 @@ pub struct Model {
     pub trees: Vec<Tree>,
 }
 
+/// Per-feature contributions to calibrated log-odds, over packed trees.
+pub struct Explainer {
+    trees: Vec<tree::PackedTree>,
+    scale: f64,
+    n_features: usize,
+}
+
+impl Explainer {
+    /// Each feature's contribution to one row's calibrated log-odds.
+    pub fn contributions(&self, row: &[u8]) -> Vec<f64> {
+        let mut c = vec![0.0; self.n_features];
+        for t in &self.trees {
+            t.attribute(row, self.scale, &mut c);
+        }
+        c
+    }
+}
+
 /// A trained model and what a person should hear about its training.
 pub struct Trained {
     pub model: Model,
@@ -366,14 +384,13 @@ impl Model {
         self.raw(x).into_par_iter().map(|z| sigmoid(a * z + b)).collect()
     }
 
-    /// Each feature's contribution to one row's calibrated log-odds.
-    pub fn contributions(&self, row: &[u8]) -> Vec<f64> {
-        let mut c = vec![0.0; self.schema.features.len()];
-        let scale = self.calibration[0] * self.learning_rate;
-        for t in &self.trees {
-            t.attribute(row, scale, &mut c);
+    /// An explainer of this model's scores, built once per batch.
+    pub fn explainer(&self) -> Explainer {
+        Explainer {
+            trees: self.trees.iter().map(Tree::packed).collect(),
+            scale: self.calibration[0] * self.learning_rate,
+            n_features: self.schema.features.len(),
         }
-        c
     }
 
     /// Bins a lead table for this model; columns the model needs but the table lacks are

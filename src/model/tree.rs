@@ -156,6 +156,21 @@ pub struct PackedTree {
 }
 
 impl PackedTree {
+    /// Adds `scale ×` each split's change in value along `row`'s path to the splitting
+    /// feature's entry of `contrib` (as [`Tree::attribute`]).
+    pub fn attribute(&self, row: &[u8], scale: f64, contrib: &mut [f64]) {
+        let mut i = 0usize;
+        for _ in 0..self.depth {
+            let node = &self.nodes[i];
+            let next = if row[node.feature as usize] <= node.threshold { node.left } else { node.right } as usize;
+            if next == i {
+                break;
+            }
+            contrib[node.feature as usize] += scale * (self.nodes[next].value - node.value);
+            i = next;
+        }
+    }
+
     /// Adds this tree's leaf value for each of `rows` (row-major bins, `nf` per row) to `out`.
     /// Eight rows step down together, level by level, without branches on the data.
     pub fn add_to(&self, bins: &[u8], nf: usize, out: &mut [f64]) {
@@ -201,6 +216,14 @@ mod tests {
             let mut c = [0.0; 2];
             let base = t.attribute(&bins, 1.0, &mut c);
             assert!((base + c[0] + c[1] - expected[i]).abs() < 1e-9);
+        }
+        // The packed form attributes the same.
+        for r in &rows {
+            let bins = [r[0] as u8, r[1] as u8];
+            let (mut a, mut b) = ([0.0; 2], [0.0; 2]);
+            t.attribute(&bins, 1.0, &mut a);
+            t.packed().attribute(&bins, 1.0, &mut b);
+            assert_eq!(a, b);
         }
         // The packed form predicts the same, eight rows at a time.
         let bins: Vec<u8> = rows.iter().flat_map(|r| [r[0] as u8, r[1] as u8]).collect();
