@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leadroute::assign::Policy;
+use leadroute::assign::optimize::Objective;
 use leadroute::commands::{AssignSettings, ScoreSettings, TrainSettings};
 use leadroute::generate::GenerateSettings;
 use leadroute::model::Params;
@@ -171,6 +172,16 @@ pub enum PolicyArg {
     Weighted,
     /// The eligible rep with the fewest open plus newly assigned leads.
     LeastLoaded,
+    /// The whole batch at once: the most expected value (or wins) under every cap and rule.
+    Optimize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ObjectiveArg {
+    /// Σ deal value × p_win.
+    Value,
+    /// Σ p_win (expected wins).
+    Wins,
 }
 
 #[derive(Debug, Args)]
@@ -185,8 +196,20 @@ pub struct AssignArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// How leads are handed out.
-    #[arg(long, value_enum, default_value_t = PolicyArg::RoundRobin)]
+    #[arg(long, value_enum, default_value_t = PolicyArg::Optimize)]
     pub policy: PolicyArg,
+    /// What `optimize` maximises.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Value)]
+    pub objective: ObjectiveArg,
+    /// A lead's current owner (rep_id in the leads file) keeps it when eligible, active and with room.
+    #[arg(long)]
+    pub keep_owners: bool,
+    /// No rep gets more than this share (0-1] of the batch's workload (optimize).
+    #[arg(long, value_name = "X", value_parser = share)]
+    pub max_share: Option<f64>,
+    /// Stop improving the plan after this many seconds (the result may then depend on timing).
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
     /// Seed: picks where the rotation starts; the same seed gives the same plan.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -207,6 +230,7 @@ impl From<PolicyArg> for Policy {
             PolicyArg::RoundRobin => Policy::RoundRobin,
             PolicyArg::Weighted => Policy::Weighted,
             PolicyArg::LeastLoaded => Policy::LeastLoaded,
+            PolicyArg::Optimize => Policy::Optimize,
         }
     }
 }
@@ -237,6 +261,18 @@ impl AssignArgs {
             out: self.out.clone(),
             model: self.model.clone(),
             history: self.history.clone(),
+            objective: match self.objective {
+                ObjectiveArg::Value => Objective::Value,
+                ObjectiveArg::Wins => Objective::Wins,
+            },
+            keep_owners: self.keep_owners,
+            max_share: self.max_share,
+            time_limit: self.time_limit,
         }
     }
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|_| format!("expected a share between 0 and 1, found {s:?}"))?;
+    if x > 0.0 && x <= 1.0 { Ok(x) } else { Err(format!("expected a share in (0, 1], found {x}")) }
 }

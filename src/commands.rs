@@ -5,15 +5,20 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::assign::{self, Plan, Policy, Reason};
+use crate::assign::optimize::{self, Objective, OptimizeSettings};
+use crate::assign::solver::SolveSettings;
+use crate::assign::{self, Policy, Reason};
 use crate::config::Config;
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
+use crate::error::UsageError;
 use crate::features::Binned;
 use crate::io::{Table, check_output_path};
+use crate::model::metrics::sigmoid;
 use crate::model::{self, Model, Params};
 use crate::output::{write_assignments, write_scores};
 use crate::progress::{Progress, Stages};
+use crate::skill::{self, Skill, SkillSettings};
 
 /// Settings of `assign`.
 #[derive(Debug, Clone)]
@@ -26,8 +31,13 @@ pub struct AssignSettings {
     pub out: PathBuf,
     /// Score leads with this model file …
     pub model: Option<PathBuf>,
-    /// … or with a model trained on the fly from this history.
+    /// … or with a model trained on the fly from this history (also where rep skill is
+    /// learned for `optimize`).
     pub history: Option<PathBuf>,
+    pub objective: Objective,
+    pub keep_owners: bool,
+    pub max_share: Option<f64>,
+    pub time_limit: Option<f64>,
 }
 
 /// What `assign` did, for the one-line summary.
@@ -38,6 +48,10 @@ pub struct AssignSummary {
     pub assigned: usize,
     pub reps_used: usize,
     pub unassigned: Vec<(Reason, usize)>,
+    /// Expected wins and expected value of the plan, with a model.
+    pub expected: Option<(f64, f64)>,
+    /// The optimizer's objective value and its upper bound.
+    pub optimum: Option<(f64, f64)>,
 }
 
 impl std::fmt::Display for AssignSummary {
@@ -46,6 +60,13 @@ impl std::fmt::Display for AssignSummary {
         if !self.unassigned.is_empty() {
             let parts: Vec<String> = self.unassigned.iter().map(|(r, n)| format!("{n} {}", r.code())).collect();
             write!(f, "; unassigned: {}", parts.join(", "))?;
+        }
+        if let Some((wins, value)) = self.expected {
+            write!(f, "; expected wins {wins:.1}, expected value {value:.0}")?;
+        }
+        if let Some((v, bound)) = self.optimum {
+            let gap = if bound.abs() > 0.0 { 100.0 * (bound - v) / bound.abs() } else { 0.0 };
+            write!(f, "; within {gap:.2} % of the best possible plan (bound)")?;
         }
         Ok(())
     }
@@ -59,44 +80,92 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<Config> {
     }
 }
 
-/// `assign`: read, validate, (score,) route, check, write.
+/// `assign`: read, validate, score, learn skill, route, check, write.
 pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String>) -> Result<AssignSummary> {
+    if s.policy == Policy::Optimize && s.model.is_none() && s.history.is_none() {
+        return Err(UsageError(
+            "--policy optimize needs --history FILE (to learn lead scores and rep skill) or --model FILE; \
+             or choose a rule-based --policy (round-robin, weighted, least-loaded)"
+                .into(),
+        )
+        .into());
+    }
     check_output_path(&s.out)?;
     let cfg = load_config(s.config.as_deref())?;
     let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
     let reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
     let elig = Eligibility::new(&cfg, &leads, &reps)?;
     warnings.extend(input_warnings(&cfg, &leads, &reps));
-    let model = match (&s.model, &s.history) {
+    let params = Params { seed: s.seed, ..Params::default() };
+    let history = match &s.history {
+        Some(h) => Some(Table::read(h, "history")?),
+        None => None,
+    };
+    let model = match (&s.model, &history) {
         (Some(m), _) => Some(Model::load(m)?),
         (None, Some(h)) => {
-            let params = Params { seed: s.seed, ..Params::default() };
-            let trained = train_from(h, &cfg, &params, progress)?;
+            let hash = model::file_sha256(h.path())?;
+            let trained = model::train(h, &cfg, &params, hash, progress)?;
             warnings.extend(trained.warnings);
             Some(trained.model)
         }
         (None, None) => None,
     };
-    let scores = match &model {
+    let logits = match &model {
         Some(m) => {
             let (x, w) = m.bin_leads(&leads.table, &cfg)?;
             warnings.extend(w);
-            Some(m.predict(&x))
+            Some(m.logit(&x))
         }
         None => None,
     };
-    let plan: Plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
+    let scores: Option<Vec<f64>> = logits.as_ref().map(|z| z.iter().map(|&v| sigmoid(v)).collect());
+
+    let (plan, p_win, optimum) = match (s.policy, &logits, &model) {
+        (Policy::Optimize, Some(z), Some(m)) => {
+            let skill = match &history {
+                Some(h) => {
+                    let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
+                    skill::learn(h, &cfg, &settings, m, warnings)?
+                }
+                None => {
+                    warnings
+                        .push("no --history: rep skill is unknown, so p_win is the lead score for every rep".into());
+                    Skill::default()
+                }
+            };
+            let settings = OptimizeSettings {
+                objective: s.objective,
+                keep_owners: s.keep_owners,
+                max_share: s.max_share,
+                solve: SolveSettings { seed: s.seed, time_limit: s.time_limit, rounds: 20, ..SolveSettings::default() },
+                bound_iterations: 100,
+            };
+            let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &settings);
+            (o.plan, o.p_win, Some((o.objective_value, o.bound)))
+        }
+        _ => {
+            let plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
+            let p_win =
+                plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.as_ref().map(|p| p[l]))).collect();
+            (plan, p_win, None)
+        }
+    };
     assign::check(&plan, &leads, &reps, &elig)?;
-    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref())?;
+    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win)?;
     let mut used: Vec<usize> = plan.decisions.iter().filter_map(|d| d.rep).collect();
     used.sort_unstable();
     used.dedup();
+    let expected_wins = p_win.iter().flatten().sum();
+    let expected_value = p_win.iter().enumerate().filter_map(|(l, p)| p.map(|p| p * leads.value[l])).sum();
     Ok(AssignSummary {
         policy: s.policy,
         leads: leads.len(),
         assigned: plan.assigned(),
         reps_used: used.len(),
         unassigned: plan.unassigned_by_reason(),
+        expected: logits.as_ref().map(|_| (expected_wins, expected_value)),
+        optimum,
     })
 }
 

@@ -22,6 +22,8 @@ pub struct Config {
     pub features: Features,
     #[serde(default)]
     pub eligibility: Vec<EligibilityRule>,
+    #[serde(default)]
+    pub skill: SkillConfig,
     /// Where the config came from, for messages (not a TOML key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -169,6 +171,25 @@ pub struct Features {
     pub segments: Vec<String>,
 }
 
+/// How rep skill is learned.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillConfig {
+    /// An outcome's weight halves every this many days before the newest one.
+    #[serde(default = "default_half_life")]
+    pub half_life_days: f64,
+}
+
+impl Default for SkillConfig {
+    fn default() -> Self {
+        SkillConfig { half_life_days: default_half_life() }
+    }
+}
+
+fn default_half_life() -> f64 {
+    365.0
+}
+
 /// A rep may take a lead only if the lead's value in column `lead` is in the rep's list in
 /// column `rep` (values separated by ';'; empty or '*' means any).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -215,6 +236,12 @@ impl Config {
             if self.outcome.lost.iter().any(|l| l.trim().eq_ignore_ascii_case(w.trim())) {
                 return Err(bad(format!("[outcome] {w:?} is listed as both won and lost")));
             }
+        }
+        if !(self.skill.half_life_days.is_finite() && self.skill.half_life_days > 0.0) {
+            return Err(bad(format!(
+                "[skill] half_life_days must be a number of days > 0, got {}",
+                self.skill.half_life_days
+            )));
         }
         for (i, rule) in self.eligibility.iter().enumerate() {
             if rule.lead.trim().is_empty() || rule.rep.trim().is_empty() {

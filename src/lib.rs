@@ -26,4 +26,5 @@ pub mod model;
 pub mod output;
 pub mod progress;
 pub mod scoring;
+pub mod skill;
 pub mod truth;

@@ -57,7 +57,14 @@ pub fn fmt_p(p: f64) -> String {
 
 /// Writes the assignment CSV for `plan` to `path`, atomically. With `scores`, the score,
 /// p_win and expected value columns are filled and the rank follows the score.
-pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps, scores: Option<&[f64]>) -> Result<()> {
+pub fn write_assignments(
+    path: &Path,
+    plan: &Plan,
+    leads: &Leads,
+    reps: &Reps,
+    scores: Option<&[f64]>,
+    p_win: &[Option<f64>],
+) -> Result<()> {
     let rank = match scores {
         Some(s) => scoring::rank(s),
         None => priority_rank(leads),
@@ -70,9 +77,10 @@ pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps, s
             let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
             let reason = d.reason.map(|r| r.code()).unwrap_or("");
             let rank = rank[lead].to_string();
-            let (score, p_win, ev) = match scores {
-                Some(s) => (fmt_p(s[lead]), fmt_p(s[lead]), format!("{:.2}", s[lead] * leads.value[lead])),
-                None => (String::new(), String::new(), String::new()),
+            let score = scores.map(|s| fmt_p(s[lead])).unwrap_or_default();
+            let (p, ev) = match p_win.get(lead).copied().flatten() {
+                Some(p) => (fmt_p(p), format!("{:.2}", p * leads.value[lead])),
+                None => (String::new(), String::new()),
             };
             out.write_record([
                 neutralise(&leads.id[lead]).as_ref(),
@@ -80,7 +88,7 @@ pub fn write_assignments(path: &Path, plan: &Plan, leads: &Leads, reps: &Reps, s
                 status,
                 reason,
                 &score,
-                &p_win,
+                &p,
                 &ev,
                 rank.as_str(),
                 neutralise(&d.explanation).as_ref(),

@@ -146,7 +146,19 @@ fn capacity_counts_workload_units_and_reasons_are_given() {
     wd.create("leads.csv", "lead_id,workload,region\nA,2,NA\nB,2,NA\nC,1,NA\nD,5,NA\nE,1,Mars\nF,1,EMEA\nG,,NA\n");
     wd.create("reps.csv", "rep_id,capacity,active,territories\nr1,3,yes,NA\nr2,2,true,NA;APAC\nr3,4,no,EMEA\n");
     wd.create("c.toml", "[[eligibility]]\nlead = \"region\"\nrep = \"territories\"\n");
-    wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--config", "c.toml", "--out", "o.csv"]);
+    wd.run(&[
+        "assign",
+        "--policy",
+        "round-robin",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "reps.csv",
+        "--config",
+        "c.toml",
+        "--out",
+        "o.csv",
+    ]);
     let out = wd.read_csv("o.csv");
     let reason: HashMap<String, String> = out.column("lead_id").into_iter().zip(out.column("reason")).collect();
     assert_eq!(reason["D"], "workload_exceeds_capacity");
@@ -173,7 +185,19 @@ fn crm_headers_in_any_order_with_bom_crlf_and_quotes() {
         "[columns]\nlead_id = \"Lead ID\"\nrep_id = \"Owner ID\"\ncapacity = \"Cap\"\nvalue = \"Amount\"\n\
          [[eligibility]]\nlead = \"Region\"\nrep = \"Territories\"\n",
     );
-    wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--config", "c.toml", "--out", "o.csv"]);
+    wd.run(&[
+        "assign",
+        "--policy",
+        "round-robin",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "reps.csv",
+        "--config",
+        "c.toml",
+        "--out",
+        "o.csv",
+    ]);
     let out = wd.read_csv("o.csv");
     assert_eq!(out.column("lead_id"), vec!["L 1", "L2", "'=HYPERLINK(\"x\")"]);
     assert_eq!(out.column("rep_id"), vec!["O'Neil, P.", "r2", "O'Neil, P."]);
@@ -186,13 +210,13 @@ fn empty_batch_and_inactive_team_are_not_errors() {
     let wd = Workdir::new();
     wd.create("empty.csv", "lead_id,region\n");
     wd.create("reps.csv", "rep_id,capacity,active\nr1,5,false\nr2,5,0\n");
-    wd.run(&["assign", "--leads", "empty.csv", "--reps", "reps.csv", "--out", "o.csv"]);
+    wd.run(&["assign", "--policy", "round-robin", "--leads", "empty.csv", "--reps", "reps.csv", "--out", "o.csv"]);
     let out = wd.read_csv("o.csv");
     assert!(out.rows.is_empty());
     assert_eq!(out.headers, OUT_HEADER);
 
     wd.create("leads.csv", "lead_id\na\nb\n");
-    wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
+    wd.run(&["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
     assert_eq!(wd.read_csv("o.csv").column("reason"), vec!["no_active_rep", "no_active_rep"]);
 }
 
@@ -201,9 +225,21 @@ fn quiet_prints_nothing_and_default_prints_a_summary() {
     let wd = Workdir::new();
     wd.create("leads.csv", "lead_id\na\nb\nc\n");
     wd.create("reps.csv", "rep_id,capacity\nr1,2\n");
-    let out = wd.run(&["assign", "--quiet", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
+    let out = wd.run(&[
+        "assign",
+        "--quiet",
+        "--policy",
+        "round-robin",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "reps.csv",
+        "--out",
+        "o.csv",
+    ]);
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
-    let out = wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
+    let out =
+        wd.run(&["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("assigned 2 of 3 leads"), "{err}");
     assert!(err.contains("1 all_eligible_at_capacity"), "{err}");
@@ -215,12 +251,36 @@ fn likely_mistakes_in_valid_inputs_are_warned_about() {
     wd.create("leads.csv", "lead_id,rep_id,region\na,r1,NA\nb,ghost,NA\nc,,NA\n");
     wd.create("reps.csv", "rep_id,capacity\nr1,5\n");
     wd.create("c.toml", "[features]\nexclude = [\"Emial\"]\n");
-    let out = wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--config", "c.toml", "--out", "o.csv"]);
+    let out = wd.run(&[
+        "assign",
+        "--policy",
+        "round-robin",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "reps.csv",
+        "--config",
+        "c.toml",
+        "--out",
+        "o.csv",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: c.toml: [features] exclude names \"Emial\""), "{err}");
     assert!(err.contains("1 leads name a current owner that is not in reps.csv (e.g. ghost)"), "{err}");
-    let quiet =
-        wd.run(&["assign", "-q", "--leads", "leads.csv", "--reps", "reps.csv", "--config", "c.toml", "--out", "o.csv"]);
+    let quiet = wd.run(&[
+        "assign",
+        "-q",
+        "--policy",
+        "round-robin",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "reps.csv",
+        "--config",
+        "c.toml",
+        "--out",
+        "o.csv",
+    ]);
     assert!(quiet.stderr.is_empty(), "--quiet silences warnings");
 }
 

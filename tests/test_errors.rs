@@ -12,7 +12,8 @@ fn assign_fails(leads: &[u8], reps: &[u8], config: Option<&str>, code: i32, need
     let wd = Workdir::new();
     wd.create("leads.csv", leads);
     wd.create("reps.csv", reps);
-    let mut args = vec!["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"];
+    let mut args =
+        vec!["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"];
     if let Some(c) = config {
         wd.create("c.toml", c);
         args.extend(["--config", "c.toml"]);
@@ -29,7 +30,8 @@ fn assign_fails(leads: &[u8], reps: &[u8], config: Option<&str>, code: i32, need
 fn missing_leads_file() {
     let wd = Workdir::new();
     wd.create("reps.csv", REPS);
-    let err = wd.fail(&["assign", "--leads", "nope.csv", "--reps", "reps.csv", "--out", "o.csv"], 1);
+    let err = wd
+        .fail(&["assign", "--policy", "round-robin", "--leads", "nope.csv", "--reps", "reps.csv", "--out", "o.csv"], 1);
     assert!(err.contains("nope.csv"), "{err}");
     assert!(!wd.exists("o.csv"));
 }
@@ -230,15 +232,43 @@ fn output_folder_does_not_exist() {
     let wd = Workdir::new();
     wd.create("leads.csv", LEADS);
     wd.create("reps.csv", REPS);
-    let err = wd.fail(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "no/such/out.csv"], 1);
+    let err = wd.fail(
+        &[
+            "assign",
+            "--policy",
+            "round-robin",
+            "--leads",
+            "leads.csv",
+            "--reps",
+            "reps.csv",
+            "--out",
+            "no/such/out.csv",
+        ],
+        1,
+    );
     assert!(err.contains("does not exist"), "{err}");
 }
 
 #[test]
 fn bad_flags_exit_2() {
     let wd = Workdir::new();
-    wd.fail(&["assign", "--leads", "x.csv"], 2);
-    wd.fail(&["assign", "--leads", "l.csv", "--reps", "r.csv", "--out", "o.csv", "--policy", "random"], 2);
+    wd.fail(&["assign", "--policy", "round-robin", "--leads", "x.csv"], 2);
+    wd.fail(
+        &[
+            "assign",
+            "--policy",
+            "round-robin",
+            "--leads",
+            "l.csv",
+            "--reps",
+            "r.csv",
+            "--out",
+            "o.csv",
+            "--policy",
+            "random",
+        ],
+        2,
+    );
     wd.fail(&["frobnicate"], 2);
     wd.fail(&["generate", "--out", "w", "--leads", "-5"], 2);
 }
@@ -258,9 +288,12 @@ fn failed_run_keeps_the_previous_output() {
     let wd = Workdir::new();
     wd.create("leads.csv", LEADS);
     wd.create("reps.csv", REPS);
-    wd.run(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"]);
+    wd.run(&["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"]);
     let before = wd.read("out.csv");
     wd.create("leads.csv", "lead_id,value\na,1\nb,oops\n");
-    wd.fail(&["assign", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"], 1);
+    wd.fail(
+        &["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"],
+        1,
+    );
     assert!(wd.read("out.csv") == before, "the previous output must survive a failed run");
 }

@@ -182,8 +182,13 @@ fn assign_fills_scores_from_a_model_or_a_history() {
         for row in &out.rows {
             let score: f64 = row[4].parse().unwrap();
             assert!((0.0..=1.0).contains(&score));
+            if row[2] != "assigned" {
+                assert!(row[5].is_empty() && row[6].is_empty(), "no p_win without a rep: {row:?}");
+                continue;
+            }
+            let p_win: f64 = row[5].parse().unwrap();
             let ev: f64 = row[6].parse().unwrap();
-            assert!((ev - score * value[&row[0]]).abs() <= 0.01 * value[&row[0]].max(1.0), "{row:?}");
+            assert!((ev - p_win * value[&row[0]]).abs() <= 0.01 * value[&row[0]].max(1.0), "{row:?}");
         }
         let best = out.rows.iter().find(|r| r[7] == "1").unwrap();
         let top: f64 = best[4].parse().unwrap();

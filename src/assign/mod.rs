@@ -5,7 +5,8 @@
 //! eligibility, `active`, capacity in workload units — independently of the policy that
 //! made it, and runs after every solve.
 
-mod rules;
+pub mod optimize;
+pub(crate) mod rules;
 pub mod solver;
 
 use std::fmt;
@@ -29,6 +30,8 @@ pub enum Policy {
     Weighted,
     /// Each lead goes to the eligible rep with the fewest open plus newly assigned leads.
     LeastLoaded,
+    /// The whole batch at once, maximising expected wins or value.
+    Optimize,
 }
 
 impl Policy {
@@ -37,6 +40,7 @@ impl Policy {
             Policy::RoundRobin => "round-robin",
             Policy::Weighted => "weighted",
             Policy::LeastLoaded => "least-loaded",
+            Policy::Optimize => "optimize",
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn route_by_rule(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibil
                     qa.partial_cmp(&qb).unwrap_or(Ordering::Equal).then_with(|| by_turn(a, b))
                 })
                 .expect("candidates"),
-            Policy::LeastLoaded => *candidates
+            Policy::LeastLoaded | Policy::Optimize => *candidates
                 .iter()
                 .min_by(|a, b| {
                     let la = reps.open_leads[**a] + assigned[**a];
@@ -113,7 +113,7 @@ fn explain(
             fmt_num(reps.weight[rep]),
             fmt_num(assigned_before)
         ),
-        Policy::LeastLoaded => format!(
+        Policy::LeastLoaded | Policy::Optimize => format!(
             "Least loaded: {id} had the lightest load ({} open + {} assigned, capacity {}) among {among}.",
             fmt_num(reps.open_leads[rep]),
             fmt_num(assigned_before),

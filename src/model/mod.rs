@@ -126,7 +126,7 @@ fn trained_at() -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Trains a model on a history table. `bytes_hash` identifies the training data.
+/// Trains a model on a history table. `data_sha256` identifies the training data.
 pub fn train(
     table: &Table,
     cfg: &Config,
@@ -134,8 +134,19 @@ pub fn train(
     data_sha256: String,
     progress: &Progress,
 ) -> Result<Trained> {
+    train_on(table, cfg, params, data_sha256, progress, labels(table, cfg)?)
+}
+
+/// Trains on the rows whose label is given (`None` rows are left out, like open deals).
+pub fn train_on(
+    table: &Table,
+    cfg: &Config,
+    params: &Params,
+    data_sha256: String,
+    progress: &Progress,
+    labels: Vec<Option<bool>>,
+) -> Result<Trained> {
     params.check()?;
-    let labels = labels(table, cfg)?;
     let won = labels.iter().filter(|l| **l == Some(true)).count();
     let lost = labels.iter().filter(|l| **l == Some(false)).count();
     let open = labels.len() - won - lost;
@@ -376,6 +387,12 @@ impl Model {
     /// Raw (uncalibrated) log-odds of every row.
     pub fn raw(&self, x: &Binned) -> Vec<f64> {
         boost::predict_raw(self.base, self.learning_rate, &self.trees, x)
+    }
+
+    /// Calibrated log-odds of winning for every row.
+    pub fn logit(&self, x: &Binned) -> Vec<f64> {
+        let [a, b] = self.calibration;
+        self.raw(x).into_iter().map(|z| a * z + b).collect()
     }
 
     /// Calibrated probability of winning for every row.

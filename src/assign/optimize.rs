@@ -1,0 +1,297 @@
+//! `--policy optimize`: the batch as one assignment problem.
+//!
+//! p_win(lead, rep) = sigmoid(lead score log-odds + the rep's learned effect for the lead's
+//! segment values). The rep effect depends only on the lead's segment values, so it is
+//! tabulated per distinct combination of them ("signature") × rep, and p_win is computed
+//! when the solver asks — no lead × rep table is built. The solver maximises Σ value ×
+//! p_win (or Σ p_win) under capacity, eligibility and `active`; the Lagrangian bound says
+//! how far from the best possible plan the result can be.
+
+use std::collections::HashMap;
+
+use super::solver::{self, Instance, SolveSettings};
+use super::{Decision, EPS, Plan, Policy, blocked_reason, rules::fmt_num, rules::unassigned};
+use crate::data::{Leads, Reps};
+use crate::eligibility::Eligibility;
+use crate::model::metrics::sigmoid;
+use crate::skill::Skill;
+
+/// What the plan maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Σ deal value × p_win.
+    Value,
+    /// Σ p_win.
+    Wins,
+}
+
+/// Settings of the optimizer.
+#[derive(Debug, Clone)]
+pub struct OptimizeSettings {
+    pub objective: Objective,
+    /// A lead's current owner keeps it when eligible, active and with room.
+    pub keep_owners: bool,
+    /// No rep gets more than this share of the batch's workload.
+    pub max_share: Option<f64>,
+    pub solve: SolveSettings,
+    /// Subgradient iterations of the bound.
+    pub bound_iterations: usize,
+}
+
+/// The plan and what it is worth.
+#[derive(Debug, Clone)]
+pub struct Optimized {
+    pub plan: Plan,
+    /// p_win of each lead with its chosen rep.
+    pub p_win: Vec<Option<f64>>,
+    /// The best other eligible active rep and its p_win.
+    pub runner_up: Vec<Option<(usize, f64)>>,
+    pub objective_value: f64,
+    pub bound: f64,
+    /// Each rep's shadow price: what one more unit of its capacity is worth (bound multiplier).
+    pub shadow_price: Vec<f64>,
+}
+
+struct LeadProblem<'a> {
+    leads: &'a Leads,
+    /// Items are these leads.
+    items: Vec<usize>,
+    z: &'a [f64],
+    weight_of: Vec<f64>,
+    sig: Vec<u32>,
+    effect: Vec<f64>,
+    n_reps: usize,
+    capacity: Vec<f64>,
+    cands: Vec<Vec<u32>>,
+    cand_of: Vec<u32>,
+}
+
+impl LeadProblem<'_> {
+    fn p(&self, lead: usize, sig: u32, rep: usize) -> f64 {
+        sigmoid(self.z[lead] + self.effect[sig as usize * self.n_reps + rep])
+    }
+}
+
+impl Instance for LeadProblem<'_> {
+    fn n_items(&self) -> usize {
+        self.items.len()
+    }
+    fn n_bins(&self) -> usize {
+        self.n_reps
+    }
+    fn capacity(&self, bin: usize) -> f64 {
+        self.capacity[bin]
+    }
+    fn candidates(&self, i: usize) -> &[u32] {
+        &self.cands[self.cand_of[i] as usize]
+    }
+    fn profit(&self, i: usize, bin: usize) -> f64 {
+        self.weight_of[i] * self.p(self.items[i], self.sig[i], bin)
+    }
+    fn weight(&self, i: usize, _bin: usize) -> f64 {
+        self.leads.workload[self.items[i]]
+    }
+}
+
+/// Signature id of every lead, and each signature's segment values.
+fn signatures(leads: &Leads, skill: &Skill) -> (Vec<u32>, Vec<Vec<String>>) {
+    let cols: Vec<Option<usize>> = skill.segments.iter().map(|s| leads.table.column(s)).collect();
+    let mut ids: HashMap<Vec<String>, u32> = HashMap::new();
+    let mut values = Vec::new();
+    let sig = (0..leads.len())
+        .map(|l| {
+            let key: Vec<String> = cols
+                .iter()
+                .map(|c| c.map(|c| leads.table.cell(l, c).trim().to_lowercase()).unwrap_or_default())
+                .collect();
+            let next = ids.len() as u32;
+            *ids.entry(key.clone()).or_insert_with(|| {
+                values.push(key);
+                next
+            })
+        })
+        .collect();
+    (sig, values)
+}
+
+/// Routes the batch by optimisation. `z` is each lead's calibrated score log-odds.
+pub fn optimize(
+    leads: &Leads,
+    reps: &Reps,
+    elig: &Eligibility,
+    z: &[f64],
+    skill: &Skill,
+    s: &OptimizeSettings,
+) -> Optimized {
+    let n_reps = reps.len();
+    let (sig_of_lead, sig_values) = signatures(leads, skill);
+    let mut effect = vec![0.0; sig_values.len() * n_reps];
+    for (g, values) in sig_values.iter().enumerate() {
+        let v: Vec<&str> = values.iter().map(String::as_str).collect();
+        for r in 0..n_reps {
+            effect[g * n_reps + r] = skill.effect(&reps.id[r], &v).0;
+        }
+    }
+    let mean_value = leads.value.iter().sum::<f64>() / leads.len().max(1) as f64;
+    let weight_of_lead = |l: usize| match s.objective {
+        // A sliver of p_win keeps zero-value leads worth placing.
+        Objective::Value => leads.value[l] + 1e-6 * mean_value.max(1.0),
+        Objective::Wins => 1.0,
+    };
+
+    let mut capacity: Vec<f64> = (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect();
+    if let Some(share) = s.max_share {
+        let total: f64 = leads.workload.iter().sum();
+        for c in capacity.iter_mut() {
+            *c = c.min((share * total).ceil());
+        }
+    }
+    // Current owners keep their leads first, in arrival order.
+    let mut kept: Vec<Option<usize>> = vec![None; leads.len()];
+    if s.keep_owners {
+        for l in super::rules::arrival_order(leads) {
+            if let Some(r) = leads.owner[l].as_deref().and_then(|o| reps.find(o)) {
+                if reps.active[r] && elig.allows(l, r) && capacity[r] + EPS >= leads.workload[l] {
+                    capacity[r] -= leads.workload[l];
+                    kept[l] = Some(r);
+                }
+            }
+        }
+    }
+    let items: Vec<usize> = (0..leads.len()).filter(|&l| kept[l].is_none()).collect();
+    let mut class_ids: HashMap<Vec<usize>, u32> = HashMap::new();
+    let mut cands: Vec<Vec<u32>> = Vec::new();
+    let cand_of: Vec<u32> = items
+        .iter()
+        .map(|&l| {
+            let list: Vec<usize> = elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).collect();
+            let next = class_ids.len() as u32;
+            *class_ids.entry(list.clone()).or_insert_with(|| {
+                cands.push(list.iter().map(|&r| r as u32).collect());
+                next
+            })
+        })
+        .collect();
+    let problem = LeadProblem {
+        leads,
+        weight_of: items.iter().map(|&l| weight_of_lead(l)).collect(),
+        sig: items.iter().map(|&l| sig_of_lead[l]).collect(),
+        items,
+        z,
+        effect,
+        n_reps,
+        capacity: capacity.clone(),
+        cands,
+        cand_of,
+    };
+    // Greedy and local search first; perturbation chains only while the bound says the plan
+    // may be more than 0.1 % from the best possible one.
+    let mut sol = solver::solve(&problem, &SolveSettings { rounds: 0, ..s.solve.clone() });
+    let mut value = solver::verify(&problem, &sol).unwrap_or(f64::NAN);
+    let (mut bound, mut shadow_price) = solver::lagrangian_bound(&problem, value, s.bound_iterations);
+    if bound - value > 1e-3 * bound.abs() && s.solve.rounds > 0 {
+        let better = solver::solve(&problem, &s.solve);
+        let better_value = solver::verify(&problem, &better).unwrap_or(f64::NAN);
+        if better_value > value {
+            (sol, value) = (better, better_value);
+            (bound, shadow_price) = solver::lagrangian_bound(&problem, value, s.bound_iterations);
+        }
+    }
+    let kept_value: f64 =
+        (0..leads.len()).filter_map(|l| kept[l].map(|r| weight_of_lead(l) * problem.p(l, sig_of_lead[l], r))).sum();
+
+    // Decisions, p_win and runner-up for every lead.
+    let mut chosen: Vec<Option<usize>> = kept.clone();
+    for (i, b) in sol.bin.iter().enumerate() {
+        if let Some(b) = b {
+            chosen[problem.items[i]] = Some(*b as usize);
+        }
+    }
+    let mut remaining = reps.capacity.clone();
+    for (l, c) in chosen.iter().enumerate() {
+        if let Some(r) = c {
+            remaining[*r] -= leads.workload[l];
+        }
+    }
+    let p = |l: usize, r: usize| sigmoid(z[l] + effect_of(&problem, sig_of_lead[l], r));
+    let mut p_win = vec![None; leads.len()];
+    let mut runner_up = vec![None; leads.len()];
+    let mut decisions = Vec::with_capacity(leads.len());
+    for l in 0..leads.len() {
+        let others = elig.reps_for(l).iter().copied().filter(|&r| reps.active[r] && Some(r) != chosen[l]);
+        runner_up[l] = others.map(|r| (r, p(l, r))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        match chosen[l] {
+            Some(r) => {
+                p_win[l] = Some(p(l, r));
+                let explanation =
+                    explain(l, r, kept[l].is_some(), p(l, r), runner_up[l], &remaining, leads, reps, skill);
+                decisions.push(Decision { rep: Some(r), reason: None, explanation });
+            }
+            None => {
+                let reason =
+                    blocked_reason(l, leads, reps, elig, &remaining).unwrap_or(super::Reason::AllEligibleAtCapacity);
+                decisions.push(unassigned(reason, l, leads, reps, elig));
+            }
+        }
+    }
+    Optimized {
+        plan: Plan { policy: Policy::Optimize, decisions },
+        p_win,
+        runner_up,
+        objective_value: value + kept_value,
+        bound: bound + kept_value,
+        shadow_price,
+    }
+}
+
+fn effect_of(problem: &LeadProblem, sig: u32, rep: usize) -> f64 {
+    problem.effect[sig as usize * problem.n_reps + rep]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn explain(
+    lead: usize,
+    rep: usize,
+    kept: bool,
+    p: f64,
+    runner_up: Option<(usize, f64)>,
+    remaining: &[f64],
+    leads: &Leads,
+    reps: &Reps,
+    skill: &Skill,
+) -> String {
+    let id = &reps.id[rep];
+    // The segment where this rep's record matters most for this lead.
+    let strongest = skill
+        .segments
+        .iter()
+        .filter_map(|s| {
+            let col = leads.table.column(s)?;
+            let value = leads.table.cell(lead, col).trim();
+            skill.segment_effect(id, s, value).map(|e| (s, value, e))
+        })
+        .max_by(|a, b| a.2.effect.abs().total_cmp(&b.2.effect.abs()));
+    let evidence = match strongest {
+        Some((s, v, e)) if e.effect.abs() >= 0.05 => {
+            format!("; in {s}={v} {id} won {} of {} deals, skill {:+.2}", e.wins, e.deals, e.effect)
+        }
+        _ => String::new(),
+    };
+    if kept {
+        return format!("Kept with its current owner {id} (p_win {p:.2}){evidence}.");
+    }
+    match runner_up {
+        None => format!("{id} is the only eligible active rep (p_win {p:.2}){evidence}."),
+        Some((r2, p2)) if p2 <= p + 1e-12 => {
+            format!("{id} has the best chance to win it (p_win {p:.2}; runner-up {} {p2:.2}){evidence}.", reps.id[r2])
+        }
+        Some((r2, p2)) => {
+            let why = if remaining[r2] + EPS < leads.workload[lead] {
+                format!("{} (p_win {p2:.2}) is at capacity ({} units)", reps.id[r2], fmt_num(reps.capacity[r2]))
+            } else {
+                format!("{} (p_win {p2:.2}) gains more on other leads", reps.id[r2])
+            };
+            format!("{id} (p_win {p:.2}) because {why}{evidence}.")
+        }
+    }
+}
