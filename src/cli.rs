@@ -204,7 +204,7 @@ pub struct AssignArgs {
     /// A lead's current owner (rep_id in the leads file) keeps it when eligible, active and with room.
     #[arg(long)]
     pub keep_owners: bool,
-    /// No rep gets more than this share (0-1] of the batch's workload (optimize).
+    /// Lower every rep's capacity to this share (0-1] of the batch's workload (any policy).
     #[arg(long, value_name = "X", value_parser = share)]
     pub max_share: Option<f64>,
     /// Stop improving the plan after this many seconds (the result may then depend on timing).

@@ -93,7 +93,14 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
     check_output_path(&s.out)?;
     let cfg = load_config(s.config.as_deref())?;
     let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
-    let reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
+    let mut reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
+    if let Some(share) = s.max_share {
+        // A share cap is a capacity: every policy and the checker see the lower one.
+        let cap = (share * leads.workload.iter().sum::<f64>()).ceil();
+        for c in reps.capacity.iter_mut() {
+            *c = c.min(cap);
+        }
+    }
     let elig = Eligibility::new(&cfg, &leads, &reps)?;
     warnings.extend(input_warnings(&cfg, &leads, &reps));
     let params = Params { seed: s.seed, ..Params::default() };
@@ -137,8 +144,7 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
             let settings = OptimizeSettings {
                 objective: s.objective,
                 keep_owners: s.keep_owners,
-                max_share: s.max_share,
-                solve: SolveSettings { seed: s.seed, time_limit: s.time_limit, rounds: 20, ..SolveSettings::default() },
+                solve: SolveSettings { seed: s.seed, time_limit: s.time_limit, rounds: 5, ..SolveSettings::default() },
                 bound_iterations: 100,
             };
             let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &settings);

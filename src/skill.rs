@@ -153,6 +153,35 @@ pub fn learn(
     Ok(fit(&rows, segments.into_iter().map(|(n, _)| n).collect(), out_of_fold))
 }
 
+/// Rep effects from raw win rates: the same fit with every lead given the history's overall
+/// win rate instead of its own score, so it cannot tell a skilled rep from one handed the
+/// hot leads. A baseline for comparisons, not for routing.
+pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Skill> {
+    let labels = model::labels(table, cfg)?;
+    let rep_col = Resolver::new(table, cfg, "history").required("rep_id")?;
+    let segments: Vec<(String, usize)> = cfg
+        .features
+        .segments
+        .iter()
+        .filter_map(|name| table.column(name).map(|c| (table.headers()[c].clone(), c)))
+        .collect();
+    let closed: Vec<usize> =
+        (0..table.len()).filter(|&r| labels[r].is_some() && !table.cell(r, rep_col).trim().is_empty()).collect();
+    let rate = closed.iter().filter(|&&r| labels[r] == Some(true)).count() as f64 / closed.len().max(1) as f64;
+    let base = (rate.clamp(1e-6, 1.0 - 1e-6) / (1.0 - rate.clamp(1e-6, 1.0 - 1e-6))).ln();
+    let rows = Rows {
+        rep: closed.iter().map(|&r| table.cell(r, rep_col).trim().to_string()).collect(),
+        y: closed.iter().map(|&r| labels[r] == Some(true)).collect(),
+        w: recency_weights(table, cfg, &closed, half_life_days),
+        offset: vec![base; closed.len()],
+        seg: closed
+            .iter()
+            .map(|&r| segments.iter().map(|(_, c)| table.cell(r, *c).trim().to_lowercase()).collect())
+            .collect(),
+    };
+    Ok(fit(&rows, segments.into_iter().map(|(n, _)| n).collect(), false))
+}
+
 /// Log-odds each closed row gets from a model trained without its fold.
 fn out_of_fold_logits(
     table: &Table,

@@ -26,7 +26,7 @@ const CANONICAL: Names<'static> = Names {
 
 /// Re-checks an assignment from the files alone: every lead exactly once and in input
 /// order, capacities kept in workload units, only active reps, territories respected.
-fn verify(leads: &Csv, reps: &Csv, out: &Csv, rule: Option<(&str, &str)>) {
+pub(crate) fn verify(leads: &Csv, reps: &Csv, out: &Csv, rule: Option<(&str, &str)>) {
     verify_named(leads, reps, out, &Names { rule, ..CANONICAL });
 }
 

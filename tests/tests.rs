@@ -7,3 +7,4 @@ mod test_assign;
 mod test_errors;
 mod test_generate;
 mod test_model;
+mod test_optimize;

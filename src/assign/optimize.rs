@@ -31,8 +31,6 @@ pub struct OptimizeSettings {
     pub objective: Objective,
     /// A lead's current owner keeps it when eligible, active and with room.
     pub keep_owners: bool,
-    /// No rep gets more than this share of the batch's workload.
-    pub max_share: Option<f64>,
     pub solve: SolveSettings,
     /// Subgradient iterations of the bound.
     pub bound_iterations: usize,
@@ -140,12 +138,6 @@ pub fn optimize(
     };
 
     let mut capacity: Vec<f64> = (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect();
-    if let Some(share) = s.max_share {
-        let total: f64 = leads.workload.iter().sum();
-        for c in capacity.iter_mut() {
-            *c = c.min((share * total).ceil());
-        }
-    }
     // Current owners keep their leads first, in arrival order.
     let mut kept: Vec<Option<usize>> = vec![None; leads.len()];
     if s.keep_owners {
@@ -185,11 +177,11 @@ pub fn optimize(
         cand_of,
     };
     // Greedy and local search first; perturbation chains only while the bound says the plan
-    // may be more than 0.1 % from the best possible one.
+    // may be more than 0.5 % from the best possible one.
     let mut sol = solver::solve(&problem, &SolveSettings { rounds: 0, ..s.solve.clone() });
     let mut value = solver::verify(&problem, &sol).unwrap_or(f64::NAN);
     let (mut bound, mut shadow_price) = solver::lagrangian_bound(&problem, value, s.bound_iterations);
-    if bound - value > 1e-3 * bound.abs() && s.solve.rounds > 0 {
+    if bound - value > 5e-3 * bound.abs() && s.solve.rounds > 0 {
         let better = solver::solve(&problem, &s.solve);
         let better_value = solver::verify(&problem, &better).unwrap_or(f64::NAN);
         if better_value > value {

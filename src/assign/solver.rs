@@ -24,6 +24,10 @@ use rayon::prelude::*;
 pub const CAP_EPS: f64 = 1e-9;
 /// Smallest gain worth a move.
 const GAIN_EPS: f64 = 1e-9;
+/// Bins per item tried for swaps and ejection chains (its most profitable ones).
+const DEEP_BINS: usize = 4;
+/// Most local-search passes.
+const MAX_PASSES: usize = 50;
 
 /// A generalized assignment problem, maximising total profit.
 pub trait Instance: Sync {
@@ -317,13 +321,19 @@ fn best_move<I: Instance + ?Sized>(inst: &I, sol: &Solution, members: &Members, 
         consider(Move { gain: 0.0, item: i, to: None, other: None });
     }
     for &b in inst.candidates(i) {
-        if Some(b) == from {
-            continue;
+        if Some(b) != from {
+            consider(Move { gain: 0.0, item: i, to: Some(b), other: None });
         }
-        consider(Move { gain: 0.0, item: i, to: Some(b), other: None });
-        if !deep {
-            continue;
-        }
+    }
+    if !deep {
+        return best;
+    }
+    // Swaps and ejections only into the bins where the item earns most: their cost grows
+    // with bin size, and the gain is where the item's profit is.
+    let mut top: Vec<u32> = inst.candidates(i).iter().copied().filter(|&b| Some(b) != from).collect();
+    top.sort_by(|&a, &b| inst.profit(i, b as usize).total_cmp(&inst.profit(i, a as usize)).then(a.cmp(&b)));
+    top.truncate(DEEP_BINS);
+    for b in top {
         for &j in &members.of[b as usize] {
             let j = j as usize;
             // Swap: j goes where i was.
@@ -376,7 +386,10 @@ fn apply<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, members: &mut Membe
 /// re-checked application. `deep` adds swaps and ejection chains to shifts.
 pub fn local_search<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, deep: bool, deadline: Option<Instant>) {
     let mut members = Members::new(sol, inst.n_bins());
-    loop {
+    // Passes stop when a whole pass gains less than a millionth of the objective.
+    let scale = sol.value(inst).abs().max(1e-9);
+    for _pass in 0..MAX_PASSES {
+        let before = sol.value(inst);
         let frozen = &*sol;
         let mut moves: Vec<Move> = (0..inst.n_items())
             .into_par_iter()
@@ -396,7 +409,7 @@ pub fn local_search<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, deep: bo
                 }
             }
         }
-        if applied == 0 || deadline.is_some_and(|d| Instant::now() > d) {
+        if applied == 0 || deadline.is_some_and(|d| Instant::now() > d) || sol.value(inst) - before < 1e-6 * scale {
             break;
         }
     }
@@ -694,6 +707,42 @@ pub fn lagrangian_bound<I: Instance + ?Sized>(inst: &I, lower: f64, iterations: 
         }
     }
     best
+}
+
+/// A sparse instance: each item lists its candidate bins with a profit and weight for each.
+#[derive(Debug, Clone, Default)]
+pub struct Sparse {
+    pub capacity: Vec<f64>,
+    pub cands: Vec<Vec<u32>>,
+    pub profit: Vec<Vec<f64>>,
+    pub weight: Vec<Vec<f64>>,
+}
+
+impl Sparse {
+    fn slot(&self, i: usize, bin: usize) -> usize {
+        self.cands[i].iter().position(|&b| b as usize == bin).expect("bin is a candidate of the item")
+    }
+}
+
+impl Instance for Sparse {
+    fn n_items(&self) -> usize {
+        self.cands.len()
+    }
+    fn n_bins(&self) -> usize {
+        self.capacity.len()
+    }
+    fn capacity(&self, bin: usize) -> f64 {
+        self.capacity[bin]
+    }
+    fn candidates(&self, i: usize) -> &[u32] {
+        &self.cands[i]
+    }
+    fn profit(&self, i: usize, bin: usize) -> f64 {
+        self.profit[i][self.slot(i, bin)]
+    }
+    fn weight(&self, i: usize, bin: usize) -> f64 {
+        self.weight[i][self.slot(i, bin)]
+    }
 }
 
 /// A dense instance: every item may go to every bin (the OR-Library GAP layout).
