@@ -81,7 +81,12 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<Config> {
 }
 
 /// `assign`: read, validate, score, learn skill, route, check, write.
-pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String>) -> Result<AssignSummary> {
+pub fn assign(
+    s: &AssignSettings,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+    stages: &mut Stages,
+) -> Result<AssignSummary> {
     if s.policy == Policy::Optimize && s.model.is_none() && s.history.is_none() {
         return Err(UsageError(
             "--policy optimize needs --history FILE (to learn lead scores and rep skill) or --model FILE; \
@@ -103,6 +108,7 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
     }
     let elig = Eligibility::new(&cfg, &leads, &reps)?;
     warnings.extend(input_warnings(&cfg, &leads, &reps));
+    stages.mark("read");
     let params = Params { seed: s.seed, ..Params::default() };
     let history = match &s.history {
         Some(h) => Some(Table::read(h, "history")?),
@@ -127,6 +133,7 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
         None => None,
     };
     let scores: Option<Vec<f64>> = logits.as_ref().map(|z| z.iter().map(|&v| sigmoid(v)).collect());
+    stages.mark("score");
 
     let (plan, p_win, optimum) = match (s.policy, &logits, &model) {
         (Policy::Optimize, Some(z), Some(m)) => {
@@ -141,6 +148,7 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
                     Skill::default()
                 }
             };
+            stages.mark("skill");
             let settings = OptimizeSettings {
                 objective: s.objective,
                 keep_owners: s.keep_owners,
@@ -148,6 +156,7 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
                 bound_iterations: 100,
             };
             let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &settings);
+            stages.mark("optimize");
             (o.plan, o.p_win, Some((o.objective_value, o.bound)))
         }
         _ => {
@@ -157,8 +166,11 @@ pub fn assign(s: &AssignSettings, progress: &Progress, warnings: &mut Vec<String
             (plan, p_win, None)
         }
     };
+    stages.mark("route");
     assign::check(&plan, &leads, &reps, &elig)?;
+    stages.mark("check");
     write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win)?;
+    stages.mark("write");
     let mut used: Vec<usize> = plan.decisions.iter().filter_map(|d| d.rep).collect();
     used.sort_unstable();
     used.dedup();

@@ -69,8 +69,12 @@ fn dispatch(
         }
         cli::Command::Assign(args) => {
             let s = args.settings();
-            let summary = leadroute::commands::assign(&s, progress, warnings)?;
+            let mut stages = Stages::new();
+            let summary = leadroute::commands::assign(&s, progress, warnings, &mut stages)?;
             say(format!("{summary}; wrote {}", s.out.display()));
+            if cli.verbose {
+                say(format!("timing: {}", stages.summary()));
+            }
         }
         cli::Command::Train(args) => {
             let s = args.settings();

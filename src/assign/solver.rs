@@ -26,6 +26,8 @@ pub const CAP_EPS: f64 = 1e-9;
 const GAIN_EPS: f64 = 1e-9;
 /// Bins per item tried for swaps and ejection chains (its most profitable ones).
 const DEEP_BINS: usize = 4;
+/// Members of a bin tried per item for swaps and ejection chains.
+const DEEP_MEMBERS: usize = 24;
 /// Most local-search passes.
 const MAX_PASSES: usize = 50;
 
@@ -34,7 +36,7 @@ pub trait Instance: Sync {
     fn n_items(&self) -> usize;
     fn n_bins(&self) -> usize;
     fn capacity(&self, bin: usize) -> f64;
-    /// The bins item `i` may go to.
+    /// The bins item `i` may go to, in increasing order.
     fn candidates(&self, i: usize) -> &[u32];
     fn profit(&self, i: usize, bin: usize) -> f64;
     fn weight(&self, i: usize, bin: usize) -> f64;
@@ -334,10 +336,17 @@ fn best_move<I: Instance + ?Sized>(inst: &I, sol: &Solution, members: &Members, 
     top.sort_by(|&a, &b| inst.profit(i, b as usize).total_cmp(&inst.profit(i, a as usize)).then(a.cmp(&b)));
     top.truncate(DEEP_BINS);
     for b in top {
-        for &j in &members.of[b as usize] {
-            let j = j as usize;
+        // In a large bin, a window of its members (placed differently for each item) keeps
+        // a pass linear in the number of items.
+        let all = &members.of[b as usize];
+        let take = all.len().min(DEEP_MEMBERS);
+        let offset = if all.is_empty() { 0 } else { i.wrapping_mul(7919) % all.len() };
+        for k in 0..take {
+            let j = all[(offset + k) % all.len()] as usize;
             // Swap: j goes where i was.
-            if from.is_none_or(|f| inst.candidates(j).contains(&f)) && (from.is_some() || !inst.must_assign()) {
+            if from.is_none_or(|f| inst.candidates(j).binary_search(&f).is_ok())
+                && (from.is_some() || !inst.must_assign())
+            {
                 consider(Move { gain: 0.0, item: i, to: Some(b), other: Some((j, from)) });
             }
             // Ejection: j goes to the bin with the most profit that has room for it.
