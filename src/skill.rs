@@ -113,73 +113,78 @@ pub fn learn(
     model: &Model,
     warnings: &mut Vec<String>,
 ) -> Result<Skill> {
-    let labels = model::labels(table, cfg)?;
-    let rep_col = Resolver::new(table, cfg, "history").required("rep_id")?;
-    let segments: Vec<(String, usize)> = cfg
-        .features
-        .segments
-        .iter()
-        .filter_map(|name| match table.column(name) {
-            Some(c) => Some((table.headers()[c].clone(), c)),
-            None => {
-                warnings.push(format!("[features] segments names {name:?}, which the history does not have"));
-                None
-            }
-        })
-        .collect();
-    let closed: Vec<usize> =
-        (0..table.len()).filter(|&r| labels[r].is_some() && !table.cell(r, rep_col).trim().is_empty()).collect();
-    let (offsets, out_of_fold) = match out_of_fold_logits(table, cfg, &s.params, &labels, &closed) {
+    let h = History::read(table, cfg)?;
+    for name in cfg.features.segments.iter().filter(|n| table.column(n).is_none()) {
+        warnings.push(format!("[features] segments names {name:?}, which the history does not have"));
+    }
+    let (labels, closed) = (&h.labels, &h.closed);
+    let (offsets, out_of_fold) = match out_of_fold_logits(table, cfg, &s.params, labels, closed) {
         Ok(z) => (z, true),
         Err(e) => {
             warnings.push(format!(
                 "rep skill uses in-sample lead scores (folds could not be trained: {e:#}); effects may be understated"
             ));
-            let (x, _) = model.schema.bin_rows(table, cfg, &closed)?;
+            let (x, _) = model.schema.bin_rows(table, cfg, closed)?;
             (model.logit(&x), false)
         }
     };
-    let weights = recency_weights(table, cfg, &closed, s.half_life_days);
-    let rows = Rows {
-        rep: closed.iter().map(|&r| table.cell(r, rep_col).trim().to_string()).collect(),
-        y: closed.iter().map(|&r| labels[r] == Some(true)).collect(),
-        w: weights,
-        offset: offsets,
-        seg: closed
-            .iter()
-            .map(|&r| segments.iter().map(|(_, c)| table.cell(r, *c).trim().to_lowercase()).collect())
-            .collect(),
-    };
-    Ok(fit(&rows, segments.into_iter().map(|(n, _)| n).collect(), out_of_fold))
+    let weights = recency_weights(table, cfg, closed, s.half_life_days);
+    let rows = h.rows(table, weights, offsets);
+    Ok(fit(&rows, h.segment_names(), out_of_fold))
 }
 
 /// Rep effects from raw win rates: the same fit with every lead given the history's overall
 /// win rate instead of its own score, so it cannot tell a skilled rep from one handed the
 /// hot leads. A baseline for comparisons, not for routing.
 pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Skill> {
-    let labels = model::labels(table, cfg)?;
-    let rep_col = Resolver::new(table, cfg, "history").required("rep_id")?;
-    let segments: Vec<(String, usize)> = cfg
-        .features
-        .segments
-        .iter()
-        .filter_map(|name| table.column(name).map(|c| (table.headers()[c].clone(), c)))
-        .collect();
-    let closed: Vec<usize> =
-        (0..table.len()).filter(|&r| labels[r].is_some() && !table.cell(r, rep_col).trim().is_empty()).collect();
-    let rate = closed.iter().filter(|&&r| labels[r] == Some(true)).count() as f64 / closed.len().max(1) as f64;
-    let base = (rate.clamp(1e-6, 1.0 - 1e-6) / (1.0 - rate.clamp(1e-6, 1.0 - 1e-6))).ln();
-    let rows = Rows {
-        rep: closed.iter().map(|&r| table.cell(r, rep_col).trim().to_string()).collect(),
-        y: closed.iter().map(|&r| labels[r] == Some(true)).collect(),
-        w: recency_weights(table, cfg, &closed, half_life_days),
-        offset: vec![base; closed.len()],
-        seg: closed
+    let h = History::read(table, cfg)?;
+    let won = h.closed.iter().filter(|&&r| h.labels[r] == Some(true)).count();
+    let rate = (won as f64 / h.closed.len().max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
+    let weights = recency_weights(table, cfg, &h.closed, half_life_days);
+    let rows = h.rows(table, weights, vec![(rate / (1.0 - rate)).ln(); h.closed.len()]);
+    Ok(fit(&rows, h.segment_names(), false))
+}
+
+/// The closed, attributed rows of a history and where its rep and segment columns are.
+struct History {
+    labels: Vec<Option<bool>>,
+    rep_col: usize,
+    segments: Vec<(String, usize)>,
+    closed: Vec<usize>,
+}
+
+impl History {
+    fn read(table: &Table, cfg: &Config) -> Result<History> {
+        let labels = model::labels(table, cfg)?;
+        let rep_col = Resolver::new(table, cfg, "history").required("rep_id")?;
+        let segments = cfg
+            .features
+            .segments
             .iter()
-            .map(|&r| segments.iter().map(|(_, c)| table.cell(r, *c).trim().to_lowercase()).collect())
-            .collect(),
-    };
-    Ok(fit(&rows, segments.into_iter().map(|(n, _)| n).collect(), false))
+            .filter_map(|name| table.column(name).map(|c| (table.headers()[c].clone(), c)))
+            .collect();
+        let closed =
+            (0..table.len()).filter(|&r| labels[r].is_some() && !table.cell(r, rep_col).trim().is_empty()).collect();
+        Ok(History { labels, rep_col, segments, closed })
+    }
+
+    fn segment_names(&self) -> Vec<String> {
+        self.segments.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    fn rows(&self, table: &Table, w: Vec<f64>, offset: Vec<f64>) -> Rows {
+        Rows {
+            rep: self.closed.iter().map(|&r| table.cell(r, self.rep_col).trim().to_string()).collect(),
+            y: self.closed.iter().map(|&r| self.labels[r] == Some(true)).collect(),
+            w,
+            offset,
+            seg: self
+                .closed
+                .iter()
+                .map(|&r| self.segments.iter().map(|(_, c)| table.cell(r, *c).trim().to_lowercase()).collect())
+                .collect(),
+        }
+    }
 }
 
 /// Log-odds each closed row gets from a model trained without its fold.
