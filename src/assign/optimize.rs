@@ -181,7 +181,8 @@ pub fn optimize(
     let mut sol = solver::solve(&problem, &SolveSettings { rounds: 0, ..s.solve.clone() });
     let mut value = solver::verify(&problem, &sol).unwrap_or(f64::NAN);
     let (mut bound, mut shadow_price) = solver::lagrangian_bound(&problem, value, s.bound_iterations);
-    if bound - value > 5e-3 * bound.abs() && s.solve.rounds > 0 {
+    // Chains re-run the local search from scratch each round: affordable on small batches only.
+    if bound - value > 5e-3 * bound.abs() && s.solve.rounds > 0 && problem.n_items() <= 5_000 {
         let better = solver::solve(&problem, &s.solve);
         let better_value = solver::verify(&problem, &better).unwrap_or(f64::NAN);
         if better_value > value {
