@@ -206,7 +206,7 @@ pub fn optimize(
             remaining[*r] -= leads.workload[l];
         }
     }
-    let p = |l: usize, r: usize| sigmoid(z[l] + effect_of(&problem, sig_of_lead[l], r));
+    let p = |l: usize, r: usize| problem.p(l, sig_of_lead[l], r);
     let mut p_win = vec![None; leads.len()];
     let mut runner_up = vec![None; leads.len()];
     let mut decisions = Vec::with_capacity(leads.len());
@@ -235,10 +235,6 @@ pub fn optimize(
         bound: bound + kept_value,
         shadow_price,
     }
-}
-
-fn effect_of(problem: &LeadProblem, sig: u32, rep: usize) -> f64 {
-    problem.effect[sig as usize * problem.n_reps + rep]
 }
 
 #[allow(clippy::too_many_arguments)]
