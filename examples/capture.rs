@@ -95,7 +95,7 @@ fn main() -> Result<()> {
         let sol = solver::solve(&best, &SolveSettings { seed: 1, rounds: 0, ..SolveSettings::default() });
         let best_seconds = t.elapsed().as_secs_f64();
         let best_value = solver::verify(&best, &sol).map_err(anyhow::Error::msg)?;
-        let (bound, _) = solver::lagrangian_bound(&best, best_value, 500);
+        let (bound, _) = solver::lagrangian_bound(&best, best_value, 500, None);
 
         let mut results: Vec<(&str, f64, f64)> = Vec::new();
         for (name, skill) in [("optimize", &learned), ("skill-blind", &Skill::default()), ("raw-win-rate", &raw)] {

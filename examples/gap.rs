@@ -48,7 +48,7 @@ fn main() -> Result<()> {
             let sol = solve(&inst, &settings);
             let seconds = start.elapsed().as_secs_f64();
             let value = verify(&inst, &sol).map_err(|e| anyhow::anyhow!("{name}: infeasible solution: {e}"))?;
-            let (bound, _) = lagrangian_bound(&inst, value, 2000);
+            let (bound, _) = lagrangian_bound(&inst, value, 2000, None);
             let (value, bound) = if minimize { (-value, -bound) } else { (value, bound) };
             let gap = 100.0 * (value - bound).abs() / bound.abs().max(1e-9);
             println!("{name},{value},{seconds:.3},{bound:.2},{gap:.3}");

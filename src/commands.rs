@@ -52,6 +52,8 @@ pub struct AssignSummary {
     pub expected: Option<(f64, f64)>,
     /// The optimizer's objective value and its upper bound.
     pub optimum: Option<(f64, f64)>,
+    /// How the optimizer got there (for `--verbose`).
+    pub method: Option<String>,
 }
 
 impl std::fmt::Display for AssignSummary {
@@ -135,7 +137,7 @@ pub fn assign(
     let scores: Option<Vec<f64>> = logits.as_ref().map(|z| z.iter().map(|&v| sigmoid(v)).collect());
     stages.mark("score");
 
-    let (plan, p_win, optimum) = match (s.policy, &logits, &model) {
+    let (plan, p_win, optimum, method) = match (s.policy, &logits, &model) {
         (Policy::Optimize, Some(z), Some(m)) => {
             let skill = match &history {
                 Some(h) => {
@@ -157,13 +159,13 @@ pub fn assign(
             };
             let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &settings);
             stages.mark("optimize");
-            (o.plan, o.p_win, Some((o.objective_value, o.bound)))
+            (o.plan, o.p_win, Some((o.objective_value, o.bound)), Some(o.method))
         }
         _ => {
             let plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
             let p_win =
                 plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.as_ref().map(|p| p[l]))).collect();
-            (plan, p_win, None)
+            (plan, p_win, None, None)
         }
     };
     stages.mark("route");
@@ -184,6 +186,7 @@ pub fn assign(
         unassigned: plan.unassigned_by_reason(),
         expected: logits.as_ref().map(|_| (expected_wins, expected_value)),
         optimum,
+        method,
     })
 }
 

@@ -73,6 +73,9 @@ fn dispatch(
             let summary = leadroute::commands::assign(&s, progress, warnings, &mut stages)?;
             say(format!("{summary}; wrote {}", s.out.display()));
             if cli.verbose {
+                if let Some(method) = &summary.method {
+                    say(format!("optimizer: {method}"));
+                }
                 say(format!("timing: {}", stages.summary()));
             }
         }

@@ -5,6 +5,8 @@
 //! eligibility, `active`, capacity in workload units — independently of the policy that
 //! made it, and runs after every solve.
 
+pub mod auction;
+pub mod flow;
 pub mod optimize;
 pub(crate) mod rules;
 pub mod solver;

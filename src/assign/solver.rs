@@ -649,51 +649,66 @@ fn perturb<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, rng: &mut ChaCha8
     }
 }
 
-/// An upper bound on the best total profit: the Lagrangian relaxation of the capacities,
-/// minimised over the bins' multipliers by subgradient steps. Also returns the multipliers
-/// (each bin's shadow price of one more unit of capacity).
-pub fn lagrangian_bound<I: Instance + ?Sized>(inst: &I, lower: f64, iterations: usize) -> (f64, Vec<f64>) {
+/// The Lagrangian relaxation of the capacities at multipliers `lambda` (one per bin, per
+/// unit of weight): every item picks its best bin at the priced profits independently.
+/// Returns the bound and the weight each bin then receives. Summed in fixed chunks, in
+/// order, so the result does not depend on the thread count.
+pub fn lagrangian_value<I: Instance + ?Sized>(inst: &I, lambda: &[f64]) -> (f64, Vec<f64>) {
+    const CHUNK: usize = 2048;
     let m = inst.n_bins();
-    let mut lambda = vec![0.0; m];
+    let n = inst.n_items();
+    let parts: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut v = 0.0;
+            let mut used = vec![0.0; m];
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                let mut pick: Option<(f64, usize)> = if inst.must_assign() { None } else { Some((0.0, usize::MAX)) };
+                for &b in inst.candidates(i) {
+                    let bu = b as usize;
+                    let r = inst.profit(i, bu) - lambda[bu] * inst.weight(i, bu);
+                    if pick.is_none_or(|(pr, pb)| r > pr || (r == pr && bu < pb)) {
+                        pick = Some((r, bu));
+                    }
+                }
+                if let Some((r, b)) = pick {
+                    v += r;
+                    if b != usize::MAX {
+                        used[b] += inst.weight(i, b);
+                    }
+                }
+            }
+            (v, used)
+        })
+        .collect();
+    let mut value = 0.0;
+    let mut used = vec![0.0; m];
+    for (v, u) in parts {
+        value += v;
+        for (a, b) in used.iter_mut().zip(u) {
+            *a += b;
+        }
+    }
+    (value + (0..m).map(|b| lambda[b] * inst.capacity(b)).sum::<f64>(), used)
+}
+
+/// An upper bound on the best total profit: the Lagrangian relaxation of the capacities,
+/// minimised over the bins' multipliers by subgradient steps from `start` (zero when
+/// `None`). Also returns the multipliers (each bin's shadow price of one more unit of
+/// capacity).
+pub fn lagrangian_bound<I: Instance + ?Sized>(
+    inst: &I,
+    lower: f64,
+    iterations: usize,
+    start: Option<&[f64]>,
+) -> (f64, Vec<f64>) {
+    let m = inst.n_bins();
+    let mut lambda = start.map(<[f64]>::to_vec).unwrap_or_else(|| vec![0.0; m]);
     let mut best = (f64::INFINITY, lambda.clone());
-    let mut theta = 1.0;
+    let mut theta = if start.is_some() { 0.1 } else { 1.0 };
     let mut since_better = 0;
     for _ in 0..iterations.max(1) {
-        // For fixed multipliers every item picks its best bin independently.
-        let (value, used) = (0..inst.n_items())
-            .into_par_iter()
-            .with_min_len(256)
-            .fold(
-                || (0.0, vec![0.0; m]),
-                |(mut v, mut used), i| {
-                    let mut pick: Option<(f64, usize)> =
-                        if inst.must_assign() { None } else { Some((0.0, usize::MAX)) };
-                    for &b in inst.candidates(i) {
-                        let bu = b as usize;
-                        let r = inst.profit(i, bu) - lambda[bu] * inst.weight(i, bu);
-                        if pick.is_none_or(|(pr, pb)| r > pr || (r == pr && bu < pb)) {
-                            pick = Some((r, bu));
-                        }
-                    }
-                    if let Some((r, b)) = pick {
-                        v += r;
-                        if b != usize::MAX {
-                            used[b] += inst.weight(i, b);
-                        }
-                    }
-                    (v, used)
-                },
-            )
-            .reduce(
-                || (0.0, vec![0.0; m]),
-                |(va, mut ua), (vb, ub)| {
-                    for (a, b) in ua.iter_mut().zip(ub) {
-                        *a += b;
-                    }
-                    (va + vb, ua)
-                },
-            );
-        let bound = value + (0..m).map(|b| lambda[b] * inst.capacity(b)).sum::<f64>();
+        let (bound, used) = lagrangian_value(inst, &lambda);
         if bound < best.0 - 1e-12 {
             best = (bound, lambda.clone());
             since_better = 0;
@@ -843,7 +858,7 @@ mod tests {
             let sol = solve(&inst, &SolveSettings { seed, ..SolveSettings::default() });
             let v = verify(&inst, &sol).unwrap();
             let opt = brute(&inst);
-            let (bound, _) = lagrangian_bound(&inst, v, 300);
+            let (bound, _) = lagrangian_bound(&inst, v, 300, None);
             assert!(v <= opt + 1e-9 && opt <= bound + 1e-6, "seed {seed}: {v} ≤ {opt} ≤ {bound}");
             assert!(v >= 0.97 * opt, "seed {seed}: {v} vs optimum {opt}");
         }

@@ -1,0 +1,304 @@
+//! An auction for batches where every item weighs the same (unit workloads): the problem is
+//! then a transportation problem, and Bertsekas' auction for similar objects solves it to
+//! within `ε` per item of the optimum and certifies it.
+//!
+//! Each bin has `⌊capacity / weight⌋` slots. A free item bids for its best bin at current
+//! prices, offering the bin's price plus what it prefers that bin by over its second choice
+//! (leaving the batch, worth 0, is always a choice) plus `ε`. A bin with a free slot takes
+//! the bid; a full one drops its lowest held bid, whose item bids again. A full bin's price
+//! is its lowest held bid, a bin with a free slot costs 0, and prices only rise. At the end
+//! every item is within `ε` of its best choice at the final prices (ε-complementary
+//! slackness), so the plan is within `n × ε` of the best possible one, and the prices are
+//! Lagrange multipliers whose bound proves it.
+//!
+//! Bids are made one at a time from a queue in item order (Gauss–Seidel), so the result
+//! does not depend on the thread count; profits are tabulated in parallel first. Near-equal
+//! items can fight a long price war over the last slots; past a budget of bids the auction
+//! widens `ε` (the guarantee is then the widest `ε` used, and the bound says so exactly).
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
+
+use rayon::prelude::*;
+
+use super::solver::{CAP_EPS, Instance, Solution};
+
+/// A held bid; ordered by amount, then by item (so ties resolve the same way every time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Held(f64, u32);
+
+impl Eq for Held {}
+
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The weight every item has in every candidate bin, if there is one such weight.
+pub fn uniform_weight<I: Instance + ?Sized>(inst: &I) -> Option<f64> {
+    let mut w: Option<f64> = None;
+    for i in 0..inst.n_items() {
+        for &b in inst.candidates(i) {
+            let x = inst.weight(i, b as usize);
+            match w {
+                None => w = Some(x),
+                Some(w0) if (x - w0).abs() > 1e-12 * w0.abs().max(1.0) => return None,
+                _ => {}
+            }
+        }
+    }
+    w.filter(|w| *w > 0.0)
+}
+
+/// The result of an auction.
+#[derive(Debug, Clone)]
+pub struct AuctionResult {
+    pub solution: Solution,
+    /// Final price of each bin per unit of weight (a Lagrange multiplier of its capacity).
+    pub lambda: Vec<f64>,
+    /// Bids made.
+    pub bids: usize,
+    /// The widest `ε` used: every item is within it of its best choice at `lambda`.
+    pub eps: f64,
+}
+
+/// Most profit entries tabulated (8 bytes each); larger batches compute profits on demand.
+const MAX_TABLE: usize = 32 << 20;
+
+/// Each item's candidate bins sorted by profit, most profitable first, with the profits —
+/// when small enough to tabulate. A bid scans them in that order and stops at the first
+/// bin whose whole profit is below the second-best net value found: prices are never
+/// negative, so no later bin can matter.
+struct Profits {
+    start: Vec<usize>,
+    /// (bin, profit) pairs, side by side so a scan reads one stream.
+    row: Vec<(u32, f32)>,
+}
+
+impl Profits {
+    fn new<I: Instance + ?Sized>(inst: &I) -> Profits {
+        let n = inst.n_items();
+        let mut start = Vec::with_capacity(n + 1);
+        start.push(0);
+        for i in 0..n {
+            start.push(start[i] + inst.candidates(i).len());
+        }
+        if start[n] > MAX_TABLE {
+            return Profits { start: Vec::new(), row: Vec::new() };
+        }
+        let row: Vec<(u32, f32)> = (0..n)
+            .into_par_iter()
+            .with_min_len(256)
+            .flat_map_iter(|i| {
+                let mut row: Vec<(u32, f32)> =
+                    inst.candidates(i).iter().map(|&b| (b, inst.profit(i, b as usize) as f32)).collect();
+                row.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                row
+            })
+            .collect();
+        Profits { start, row }
+    }
+
+    /// Item `i`'s candidate bins and profits, most profitable first, when tabulated.
+    fn row(&self, i: usize) -> Option<&[(u32, f32)]> {
+        if self.start.is_empty() { None } else { Some(&self.row[self.start[i]..self.start[i + 1]]) }
+    }
+
+    /// Reads the head of item `i`'s row so that it is in cache when the item bids: bids
+    /// jump between items, and waiting on memory is most of their cost.
+    fn warm(&self, i: usize) {
+        if let Some(&(b, _)) = self.start.get(i).and_then(|&s| self.row.get(s)) {
+            std::hint::black_box(b);
+        }
+    }
+}
+
+/// [`best_two`] over bins sorted by profit, stopping once a profit cannot beat the
+/// second-best net value.
+#[inline]
+fn best_two_sorted(row: &[(u32, f32)], price: &[f64]) -> (u32, f64, f64) {
+    let (mut best, mut v1, mut v2) = (u32::MAX, f64::NEG_INFINITY, 0.0f64);
+    for &(b, p) in row {
+        let p = f64::from(p);
+        if p <= v2 {
+            break;
+        }
+        let v = p - price[b as usize];
+        if v > v1 {
+            v2 = v2.max(v1);
+            v1 = v;
+            best = b;
+        } else if v > v2 {
+            v2 = v;
+        }
+    }
+    (best, v1, v2)
+}
+
+/// The best bin with its net value and the second-best net value (at least 0, the value of
+/// leaving). The best value is −∞ without bins; ties go to the first bin.
+#[inline]
+fn best_two(values: impl Iterator<Item = (u32, f64)>) -> (u32, f64, f64) {
+    let (mut best, mut v1, mut v2) = (u32::MAX, f64::NEG_INFINITY, 0.0f64);
+    for (b, v) in values {
+        if v > v1 {
+            v2 = v2.max(v1);
+            v1 = v;
+            best = b;
+        } else if v > v2 {
+            v2 = v;
+        }
+    }
+    (best, v1, v2)
+}
+
+/// Bids per item after which `ε` widens fourfold (and again after as many more bids).
+const BID_BUDGET: usize = 100;
+
+/// How many bids ahead an item's row is brought into cache.
+const WARM_AHEAD: usize = 6;
+
+/// The auction proper. Returns each item's bin, the bids made and the widest `ε` used.
+fn bid_all<I: Instance + ?Sized>(
+    inst: &I,
+    table: &Profits,
+    slots: &[usize],
+    price: &mut [f64],
+    mut eps: f64,
+) -> (Vec<Option<u32>>, usize, f64) {
+    let n = inst.n_items();
+    let mut held: Vec<BinaryHeap<Reverse<Held>>> = slots.iter().map(|_| BinaryHeap::new()).collect();
+    let mut bin: Vec<Option<u32>> = vec![None; n];
+    let mut free: VecDeque<u32> = (0..n as u32).collect();
+    let budget = BID_BUDGET * n.max(1);
+    let mut bids = 0;
+    let mut until_wider = budget;
+    while let Some(i) = free.pop_front() {
+        if let Some(&ahead) = free.get(WARM_AHEAD) {
+            table.warm(ahead as usize);
+        }
+        bids += 1;
+        until_wider -= 1;
+        if until_wider == 0 {
+            eps *= 4.0;
+            until_wider = budget;
+        }
+        let cands = inst.candidates(i as usize);
+        let (b, v1, v2) = match table.row(i as usize) {
+            Some(row) => best_two_sorted(row, price),
+            None => best_two(cands.iter().map(|&b| (b, inst.profit(i as usize, b as usize) - price[b as usize]))),
+        };
+        // Leaving is worth 0; an item whose best bin is worth no more stays out for good,
+        // since prices only rise.
+        if v1 <= 0.0 {
+            continue;
+        }
+        let amount = price[b as usize] + (v1 - v2) + eps;
+        let bu = b as usize;
+        let heap = &mut held[bu];
+        if heap.len() >= slots[bu] {
+            let Reverse(Held(_, out)) = heap.pop().expect("a full bin holds bids");
+            bin[out as usize] = None;
+            free.push_back(out);
+        }
+        heap.push(Reverse(Held(amount, i)));
+        bin[i as usize] = Some(b);
+        if heap.len() == slots[bu] {
+            price[bu] = heap.peek().map_or(price[bu], |Reverse(low)| low.0);
+        }
+    }
+    (bin, bids, eps)
+}
+
+/// Runs the auction with `ε = eps_rel ×` the mean best profit of an item. `None` when the
+/// instance is not one the auction solves: items weigh differently, or every item must be
+/// placed.
+pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64) -> Option<AuctionResult> {
+    if inst.must_assign() {
+        return None;
+    }
+    let n = inst.n_items();
+    let m = inst.n_bins();
+    let w = match uniform_weight(inst) {
+        Some(w) => w,
+        None if n == 0 || (0..n).all(|i| inst.candidates(i).is_empty()) => 1.0,
+        None => return None,
+    };
+    let slots: Vec<usize> = (0..m).map(|b| ((inst.capacity(b) + CAP_EPS) / w).floor().max(0.0) as usize).collect();
+    let best_profit: f64 = (0..n)
+        .into_par_iter()
+        .map(|i| inst.candidates(i).iter().map(|&b| inst.profit(i, b as usize)).fold(0.0, f64::max))
+        .sum::<f64>();
+    let eps = (eps_rel * best_profit / n.max(1) as f64).max(1e-12);
+    let mut price: Vec<f64> = slots.iter().map(|&k| if k == 0 { f64::INFINITY } else { 0.0 }).collect();
+    let table = Profits::new(inst);
+    let (bin, bids, eps) = bid_all(inst, &table, &slots, &mut price, eps);
+    let mut solution = Solution::empty(inst);
+    for (i, b) in bin.iter().enumerate() {
+        if b.is_some() {
+            solution.bin[i] = *b;
+            solution.load[b.expect("checked") as usize] += w;
+        }
+    }
+    // A bin without a slot is priced above anything an item could earn in it.
+    let mut top = vec![0.0f64; m];
+    for i in 0..n {
+        for &b in inst.candidates(i) {
+            if slots[b as usize] == 0 {
+                top[b as usize] = top[b as usize].max(inst.profit(i, b as usize));
+            }
+        }
+    }
+    let lambda = (0..m).map(|b| if price[b].is_finite() { price[b] / w } else { top[b] / w }).collect();
+    Some(AuctionResult { solution, lambda, bids, eps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assign::solver::{Sparse, lagrangian_value, verify};
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(seed: u64, items: usize, bins: usize, cap: f64) -> Sparse {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut inst = Sparse { capacity: vec![cap; bins], ..Sparse::default() };
+        for _ in 0..items {
+            let cands: Vec<u32> = (0..bins as u32).filter(|_| rng.random::<f64>() < 0.7).collect();
+            inst.profit.push(cands.iter().map(|_| rng.random_range(1.0..10.0)).collect());
+            inst.weight.push(vec![1.0; cands.len()]);
+            inst.cands.push(cands);
+        }
+        inst
+    }
+
+    #[test]
+    fn auction_is_feasible_and_within_n_eps_of_its_bound() {
+        for seed in 0..20 {
+            let inst = random(seed, 60, 5, 9.0);
+            let eps_rel = 1e-4;
+            let r = auction(&inst, eps_rel).unwrap();
+            let v = verify(&inst, &r.solution).unwrap();
+            let (bound, _) = lagrangian_value(&inst, &r.lambda);
+            let total_best: f64 = (0..60).map(|i| inst.profit[i].iter().fold(0.0f64, |a, &b| a.max(b))).sum::<f64>();
+            assert!(v <= bound + 1e-9, "seed {seed}: {v} > bound {bound}");
+            assert!(bound - v <= eps_rel * total_best + 1e-9, "seed {seed}: gap {} too wide", bound - v);
+        }
+    }
+
+    #[test]
+    fn auction_declines_non_uniform_weights() {
+        let mut inst = random(1, 10, 3, 4.0);
+        inst.weight[3] = vec![2.0; inst.cands[3].len()];
+        if !inst.cands[3].is_empty() {
+            assert!(auction(&inst, 1e-4).is_none());
+        }
+    }
+}
