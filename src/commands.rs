@@ -158,6 +158,12 @@ pub fn assign(
                 bound_iterations: 100,
             };
             let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &settings);
+            for &(r, given) in &o.short_of_floor {
+                warnings.push(format!(
+                    "rep {} gets {given} leads, short of its min_leads {}: no more eligible leads could be moved to it within the capacities",
+                    reps.id[r], reps.min_leads[r]
+                ));
+            }
             stages.mark("optimize");
             (o.plan, o.p_win, Some((o.objective_value, o.bound)), Some(o.method))
         }

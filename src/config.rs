@@ -44,6 +44,7 @@ pub struct Columns {
     pub open_leads: Option<Headers>,
     pub active: Option<Headers>,
     pub weight: Option<Headers>,
+    pub min_leads: Option<Headers>,
     pub outcome: Option<Headers>,
     pub closed_at: Option<Headers>,
 }
@@ -66,7 +67,7 @@ impl Headers {
 }
 
 /// Canonical columns, in the order they are documented.
-pub const CANONICAL: [&str; 11] = [
+pub const CANONICAL: [&str; 12] = [
     "lead_id",
     "value",
     "workload",
@@ -76,6 +77,7 @@ pub const CANONICAL: [&str; 11] = [
     "open_leads",
     "active",
     "weight",
+    "min_leads",
     "outcome",
     "closed_at",
 ];
@@ -92,6 +94,7 @@ impl Columns {
             "open_leads" => self.open_leads.as_ref(),
             "active" => self.active.as_ref(),
             "weight" => self.weight.as_ref(),
+            "min_leads" => self.min_leads.as_ref(),
             "outcome" => self.outcome.as_ref(),
             "closed_at" => self.closed_at.as_ref(),
             _ => None,

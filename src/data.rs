@@ -40,6 +40,8 @@ pub struct Reps {
     pub active: Vec<bool>,
     /// Share for weighted policies, > 0 (default 1).
     pub weight: Vec<f64>,
+    /// Fewest leads the optimizer should give the rep in this batch (default 0).
+    pub min_leads: Vec<u32>,
     index: HashMap<String, usize>,
 }
 
@@ -103,8 +105,10 @@ impl Reps {
         let open_col = cols.optional("open_leads")?;
         let active_col = cols.optional("active")?;
         let weight_col = cols.optional("weight")?;
+        let floor_col = cols.optional("min_leads")?;
 
         let n = table.len();
+        let mut min_leads = Vec::with_capacity(n);
         let mut id = Vec::with_capacity(n);
         let mut capacity = Vec::with_capacity(n);
         let mut open_leads = Vec::with_capacity(n);
@@ -138,8 +142,14 @@ impl Reps {
                 None => true,
             });
             weight.push(number(&table, row, weight_col, 1.0, Bound::Positive, "a weight > 0")?);
+            let floor = number(&table, row, floor_col, 0.0, Bound::NonNegative, "a whole number of leads ≥ 0")?;
+            if floor.fract() != 0.0 || floor > f64::from(u32::MAX) {
+                let col = floor_col.expect("a non-default floor comes from its column");
+                return Err(table.cell_error(row, col, "expected min_leads as a whole number of leads ≥ 0").into());
+            }
+            min_leads.push(floor as u32);
         }
-        Ok(Reps { table, id, capacity, open_leads, active, weight, index })
+        Ok(Reps { table, id, capacity, open_leads, active, weight, min_leads, index })
     }
 
     pub fn len(&self) -> usize {

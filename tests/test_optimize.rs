@@ -119,3 +119,81 @@ fn keep_owners_and_max_share_are_honoured() {
     let cap = (0.12f64 * leads.rows.len() as f64).ceil() as usize;
     assert!(per_rep.values().all(|&n| n <= cap), "{per_rep:?} over {cap}");
 }
+
+/// The reps file with a `min_leads` column: `floors` by rep id, 0 for the others.
+fn with_floors(reps: &Csv, floors: &HashMap<String, String>) -> String {
+    let mut out = format!("{},min_leads\n", reps.headers.join(","));
+    for row in &reps.rows {
+        let quoted: Vec<String> =
+            row.iter().map(|c| if c.contains(',') { format!("\"{c}\"") } else { c.clone() }).collect();
+        let floor = floors.get(&row[0]).cloned().unwrap_or_else(|| "0".into());
+        out.push_str(&format!("{},{floor}\n", quoted.join(",")));
+    }
+    out
+}
+
+fn counts(plan: &Csv) -> HashMap<String, usize> {
+    let mut per_rep: HashMap<String, usize> = HashMap::new();
+    for r in plan.column("rep_id").into_iter().filter(|r| !r.is_empty()) {
+        *per_rep.entry(r).or_default() += 1;
+    }
+    per_rep
+}
+
+#[test]
+fn fairness_floors_are_met_when_possible_and_reported_when_not() {
+    let wd = Workdir::new();
+    world(&wd, "35");
+    let leads = wd.read_csv("w/leads.csv");
+    let reps = wd.read_csv("w/reps.csv");
+    let free = assign(&wd, "free.csv", &["--history", "w/history.csv"]);
+    let given = counts(&free);
+    // The two active reps given least, with room for more: floors above what they got.
+    let (cap, active) = (reps.col("capacity"), reps.col("active"));
+    let mut least: Vec<(usize, String, usize)> = reps
+        .rows
+        .iter()
+        .filter(|r| r[active] == "true")
+        .map(|r| (given.get(&r[0]).copied().unwrap_or(0), r[0].clone(), r[cap].parse::<f64>().unwrap() as usize))
+        .filter(|(g, _, c)| c > g)
+        .collect();
+    least.sort();
+    let mut floors: HashMap<String, String> = HashMap::new();
+    let mut want: Vec<(String, usize)> = Vec::new();
+    for (g, id, c) in least.into_iter().take(2) {
+        let f = c.min(g + 8);
+        floors.insert(id.clone(), f.to_string());
+        want.push((id, f));
+    }
+    assert!(!want.is_empty());
+    wd.create("floors.csv", with_floors(&reps, &floors));
+    let args = ["assign", "--leads", "w/leads.csv", "--reps", "floors.csv", "--config", "w/leadroute.toml"];
+    let mut run = args.to_vec();
+    run.extend_from_slice(&["--history", "w/history.csv", "--out", "f.csv"]);
+    let o = wd.run(&run);
+    let plan = wd.read_csv("f.csv");
+    verify(&leads, &reps, &plan, Some(("region", "territories")));
+    let got = counts(&plan);
+    for (id, f) in &want {
+        assert!(got.get(id).copied().unwrap_or(0) >= *f, "{id} got {:?}, floor {f}", got.get(id));
+    }
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("short of its min_leads"));
+    // Floors cost expected value, never more than the unconstrained plan has.
+    let value = |p: &Csv| -> f64 { p.column("expected_value").iter().filter_map(|v| v.parse::<f64>().ok()).sum() };
+    assert!(value(&plan) <= value(&free) * (1.0 + 1e-9), "{} > {}", value(&plan), value(&free));
+
+    // A floor above the rep's capacity cannot be met: a warning, still a plan.
+    let (id, _) = &want[0];
+    let capacity = reps.rows.iter().find(|r| &r[0] == id).unwrap()[cap].parse::<f64>().unwrap() as usize;
+    floors.insert(id.clone(), (capacity + 5).to_string());
+    wd.create("floors.csv", with_floors(&reps, &floors));
+    let o = wd.run(&run);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("rep {id} gets")) && err.contains("short of its min_leads"), "{err}");
+
+    // A floor that is not a whole number is an input error with its place.
+    floors.insert(id.clone(), "2.5".into());
+    wd.create("floors.csv", with_floors(&reps, &floors));
+    let err = wd.fail(&run, 1);
+    assert!(err.contains("floors.csv") && err.contains("min_leads") && err.contains("line"), "{err}");
+}

@@ -243,8 +243,7 @@ pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64) -> Option<AuctionRe
     let mut solution = Solution::empty(inst);
     for (i, b) in bin.iter().enumerate() {
         if b.is_some() {
-            solution.bin[i] = *b;
-            solution.load[b.expect("checked") as usize] += w;
+            solution.place(inst, i, *b);
         }
     }
     // A bin without a slot is priced above anything an item could earn in it.

@@ -65,12 +65,12 @@ pub fn exact_unit<I: Instance + ?Sized>(inst: &I) -> Option<Solution> {
     let (source, sink) = (n + m, n + m + 1);
     let mut g = Graph { edges: Vec::new(), out: vec![Vec::new(); n + m + 2] };
     let mut item_edges: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
-    for i in 0..n {
+    for (i, edges) in item_edges.iter_mut().enumerate() {
         g.add(source, i, 1, 0.0);
         g.add(i, sink, 1, 0.0);
         for &b in inst.candidates(i) {
             let e = g.add(i, n + b as usize, 1, -inst.profit(i, b as usize));
-            item_edges[i].push((e, b));
+            edges.push((e, b));
         }
     }
     for b in 0..m {
@@ -79,8 +79,8 @@ pub fn exact_unit<I: Instance + ?Sized>(inst: &I) -> Option<Solution> {
     }
     // Potentials: shortest distances from the source in the initial (acyclic) graph.
     let mut pot = vec![0.0f64; n + m + 2];
-    for i in 0..n {
-        for &(e, b) in &item_edges[i] {
+    for edges in &item_edges {
+        for &(e, b) in edges {
             let bin = n + b as usize;
             pot[bin] = pot[bin].min(g.edges[e].cost);
         }
@@ -128,11 +128,10 @@ pub fn exact_unit<I: Instance + ?Sized>(inst: &I) -> Option<Solution> {
         }
     }
     let mut sol = Solution::empty(inst);
-    for i in 0..n {
-        for &(e, b) in &item_edges[i] {
+    for (i, edges) in item_edges.iter().enumerate() {
+        for &(e, b) in edges {
             if g.edges[e].cap == 0 {
-                sol.bin[i] = Some(b);
-                sol.load[b as usize] += inst.weight(i, b as usize);
+                sol.place(inst, i, Some(b));
             }
         }
     }

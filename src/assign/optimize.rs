@@ -56,6 +56,8 @@ pub struct Optimized {
     pub shadow_price: Vec<f64>,
     /// How the plan was found, in a few words.
     pub method: String,
+    /// Active reps given fewer leads than their `min_leads`, with what they were given.
+    pub short_of_floor: Vec<(usize, u32)>,
 }
 
 struct LeadProblem<'a> {
@@ -68,6 +70,7 @@ struct LeadProblem<'a> {
     effect: Vec<f64>,
     n_reps: usize,
     capacity: Vec<f64>,
+    floor: Vec<u32>,
     cands: Vec<Vec<u32>>,
     cand_of: Vec<u32>,
 }
@@ -96,6 +99,9 @@ impl Instance for LeadProblem<'_> {
     }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
         self.leads.workload[self.items[i]]
+    }
+    fn floor(&self, bin: usize) -> u32 {
+        self.floor[bin]
     }
 }
 
@@ -158,6 +164,11 @@ pub fn optimize(
             }
         }
     }
+    // Fairness floors of active reps, less the leads they keep.
+    let mut floor: Vec<u32> = (0..n_reps).map(|r| if reps.active[r] { reps.min_leads[r] } else { 0 }).collect();
+    for r in kept.iter().flatten() {
+        floor[*r] = floor[*r].saturating_sub(1);
+    }
     let items: Vec<usize> = (0..leads.len()).filter(|&l| kept[l].is_none()).collect();
     let mut class_ids: HashMap<Vec<usize>, u32> = HashMap::new();
     let mut cands: Vec<Vec<u32>> = Vec::new();
@@ -181,6 +192,7 @@ pub fn optimize(
         effect,
         n_reps,
         capacity: capacity.clone(),
+        floor,
         cands,
         cand_of,
     };
@@ -196,11 +208,15 @@ pub fn optimize(
         }
     }
     let mut remaining = reps.capacity.clone();
+    let mut given = vec![0u32; n_reps];
     for (l, c) in chosen.iter().enumerate() {
         if let Some(r) = c {
             remaining[*r] -= leads.workload[l];
+            given[*r] += 1;
         }
     }
+    let short_of_floor: Vec<(usize, u32)> =
+        (0..n_reps).filter(|&r| reps.active[r] && given[r] < reps.min_leads[r]).map(|r| (r, given[r])).collect();
     let p = |l: usize, r: usize| problem.p(l, sig_of_lead[l], r);
     let mut p_win = vec![None; leads.len()];
     let mut runner_up = vec![None; leads.len()];
@@ -211,8 +227,9 @@ pub fn optimize(
         match chosen[l] {
             Some(r) => {
                 p_win[l] = Some(p(l, r));
+                let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
                 let explanation =
-                    explain(l, r, kept[l].is_some(), p(l, r), runner_up[l], &remaining, leads, reps, skill);
+                    explain(l, r, kept[l].is_some(), at_floor, p(l, r), runner_up[l], &remaining, leads, reps, skill);
                 decisions.push(Decision { rep: Some(r), reason: None, explanation });
             }
             None => {
@@ -230,6 +247,7 @@ pub fn optimize(
         bound: bound + kept_value,
         shadow_price,
         method,
+        short_of_floor,
     }
 }
 
@@ -249,7 +267,12 @@ fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Ve
             (bound, lambda) = solver::lagrangian_bound(problem, value, s.bound_iterations, Some(&lambda));
         }
         let mut method = format!("auction ({} bids, ε {:.3e})", a.bids, a.eps);
-        if gap(value, bound) {
+        let floors = sol.floor_shortfall(problem) > 0;
+        if floors {
+            solver::fill_floors(problem, &mut sol);
+            method.push_str(", fairness floors filled");
+        }
+        if floors || gap(value, bound) {
             solver::local_search(problem, &mut sol, false, None);
             solver::local_search(problem, &mut sol, s.solve.deep, None);
             value = solver::verify(problem, &sol).unwrap_or(f64::NAN);
@@ -281,6 +304,7 @@ fn explain(
     lead: usize,
     rep: usize,
     kept: bool,
+    at_floor: bool,
     p: f64,
     runner_up: Option<(usize, f64)>,
     remaining: &[f64],
@@ -314,7 +338,12 @@ fn explain(
             format!("{id} has the best chance to win it (p_win {p:.2}; runner-up {} {p2:.2}){evidence}.", reps.id[r2])
         }
         Some((r2, p2)) => {
-            let why = if remaining[r2] + EPS < leads.workload[lead] {
+            let why = if at_floor {
+                format!(
+                    "{id} needs it to reach its floor of {} leads; {} (p_win {p2:.2}) does not",
+                    reps.min_leads[rep], reps.id[r2]
+                )
+            } else if remaining[r2] + EPS < leads.workload[lead] {
                 format!("{} (p_win {p2:.2}) is at capacity ({} units)", reps.id[r2], fmt_num(reps.capacity[r2]))
             } else {
                 format!("{} (p_win {p2:.2}) gains more on other leads", reps.id[r2])

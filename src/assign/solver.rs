@@ -44,6 +44,11 @@ pub trait Instance: Sync {
     fn must_assign(&self) -> bool {
         false
     }
+    /// Fewest items the bin should hold (a fairness floor); met as far as the items allow
+    /// by [`fill_floors`], and never undone by the local search.
+    fn floor(&self, _bin: usize) -> u32 {
+        0
+    }
 }
 
 /// A (possibly partial) assignment.
@@ -51,6 +56,8 @@ pub trait Instance: Sync {
 pub struct Solution {
     pub bin: Vec<Option<u32>>,
     pub load: Vec<f64>,
+    /// Items in each bin.
+    pub count: Vec<u32>,
 }
 
 /// Penalty per unplaced item when every item must be placed.
@@ -60,7 +67,7 @@ fn unplaced_penalty<I: Instance + ?Sized>(inst: &I) -> f64 {
 
 impl Solution {
     pub fn empty<I: Instance + ?Sized>(inst: &I) -> Solution {
-        Solution { bin: vec![None; inst.n_items()], load: vec![0.0; inst.n_bins()] }
+        Solution { bin: vec![None; inst.n_items()], load: vec![0.0; inst.n_bins()], count: vec![0; inst.n_bins()] }
     }
 
     /// Total profit of placed items.
@@ -84,14 +91,22 @@ impl Solution {
         inst.capacity(b) - self.load[b]
     }
 
-    fn place<I: Instance + ?Sized>(&mut self, inst: &I, i: usize, to: Option<u32>) {
+    /// Moves item `i` to `to` (or out), keeping loads and counts in step.
+    pub fn place<I: Instance + ?Sized>(&mut self, inst: &I, i: usize, to: Option<u32>) {
         if let Some(b) = self.bin[i] {
             self.load[b as usize] -= inst.weight(i, b as usize);
+            self.count[b as usize] -= 1;
         }
         if let Some(b) = to {
             self.load[b as usize] += inst.weight(i, b as usize);
+            self.count[b as usize] += 1;
         }
         self.bin[i] = to;
+    }
+
+    /// Items short of each bin's floor, in total.
+    pub fn floor_shortfall<I: Instance + ?Sized>(&self, inst: &I) -> u64 {
+        (0..inst.n_bins()).map(|b| u64::from(inst.floor(b).saturating_sub(self.count[b]))).sum()
     }
 }
 
@@ -298,9 +313,15 @@ fn evaluate<I: Instance + ?Sized>(inst: &I, sol: &Solution, m: &Move) -> Option<
         }
     }
     for &(b, _) in &load_delta {
-        let new_load: f64 = sol.load[b] + load_delta.iter().filter(|(x, _)| *x == b).map(|(_, d)| d).sum::<f64>();
-        let increases = load_delta.iter().filter(|(x, _)| *x == b).map(|(_, d)| d).sum::<f64>() > 0.0;
-        if increases && new_load > inst.capacity(b) + CAP_EPS {
+        let delta: f64 = load_delta.iter().filter(|(x, _)| *x == b).map(|(_, d)| d).sum();
+        if delta > 0.0 && sol.load[b] + delta > inst.capacity(b) + CAP_EPS {
+            return None;
+        }
+    }
+    // A bin may not drop below its floor (nor further below it).
+    for &(b, _) in &load_delta {
+        let moved: i64 = load_delta.iter().filter(|(x, _)| *x == b).map(|(_, d)| if *d < 0.0 { -1 } else { 1 }).sum();
+        if moved < 0 && i64::from(sol.count[b]) + moved < i64::from(inst.floor(b)) {
             return None;
         }
     }
@@ -391,6 +412,47 @@ fn apply<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, members: &mut Membe
     }
 }
 
+/// Brings bins below their floor up to it where the items allow: for each such bin in
+/// order, the items it may take are ranked by what moving them costs (unplaced items first,
+/// as they gain), and taken while the bin has room and their own bin stays at or above its
+/// floor. Returns the items still short of the floors.
+pub fn fill_floors<I: Instance + ?Sized>(inst: &I, sol: &mut Solution) -> u64 {
+    let m = inst.n_bins();
+    if (0..m).all(|b| inst.floor(b) == 0) {
+        return 0;
+    }
+    let mut eligible: Vec<Vec<u32>> = vec![Vec::new(); m];
+    for i in 0..inst.n_items() {
+        for &b in inst.candidates(i) {
+            if inst.floor(b as usize) > 0 {
+                eligible[b as usize].push(i as u32);
+            }
+        }
+    }
+    for (b, can_take) in eligible.iter().enumerate() {
+        if sol.count[b] >= inst.floor(b) {
+            continue;
+        }
+        let mut ranked: Vec<(f64, u32)> = can_take
+            .iter()
+            .filter(|&&i| sol.bin[i as usize] != Some(b as u32))
+            .map(|&i| (sol.current(inst, i as usize) - inst.profit(i as usize, b), i))
+            .collect();
+        ranked.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        for (_, i) in ranked {
+            if sol.count[b] >= inst.floor(b) {
+                break;
+            }
+            let i = i as usize;
+            let from_ok = sol.bin[i].is_none_or(|c| sol.count[c as usize] > inst.floor(c as usize));
+            if from_ok && inst.weight(i, b) <= sol.room(inst, b) + CAP_EPS {
+                sol.place(inst, i, Some(b as u32));
+            }
+        }
+    }
+    sol.floor_shortfall(inst)
+}
+
 /// Local search to a local optimum: passes of parallel move evaluation and sequential,
 /// re-checked application. `deep` adds swaps and ejection chains to shifts.
 pub fn local_search<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, deep: bool, deadline: Option<Instant>) {
@@ -448,6 +510,7 @@ impl Default for SolveSettings {
 pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
     let deadline = s.time_limit.map(|t| Instant::now() + std::time::Duration::from_secs_f64(t));
     let mut start = greedy(inst);
+    fill_floors(inst, &mut start);
     // Cheap shifts first; swaps and ejections (quadratic in bin size) only then.
     local_search(inst, &mut start, false, deadline);
     if s.deep {
@@ -456,7 +519,10 @@ pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
     if s.rounds == 0 || s.chains == 0 || inst.n_items() == 0 {
         return start;
     }
-    let score = |sol: &Solution| sol.value(inst) - unplaced_penalty(inst) * sol.unplaced() as f64;
+    // Floors come before profit: a chain that leaves a bin shorter loses.
+    let score = |sol: &Solution| {
+        sol.value(inst) - unplaced_penalty(inst) * sol.unplaced() as f64 - 1e12 * sol.floor_shortfall(inst) as f64
+    };
     let results: Vec<(f64, Solution)> = (0..s.chains)
         .into_par_iter()
         .map(|c| {
@@ -473,6 +539,7 @@ pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
                     break;
                 }
                 perturb(inst, &mut cur, &mut rng);
+                fill_floors(inst, &mut cur);
                 local_search(inst, &mut cur, s.deep, deadline);
                 let sc = score(&cur);
                 if sc > best_score + GAIN_EPS {
@@ -587,7 +654,11 @@ fn oscillate<I: Instance + ?Sized>(
             let value: f64 = (0..n).map(|i| inst.profit(i, bin[i])).sum();
             if value > best_value + GAIN_EPS {
                 best_value = value;
-                best = Solution { bin: bin.iter().map(|&b| Some(b as u32)).collect(), load: load.clone() };
+                let mut count = vec![0; m];
+                for &b in &bin {
+                    count[b] += 1;
+                }
+                best = Solution { bin: bin.iter().map(|&b| Some(b as u32)).collect(), load: load.clone(), count };
             }
         }
         for b in 0..m {
