@@ -12,16 +12,18 @@
 //! Lagrangian bound (an upper bound on profit, a lower bound on cost) and `gap_pct` how far
 //! the value is from it.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use leadroute::assign::orlib::read;
 use leadroute::assign::solver::{Dense, SolveSettings, lagrangian_bound, solve, verify};
 
 fn main() -> Result<()> {
     let mut files: Vec<PathBuf> = Vec::new();
     let mut minimize = false;
-    let mut settings = SolveSettings { time_limit: Some(1.8), rounds: 400, ..SolveSettings::default() };
+    let mut settings = SolveSettings { time_limit: Some(1.8), rounds: 1_000_000, ..SolveSettings::default() };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -35,7 +37,18 @@ fn main() -> Result<()> {
     if files.is_empty() {
         bail!("usage: gap FILE... [--minimize] [--seed N] [--time-limit S] [--rounds N]");
     }
-    println!("instance,value,seconds,bound,gap_pct");
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) ends the run quietly.
+    let mut emit = |line: String| -> Result<bool> {
+        match writeln!(out, "{line}").and_then(|_| out.flush()) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    };
+    if !emit("instance,value,seconds,bound,gap_pct".into())? {
+        return Ok(());
+    }
     for file in &files {
         let problems = read(file)?;
         let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("instance").to_string();
@@ -51,37 +64,10 @@ fn main() -> Result<()> {
             let (bound, _) = lagrangian_bound(&inst, value, 2000, None);
             let (value, bound) = if minimize { (-value, -bound) } else { (value, bound) };
             let gap = 100.0 * (value - bound).abs() / bound.abs().max(1e-9);
-            println!("{name},{value},{seconds:.3},{bound:.2},{gap:.3}");
+            if !emit(format!("{name},{value},{seconds:.3},{bound:.2},{gap:.3}"))? {
+                return Ok(());
+            }
         }
     }
     Ok(())
-}
-
-type Problem = (usize, usize, Vec<f64>, Vec<f64>, Vec<f64>);
-
-/// Every problem in an OR-Library or Yagiura file.
-fn read(path: &Path) -> Result<Vec<Problem>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let nums: Vec<f64> = text
-        .split_whitespace()
-        .map(|t| t.parse::<f64>().with_context(|| format!("{}: {t:?} is not a number", path.display())))
-        .collect::<Result<_>>()?;
-    let single = |at: usize| -> Option<usize> {
-        let (m, n) = (*nums.get(at)? as usize, *nums.get(at + 1)? as usize);
-        Some(2 + 2 * m * n + m)
-    };
-    // A single problem fills the file exactly; otherwise the first number counts problems.
-    let (mut at, count) = if single(0) == Some(nums.len()) { (0, 1) } else { (1, nums[0] as usize) };
-    let mut out = Vec::with_capacity(count);
-    for _ in 0..count {
-        let len = single(at).with_context(|| format!("{}: truncated", path.display()))?;
-        if at + len > nums.len() {
-            bail!("{}: truncated problem", path.display());
-        }
-        let (m, n) = (nums[at] as usize, nums[at + 1] as usize);
-        let body = &nums[at + 2..at + len];
-        out.push((m, n, body[..m * n].to_vec(), body[m * n..2 * m * n].to_vec(), body[2 * m * n..].to_vec()));
-        at += len;
-    }
-    Ok(out)
 }

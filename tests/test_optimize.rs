@@ -197,3 +197,45 @@ fn fairness_floors_are_met_when_possible_and_reported_when_not() {
     let err = wd.fail(&run, 1);
     assert!(err.contains("floors.csv") && err.contains("min_leads") && err.contains("line"), "{err}");
 }
+
+/// Best known values of the shared GAP benchmark: (minimise, maximise) by instance.
+fn best_known(dir: &std::path::Path) -> HashMap<String, (Option<f64>, Option<f64>)> {
+    let mut rd = csv::Reader::from_path(dir.join("best_known.csv")).unwrap();
+    let h = rd.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let (inst, min, max) = (col("instance"), col("min_best_ub"), col("max_best_lb"));
+    rd.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[inst].to_string(), (r[min].parse().ok(), r[max].parse().ok()))
+        })
+        .collect()
+}
+
+#[test]
+fn gap_benchmark_instances_solve_near_their_best_known_values() {
+    use leadroute::assign::orlib;
+    use leadroute::assign::solver::{Dense, SolveSettings, solve, verify};
+    let dir = crate::workdir::repo("../shared/benchmarks/gap");
+    if !dir.join("best_known.csv").exists() {
+        eprintln!("skipped: {} is not on this machine", dir.display());
+        return;
+    }
+    let best = best_known(&dir);
+    // No time limit: the result depends on the seed only.
+    let settings = SolveSettings { seed: 1, rounds: 100, ..SolveSettings::default() };
+    for (k, (m, n, c, a, b)) in orlib::read(&dir.join("orlib/gap1.txt")).unwrap().into_iter().enumerate() {
+        let inst = Dense::new(m, n, c, a, b, false);
+        let v = verify(&inst, &solve(&inst, &settings)).unwrap();
+        let target = best[&format!("gap1-{}", k + 1)].1.unwrap();
+        assert!(v >= 0.99 * target, "gap1-{}: {v} vs best known {target}", k + 1);
+    }
+    // Tight minimisation (type C, every job placed): within 2 % of the best known cost.
+    let (m, n, c, a, b) = orlib::read(&dir.join("yagiura/c05100.txt")).unwrap().remove(0);
+    let inst = Dense::new(m, n, c.iter().map(|x| -x).collect(), a, b, true);
+    let sol = solve(&inst, &settings);
+    assert_eq!(sol.unplaced(), 0);
+    let cost = -verify(&inst, &sol).unwrap();
+    let target = best["c05100"].0.unwrap();
+    assert!(cost <= 1.02 * target, "c05100: cost {cost} vs best known {target}");
+}

@@ -8,6 +8,7 @@
 pub mod auction;
 pub mod flow;
 pub mod optimize;
+pub mod orlib;
 pub(crate) mod rules;
 pub mod solver;
 

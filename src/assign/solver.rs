@@ -9,8 +9,11 @@
 //! Parallel but deterministic: each pass evaluates every item's best move in parallel
 //! against a frozen solution, then applies the moves one by one in a fixed order (largest
 //! gain first, then item index), re-checking each against the updated solution. Restarts
-//! (perturbation + local search) run as independent seeded chains in parallel; the best
-//! chain wins, ties to the lowest chain index. The result depends on the seed only.
+//! run as independent seeded chains in parallel — perturbation + local search, or, when
+//! every item must be placed, a tabu search that crosses infeasible ground under an
+//! adaptive overload penalty, half the chains starting from the Lagrangian plan. The best
+//! chain wins, ties to the lowest chain index. Without a time limit the result depends on
+//! the seed only.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -492,7 +495,7 @@ pub struct SolveSettings {
     pub seed: u64,
     /// Independent perturbation chains, run in parallel.
     pub chains: usize,
-    /// Perturbation rounds per chain.
+    /// Rounds per chain: perturbations, or a thousand tabu-search iterations each.
     pub rounds: usize,
     /// Wall-clock limit; when hit, chains stop early (and the result may depend on timing).
     pub time_limit: Option<f64>,
@@ -523,12 +526,29 @@ pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
     let score = |sol: &Solution| {
         sol.value(inst) - unplaced_penalty(inst) * sol.unplaced() as f64 - 1e12 * sol.floor_shortfall(inst) as f64
     };
+    let dual_start = inst.must_assign().then(|| {
+        let (_, lambda) = lagrangian_bound(inst, start.value(inst), 300, None);
+        let mut sol = Solution::empty(inst);
+        for i in 0..inst.n_items() {
+            let pick = inst.candidates(i).iter().copied().max_by(|&a, &b| {
+                let ra = inst.profit(i, a as usize) - lambda[a as usize] * inst.weight(i, a as usize);
+                let rb = inst.profit(i, b as usize) - lambda[b as usize] * inst.weight(i, b as usize);
+                ra.total_cmp(&rb).then(b.cmp(&a))
+            });
+            sol.place(inst, i, pick);
+        }
+        sol
+    });
     let results: Vec<(f64, Solution)> = (0..s.chains)
         .into_par_iter()
         .map(|c| {
             let mut rng = ChaCha8Rng::seed_from_u64(s.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ c as u64);
-            if inst.must_assign() && start.unplaced() == 0 && c % 2 == 0 {
-                let best = oscillate(inst, &start, &mut rng, s.rounds * 50, deadline);
+            if inst.must_assign() && start.unplaced() == 0 {
+                // Tabu search; even chains start from the Lagrangian plan (every item in its
+                // best bin at the multipliers' prices): infeasible, but close to the
+                // relaxation's optimum, near which tight instances have their best plans.
+                let from = if c % 2 == 0 { dual_start.as_ref().unwrap_or(&start) } else { &start };
+                let best = tabu(inst, from, &start, &mut rng, s.rounds * 1000, deadline);
                 return (score(&best), best);
             }
             let mut best = start.clone();
@@ -561,22 +581,30 @@ pub fn solve<I: Instance + ?Sized>(inst: &I, s: &SolveSettings) -> Solution {
     best.1
 }
 
-/// Strategic oscillation for instances where every item must be placed and capacities are
-/// tight: items always sit in some bin, overloads are allowed but cost `alpha[bin]` per
-/// unit, and the penalties rise on bins that stay overloaded and fall elsewhere, so the
-/// search crosses infeasible ground between feasible solutions. Returns the best feasible
-/// solution seen (at least `start`).
-fn oscillate<I: Instance + ?Sized>(
+/// Tabu search for instances where every item must be placed: every item always sits in
+/// some bin, overloads cost `alpha` per unit (raised while the plan is infeasible, lowered
+/// while it is feasible), each iteration makes the best shift (all of them) or swap (a
+/// sample) that is not tabu — an item may not return to a bin it just left — unless it
+/// gives a new best feasible plan. Returns the best feasible plan seen (at least
+/// `feasible`).
+fn tabu<I: Instance + ?Sized>(
     inst: &I,
     start: &Solution,
+    feasible: &Solution,
     rng: &mut ChaCha8Rng,
-    rounds: usize,
+    iterations: usize,
     deadline: Option<Instant>,
 ) -> Solution {
     let n = inst.n_items();
     let m = inst.n_bins();
+    if n == 0 || m == 0 {
+        return feasible.clone();
+    }
     let mut bin: Vec<usize> = start.bin.iter().map(|b| b.map(|b| b as usize).unwrap_or(0)).collect();
     let mut load = start.load.clone();
+    let over = |load: f64, b: usize| (load - inst.capacity(b)).max(0.0);
+    let mut total_over: f64 = (0..m).map(|b| over(load[b], b)).sum();
+    let mut value: f64 = (0..n).map(|i| inst.profit(i, bin[i])).sum();
     let span = {
         let (mut lo, mut hi, mut w) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
         for i in 0..n {
@@ -587,92 +615,91 @@ fn oscillate<I: Instance + ?Sized>(
                 w += inst.weight(i, b as usize);
             }
         }
-        let mean_w = w / (n * m).max(1) as f64;
-        ((hi - lo) / mean_w.max(1e-9)).max(1e-6)
+        ((hi - lo) / (w / (n * m) as f64).max(1e-9)).max(1e-6)
     };
-    let mut alpha = vec![span; m];
-    let over = |load: f64, b: usize| (load - inst.capacity(b)).max(0.0);
-    let mut best = start.clone();
-    let mut best_value = start.value(inst);
-    for round in 0..rounds {
-        if round % 16 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
+    let mut alpha = span;
+    let mut tabu_until = vec![0usize; n * m];
+    let mut best = feasible.clone();
+    let mut best_value = feasible.value(inst);
+    let feasible_eps = CAP_EPS * m as f64;
+    for iter in 1..=iterations {
+        if iter % 64 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
             break;
         }
-        // Descent on the penalised objective with shifts and sampled swaps.
-        let mut improved = true;
-        let mut sweeps = 0;
-        while improved && sweeps < 50 {
-            improved = false;
-            sweeps += 1;
-            for (i, slot) in bin.iter_mut().enumerate() {
-                let b = *slot;
-                let wi = inst.weight(i, b);
-                let base = inst.profit(i, b) - alpha[b] * (over(load[b], b) - over(load[b] - wi, b));
-                let mut pick: Option<(f64, usize)> = None;
-                for &c in inst.candidates(i) {
-                    let c = c as usize;
-                    if c == b {
-                        continue;
-                    }
-                    let wc = inst.weight(i, c);
-                    let val = inst.profit(i, c) - alpha[c] * (over(load[c] + wc, c) - over(load[c], c));
-                    if val > base + GAIN_EPS && pick.is_none_or(|(pv, _)| val > pv) {
-                        pick = Some((val, c));
-                    }
-                }
-                if let Some((_, c)) = pick {
-                    load[b] -= wi;
-                    load[c] += inst.weight(i, c);
-                    *slot = c;
-                    improved = true;
-                }
+        // (score, item, to, other item, its bin)
+        let mut pick: Option<(f64, usize, usize, usize, usize)> = None;
+        let mut consider = |score: f64, new_value: f64, new_over: f64, tabu: bool, mv: (usize, usize, usize, usize)| {
+            let aspire = new_over <= feasible_eps && new_value > best_value + GAIN_EPS;
+            if (!tabu || aspire) && pick.is_none_or(|p| score > p.0) {
+                pick = Some((score, mv.0, mv.1, mv.2, mv.3));
             }
-            for _ in 0..n {
-                let (i, j) = (rng.random_range(0..n), rng.random_range(0..n));
-                let (bi, bj) = (bin[i], bin[j]);
-                if bi == bj || !inst.candidates(i).contains(&(bj as u32)) || !inst.candidates(j).contains(&(bi as u32))
-                {
+        };
+        for i in 0..n {
+            let b = bin[i];
+            let wi = inst.weight(i, b);
+            let out = over(load[b] - wi, b) - over(load[b], b);
+            let pb = inst.profit(i, b);
+            for &c in inst.candidates(i) {
+                let c = c as usize;
+                if c == b {
                     continue;
                 }
-                let li = load[bi] - inst.weight(i, bi) + inst.weight(j, bi);
-                let lj = load[bj] - inst.weight(j, bj) + inst.weight(i, bj);
-                let before = inst.profit(i, bi) + inst.profit(j, bj)
-                    - alpha[bi] * over(load[bi], bi)
-                    - alpha[bj] * over(load[bj], bj);
-                let after =
-                    inst.profit(i, bj) + inst.profit(j, bi) - alpha[bi] * over(li, bi) - alpha[bj] * over(lj, bj);
-                if after > before + GAIN_EPS {
-                    load[bi] = li;
-                    load[bj] = lj;
-                    bin[i] = bj;
-                    bin[j] = bi;
-                    improved = true;
-                }
+                let d_over = out + over(load[c] + inst.weight(i, c), c) - over(load[c], c);
+                let d_value = inst.profit(i, c) - pb;
+                let score = d_value - alpha * d_over;
+                consider(
+                    score,
+                    value + d_value,
+                    total_over + d_over,
+                    tabu_until[i * m + c] > iter,
+                    (i, c, usize::MAX, 0),
+                );
             }
         }
-        if (0..m).all(|b| load[b] <= inst.capacity(b) + CAP_EPS) {
-            let value: f64 = (0..n).map(|i| inst.profit(i, bin[i])).sum();
-            if value > best_value + GAIN_EPS {
-                best_value = value;
-                let mut count = vec![0; m];
-                for &b in &bin {
-                    count[b] += 1;
-                }
-                best = Solution { bin: bin.iter().map(|&b| Some(b as u32)).collect(), load: load.clone(), count };
+        for _ in 0..n.min(400) {
+            let (i, j) = (rng.random_range(0..n), rng.random_range(0..n));
+            let (bi, bj) = (bin[i], bin[j]);
+            if bi == bj
+                || inst.candidates(i).binary_search(&(bj as u32)).is_err()
+                || inst.candidates(j).binary_search(&(bi as u32)).is_err()
+            {
+                continue;
             }
+            let li = load[bi] - inst.weight(i, bi) + inst.weight(j, bi);
+            let lj = load[bj] - inst.weight(j, bj) + inst.weight(i, bj);
+            let d_over = over(li, bi) + over(lj, bj) - over(load[bi], bi) - over(load[bj], bj);
+            let d_value = inst.profit(i, bj) + inst.profit(j, bi) - inst.profit(i, bi) - inst.profit(j, bj);
+            let tabu = tabu_until[i * m + bj] > iter || tabu_until[j * m + bi] > iter;
+            consider(d_value - alpha * d_over, value + d_value, total_over + d_over, tabu, (i, bj, j, bi));
         }
-        for b in 0..m {
-            alpha[b] =
-                if load[b] > inst.capacity(b) + CAP_EPS { alpha[b] * 1.2 } else { (alpha[b] * 0.95).max(span * 0.05) };
-        }
-        // Kick: a few items to random bins.
-        for _ in 0..(n / 50).clamp(1, 10) {
-            let i = rng.random_range(0..n);
-            let cands = inst.candidates(i);
-            let c = cands[rng.random_range(0..cands.len())] as usize;
-            load[bin[i]] -= inst.weight(i, bin[i]);
+        let Some((_, i, c, j, cj)) = pick else { continue };
+        let tenure = 3 + rng.random_range(0..(m / 2).max(3) + n / 50);
+        let mut shift = |i: usize, c: usize, load: &mut Vec<f64>, bin: &mut Vec<usize>| {
+            let b = bin[i];
+            total_over -= over(load[b], b) + over(load[c], c);
+            value += inst.profit(i, c) - inst.profit(i, b);
+            load[b] -= inst.weight(i, b);
             load[c] += inst.weight(i, c);
+            total_over += over(load[b], b) + over(load[c], c);
             bin[i] = c;
+            tabu_until[i * m + b] = iter + tenure;
+        };
+        shift(i, c, &mut load, &mut bin);
+        if j != usize::MAX {
+            shift(j, cj, &mut load, &mut bin);
+        }
+        if total_over <= feasible_eps {
+            alpha = (alpha / 1.1).max(span * 1e-3);
+            if (0..m).all(|b| load[b] <= inst.capacity(b) + CAP_EPS) && value > best_value + GAIN_EPS {
+                best_value = value;
+                let mut sol = Solution::empty(inst);
+                for (k, &b) in bin.iter().enumerate() {
+                    sol.place(inst, k, Some(b as u32));
+                }
+                best = sol;
+            }
+        } else {
+            alpha = (alpha * 1.1).min(span * 1e3);
         }
     }
     best
@@ -945,6 +972,26 @@ mod tests {
         assert!(verify(&inst, &l).unwrap() >= gv - 1e-9);
         let s = SolveSettings { seed: 3, ..SolveSettings::default() };
         assert_eq!(solve(&inst, &s), solve(&inst, &s));
+    }
+
+    #[test]
+    fn tabu_search_finds_the_optimum_of_small_tight_instances() {
+        let mut solved = 0;
+        for seed in 0..10 {
+            let mut inst = random_dense(seed + 200, 3, 9, true);
+            // Tight: 90 % of what the items weigh on average, so few plans fit.
+            let mean_w: f64 = inst.weight.iter().sum::<f64>() / 3.0;
+            inst.capacity = vec![(0.9 * mean_w / 3.0 * 1.05).round(); 3];
+            let opt = brute(&inst);
+            if opt == f64::NEG_INFINITY {
+                continue;
+            }
+            let sol = solve(&inst, &SolveSettings { seed, rounds: 4, ..SolveSettings::default() });
+            let v = verify(&inst, &sol).unwrap();
+            assert!((v - opt).abs() < 1e-9, "seed {seed}: {v} vs optimum {opt}");
+            solved += 1;
+        }
+        assert!(solved >= 5, "only {solved} instances had a feasible plan");
     }
 
     #[test]
