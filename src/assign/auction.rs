@@ -16,30 +16,12 @@
 //! items can fight a long price war over the last slots; past a budget of bids the auction
 //! widens `ε` (the guarantee is then the widest `ε` used, and the bound says so exactly).
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rayon::prelude::*;
 
-use super::solver::{CAP_EPS, Instance, Solution};
-
-/// A held bid; ordered by amount, then by item (so ties resolve the same way every time).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Held(f64, u32);
-
-impl Eq for Held {}
-
-impl Ord for Held {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
-    }
-}
-
-impl PartialOrd for Held {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+use super::solver::{CAP_EPS, Instance, Key, Solution};
 
 /// The weight every item has in every candidate bin, if there is one such weight.
 pub fn uniform_weight<I: Instance + ?Sized>(inst: &I) -> Option<f64> {
@@ -120,34 +102,18 @@ impl Profits {
     }
 }
 
-/// [`best_two`] over bins sorted by profit, stopping once a profit cannot beat the
-/// second-best net value.
+/// Over `(bin, profit)` pairs, at `price`: the best bin with its net value and the
+/// second-best net value (at least 0, the value of leaving). The best value is −∞ without
+/// bins; ties go to the first bin. With `sorted` (profits in decreasing order) the scan
+/// stops once a profit cannot beat the second-best net value, as prices are never negative.
 #[inline]
-fn best_two_sorted(row: &[(u32, f32)], price: &[f64]) -> (u32, f64, f64) {
+fn best_two(pairs: impl Iterator<Item = (u32, f64)>, price: &[f64], sorted: bool) -> (u32, f64, f64) {
     let (mut best, mut v1, mut v2) = (u32::MAX, f64::NEG_INFINITY, 0.0f64);
-    for &(b, p) in row {
-        let p = f64::from(p);
-        if p <= v2 {
+    for (b, p) in pairs {
+        if sorted && p <= v2 {
             break;
         }
         let v = p - price[b as usize];
-        if v > v1 {
-            v2 = v2.max(v1);
-            v1 = v;
-            best = b;
-        } else if v > v2 {
-            v2 = v;
-        }
-    }
-    (best, v1, v2)
-}
-
-/// The best bin with its net value and the second-best net value (at least 0, the value of
-/// leaving). The best value is −∞ without bins; ties go to the first bin.
-#[inline]
-fn best_two(values: impl Iterator<Item = (u32, f64)>) -> (u32, f64, f64) {
-    let (mut best, mut v1, mut v2) = (u32::MAX, f64::NEG_INFINITY, 0.0f64);
-    for (b, v) in values {
         if v > v1 {
             v2 = v2.max(v1);
             v1 = v;
@@ -174,7 +140,8 @@ fn bid_all<I: Instance + ?Sized>(
     mut eps: f64,
 ) -> (Vec<Option<u32>>, usize, f64) {
     let n = inst.n_items();
-    let mut held: Vec<BinaryHeap<Reverse<Held>>> = slots.iter().map(|_| BinaryHeap::new()).collect();
+    // Held bids as (amount, item): the lowest on top.
+    let mut held: Vec<BinaryHeap<Reverse<Key>>> = slots.iter().map(|_| BinaryHeap::new()).collect();
     let mut bin: Vec<Option<u32>> = vec![None; n];
     let mut free: VecDeque<u32> = (0..n as u32).collect();
     let budget = BID_BUDGET * n.max(1);
@@ -192,8 +159,8 @@ fn bid_all<I: Instance + ?Sized>(
         }
         let cands = inst.candidates(i as usize);
         let (b, v1, v2) = match table.row(i as usize) {
-            Some(row) => best_two_sorted(row, price),
-            None => best_two(cands.iter().map(|&b| (b, inst.profit(i as usize, b as usize) - price[b as usize]))),
+            Some(row) => best_two(row.iter().map(|&(b, p)| (b, f64::from(p))), price, true),
+            None => best_two(cands.iter().map(|&b| (b, inst.profit(i as usize, b as usize))), price, false),
         };
         // Leaving is worth 0; an item whose best bin is worth no more stays out for good,
         // since prices only rise.
@@ -204,11 +171,11 @@ fn bid_all<I: Instance + ?Sized>(
         let bu = b as usize;
         let heap = &mut held[bu];
         if heap.len() >= slots[bu] {
-            let Reverse(Held(_, out)) = heap.pop().expect("a full bin holds bids");
-            bin[out as usize] = None;
-            free.push_back(out);
+            let Reverse(Key(_, out)) = heap.pop().expect("a full bin holds bids");
+            bin[out] = None;
+            free.push_back(out as u32);
         }
-        heap.push(Reverse(Held(amount, i)));
+        heap.push(Reverse(Key(amount, i as usize)));
         bin[i as usize] = Some(b);
         if heap.len() == slots[bu] {
             price[bu] = heap.peek().map_or(price[bu], |Reverse(low)| low.0);

@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::auction::uniform_weight;
-use super::solver::{CAP_EPS, Instance, Solution};
+use super::solver::{CAP_EPS, Instance, Key, Solution};
 
 struct Edge {
     to: usize,
@@ -32,24 +32,6 @@ impl Graph {
         self.edges.push(Edge { to: from, cap: 0, cost: -cost });
         self.out[to].push(e + 1);
         e
-    }
-}
-
-/// A float with a total order, for the Dijkstra heap.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Dist(f64);
-
-impl Eq for Dist {}
-
-impl Ord for Dist {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
-}
-
-impl PartialOrd for Dist {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
     }
 }
 
@@ -92,8 +74,8 @@ pub fn exact_unit<I: Instance + ?Sized>(inst: &I) -> Option<Solution> {
         let mut via = vec![usize::MAX; nodes];
         dist[source] = 0.0;
         let mut heap = BinaryHeap::new();
-        heap.push(Reverse((Dist(0.0), source)));
-        while let Some(Reverse((Dist(d), u))) = heap.pop() {
+        heap.push(Reverse(Key(0.0, source)));
+        while let Some(Reverse(Key(d, u))) = heap.pop() {
             if d > dist[u] {
                 continue;
             }
@@ -107,7 +89,7 @@ pub fn exact_unit<I: Instance + ?Sized>(inst: &I) -> Option<Solution> {
                 if nd < dist[edge.to] - 1e-12 {
                     dist[edge.to] = nd;
                     via[edge.to] = e;
-                    heap.push(Reverse((Dist(nd), edge.to)));
+                    heap.push(Reverse(Key(nd, edge.to)));
                 }
             }
         }

@@ -144,8 +144,10 @@ pub fn verify<I: Instance + ?Sized>(inst: &I, sol: &Solution) -> Result<f64, Str
     Ok(value)
 }
 
+/// A float key with an index, ordered by the float, then by *lower* index first (so ties
+/// resolve the same way on every run).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Key(f64, usize);
+pub(crate) struct Key(pub f64, pub usize);
 
 impl Eq for Key {}
 
