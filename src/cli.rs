@@ -222,6 +222,16 @@ pub struct AssignArgs {
     /// Train a scoring model on this history first, then fill the score columns.
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
+    /// Also write a Markdown report: summary, policies compared, reps, work queues, every lead.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Also write the summary's figures as JSON (for cron jobs and dashboards).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Also write `lead id,owner id` rows of the assigned leads, for a CRM's data loader
+    /// (headers as the config names lead_id and rep_id).
+    #[arg(long, value_name = "FILE")]
+    pub owner_csv: Option<PathBuf>,
 }
 
 impl From<PolicyArg> for Policy {
@@ -268,6 +278,9 @@ impl AssignArgs {
             keep_owners: self.keep_owners,
             max_share: self.max_share,
             time_limit: self.time_limit,
+            report: self.report.clone(),
+            summary_json: self.summary_json.clone(),
+            owner_csv: self.owner_csv.clone(),
         }
     }
 }

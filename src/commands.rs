@@ -19,6 +19,7 @@ use crate::model::{self, Model, Params};
 use crate::output::{write_assignments, write_scores};
 use crate::progress::{Progress, Stages};
 use crate::skill::{self, Skill, SkillSettings};
+use crate::{report, scoring};
 
 /// Settings of `assign`.
 #[derive(Debug, Clone)]
@@ -38,6 +39,10 @@ pub struct AssignSettings {
     pub keep_owners: bool,
     pub max_share: Option<f64>,
     pub time_limit: Option<f64>,
+    /// Optional outputs: Markdown report, summary JSON, CRM owner file.
+    pub report: Option<PathBuf>,
+    pub summary_json: Option<PathBuf>,
+    pub owner_csv: Option<PathBuf>,
 }
 
 /// What `assign` did, for the one-line summary.
@@ -98,6 +103,9 @@ pub fn assign(
         .into());
     }
     check_output_path(&s.out)?;
+    for extra in [&s.report, &s.summary_json, &s.owner_csv].into_iter().flatten() {
+        check_output_path(extra)?;
+    }
     let cfg = load_config(s.config.as_deref())?;
     let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
     let mut reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
@@ -126,17 +134,19 @@ pub fn assign(
         }
         (None, None) => None,
     };
-    let logits = match &model {
+    let (binned, logits) = match &model {
         Some(m) => {
             let (x, w) = m.bin_leads(&leads.table, &cfg)?;
             warnings.extend(w);
-            Some(m.logit(&x))
+            let z = m.logit(&x);
+            (Some(x), Some(z))
         }
-        None => None,
+        None => (None, None),
     };
     let scores: Option<Vec<f64>> = logits.as_ref().map(|z| z.iter().map(|&v| sigmoid(v)).collect());
     stages.mark("score");
 
+    let mut optimized = None;
     let (plan, p_win, optimum, method) = match (s.policy, &logits, &model) {
         (Policy::Optimize, Some(z), Some(m)) => {
             let skill = match &history {
@@ -165,7 +175,9 @@ pub fn assign(
                 ));
             }
             stages.mark("optimize");
-            (o.plan, o.p_win, Some((o.objective_value, o.bound)), Some(o.method))
+            let out = (o.plan.clone(), o.p_win.clone(), Some((o.objective_value, o.bound)), Some(o.method.clone()));
+            optimized = Some(o);
+            out
         }
         _ => {
             let plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
@@ -177,7 +189,92 @@ pub fn assign(
     stages.mark("route");
     assign::check(&plan, &leads, &reps, &elig)?;
     stages.mark("check");
-    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win)?;
+    let runner_up = optimized.as_ref().map(|o| o.runner_up.as_slice());
+    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, runner_up)?;
+    if s.report.is_some() || s.summary_json.is_some() {
+        let p_of = |l: usize, r: usize| -> Option<f64> {
+            match (&optimized, &scores) {
+                (Some(o), _) => Some(o.p_win_of.p(l, r)),
+                (None, Some(sc)) => Some(sc[l]),
+                (None, None) => None,
+            }
+        };
+        // The rule-based plans on the same batch, scored with the same p_win.
+        let others: Vec<report::PolicyResult> = [Policy::RoundRobin, Policy::LeastLoaded]
+            .into_iter()
+            .filter(|&p| p != s.policy && scores.is_some())
+            .map(|p| {
+                let other = assign::route_by_rule(p, &leads, &reps, &elig, s.seed);
+                let mut res = report::PolicyResult {
+                    policy: p.name().into(),
+                    assigned: other.assigned(),
+                    expected_wins: 0.0,
+                    expected_value: 0.0,
+                };
+                for (l, d) in other.decisions.iter().enumerate() {
+                    if let Some(pw) = d.rep.and_then(|r| p_of(l, r)) {
+                        res.expected_wins += pw;
+                        res.expected_value += pw * leads.value[l];
+                    }
+                }
+                res
+            })
+            .collect();
+        let objective = optimized.as_ref().map(|_| match s.objective {
+            Objective::Value => "value",
+            Objective::Wins => "wins",
+        });
+        let summary = report::summarise(&report::SummaryInput {
+            leads: &leads,
+            reps: &reps,
+            plan: &plan,
+            p_win: &p_win,
+            objective,
+            others,
+            optimum,
+            shadow_price: optimized.as_ref().map(|o| o.shadow_price.as_slice()),
+        });
+        if let Some(path) = &s.summary_json {
+            report::write_json(path, &summary)?;
+        }
+        if let Some(path) = &s.report {
+            let rank = match &scores {
+                Some(sc) => scoring::rank(sc),
+                None => crate::output::priority_rank(&leads),
+            };
+            let tier: Vec<char> = rank.iter().map(|&k| scoring::tier(k, leads.len())).collect();
+            let factors: Option<Vec<String>> = match (&model, &binned) {
+                (Some(m), Some(x)) => {
+                    let explainer = m.explainer();
+                    Some(
+                        (0..leads.len())
+                            .map(|l| scoring::top_factors(m, &explainer, x, &leads.table, &cfg, l, 3))
+                            .collect(),
+                    )
+                }
+                _ => None,
+            };
+            let detail = report::LeadDetail {
+                rank: &rank,
+                tier: &tier,
+                scores: scores.as_deref(),
+                factors: factors.as_deref(),
+                runner_up,
+            };
+            report::write_markdown(path, &report::markdown(&summary, &plan, &leads, &reps, &p_win, &detail))?;
+        }
+    }
+    if let Some(path) = &s.owner_csv {
+        // The header the leads file uses for the column, else the config's first name for it.
+        let header = |name: &str| -> String {
+            let names = cfg.columns.headers(name);
+            names
+                .iter()
+                .find_map(|h| leads.table.column(h).map(|c| leads.table.headers()[c].clone()))
+                .unwrap_or_else(|| names[0].to_string())
+        };
+        report::write_owner_csv(path, (&header("lead_id"), &header("rep_id")), &plan, &leads, &reps)?;
+    }
     stages.mark("write");
     let mut used: Vec<usize> = plan.decisions.iter().filter_map(|d| d.rep).collect();
     used.sort_unstable();

@@ -25,6 +25,7 @@ pub mod io;
 pub mod model;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod scoring;
 pub mod skill;
 pub mod truth;

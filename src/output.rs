@@ -19,8 +19,20 @@ use crate::model::Model;
 use crate::scoring;
 
 /// The output columns, in order.
-pub const COLUMNS: [&str; 9] =
-    ["lead_id", "rep_id", "status", "reason", "score", "p_win", "expected_value", "rank", "explanation"];
+pub const COLUMNS: [&str; 12] = [
+    "lead_id",
+    "rep_id",
+    "status",
+    "reason",
+    "score",
+    "p_win",
+    "expected_value",
+    "rank",
+    "tier",
+    "runner_up_rep_id",
+    "runner_up_p_win",
+    "explanation",
+];
 
 /// Makes a text cell safe to open in a spreadsheet.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
@@ -56,7 +68,9 @@ pub fn fmt_p(p: f64) -> String {
 }
 
 /// Writes the assignment CSV for `plan` to `path`, atomically. With `scores`, the score,
-/// p_win and expected value columns are filled and the rank follows the score.
+/// p_win and expected value columns are filled and the rank follows the score; with
+/// `runner_up` (the optimizer's: p_win there depends on the rep), the best other eligible
+/// active rep and its p_win.
 pub fn write_assignments(
     path: &Path,
     plan: &Plan,
@@ -64,6 +78,7 @@ pub fn write_assignments(
     reps: &Reps,
     scores: Option<&[f64]>,
     p_win: &[Option<f64>],
+    runner_up: Option<&[Option<(usize, f64)>]>,
 ) -> Result<()> {
     let rank = match scores {
         Some(s) => scoring::rank(s),
@@ -76,7 +91,12 @@ pub fn write_assignments(
             let rep = d.rep.map(|r| reps.id[r].as_str()).unwrap_or("");
             let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
             let reason = d.reason.map(|r| r.code()).unwrap_or("");
+            let tier = scoring::tier(rank[lead], leads.len()).to_string();
             let rank = rank[lead].to_string();
+            let (ru_rep, ru_p) = match runner_up.and_then(|ru| ru[lead]) {
+                Some((r, p)) => (reps.id[r].as_str(), fmt_p(p)),
+                None => ("", String::new()),
+            };
             let score = scores.map(|s| fmt_p(s[lead])).unwrap_or_default();
             let (p, ev) = match p_win.get(lead).copied().flatten() {
                 Some(p) => (fmt_p(p), format!("{:.2}", p * leads.value[lead])),
@@ -91,6 +111,9 @@ pub fn write_assignments(
                 &p,
                 &ev,
                 rank.as_str(),
+                tier.as_str(),
+                neutralise(ru_rep).as_ref(),
+                &ru_p,
                 neutralise(&d.explanation).as_ref(),
             ])?;
         }

@@ -2,8 +2,20 @@ use std::collections::{HashMap, HashSet};
 
 use crate::workdir::{Csv, Workdir, repo};
 
-const OUT_HEADER: [&str; 9] =
-    ["lead_id", "rep_id", "status", "reason", "score", "p_win", "expected_value", "rank", "explanation"];
+const OUT_HEADER: [&str; 12] = [
+    "lead_id",
+    "rep_id",
+    "status",
+    "reason",
+    "score",
+    "p_win",
+    "expected_value",
+    "rank",
+    "tier",
+    "runner_up_rep_id",
+    "runner_up_p_win",
+    "explanation",
+];
 
 /// Headers of the columns `verify` reads.
 struct Names<'a> {
@@ -67,7 +79,7 @@ fn verify_named(leads: &Csv, reps: &Csv, out: &Csv, names: &Names) {
                 "{rep} may not take {value}"
             );
         }
-        assert!(!row[8].is_empty(), "every row has an explanation");
+        assert!(!row[out.col("explanation")].is_empty(), "every row has an explanation");
     }
     for (r, l) in load.iter().enumerate() {
         let cap: f64 = reps.rows[r][reps.col(names.capacity)].parse().unwrap();
@@ -317,6 +329,28 @@ fn a_salesforce_style_export_routes_with_its_own_headers() {
         assert!(!out.column("rep_id").contains(&"005A4".to_string()));
         assert!(out.column("explanation").iter().all(|e| !e.starts_with('=')));
     }
+    // The CRM re-import file speaks the export's own headers: its lead id and owner columns.
+    wd.run(&[
+        "assign",
+        "--leads",
+        &example("fixtures/salesforce/leads.csv"),
+        "--reps",
+        &example("fixtures/salesforce/reps.csv"),
+        "--config",
+        &example("fixtures/salesforce/leadroute.toml"),
+        "--policy",
+        "round-robin",
+        "--out",
+        "o.csv",
+        "--owner-csv",
+        "owners.csv",
+    ]);
+    let out = wd.read_csv("o.csv");
+    let owners = wd.read_csv("owners.csv");
+    assert_eq!(owners.headers, vec!["Lead ID".to_string(), "Lead Owner".to_string()]);
+    let assigned: Vec<Vec<String>> =
+        out.rows.iter().filter(|r| r[2] == "assigned").map(|r| vec![r[0].clone(), r[1].clone()]).collect();
+    assert_eq!(owners.rows, assigned);
 }
 
 /// The Maven CRM export lives outside the repository; the test routes it when it is there.

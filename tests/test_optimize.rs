@@ -55,7 +55,8 @@ fn optimize_keeps_the_rules_and_beats_round_robin_under_the_truth() {
     for row in opt.rows.iter().filter(|r| r[2] == "assigned") {
         let p: f64 = row[5].parse().unwrap();
         assert!((0.0..=1.0).contains(&p));
-        assert!(row[8].contains(&row[1]) && row[8].contains("p_win"), "{row:?}");
+        let why = &row[opt.col("explanation")];
+        assert!(why.contains(&row[1]) && why.contains("p_win"), "{row:?}");
     }
 }
 
@@ -238,4 +239,58 @@ fn gap_benchmark_instances_solve_near_their_best_known_values() {
     let cost = -verify(&inst, &sol).unwrap();
     let target = best["c05100"].0.unwrap();
     assert!(cost <= 1.02 * target, "c05100: cost {cost} vs best known {target}");
+}
+
+#[test]
+fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
+    let wd = Workdir::new();
+    world(&wd, "36");
+    let leads = wd.read_csv("w/leads.csv");
+    let plan = assign(
+        &wd,
+        "o.csv",
+        &["--history", "w/history.csv", "--report", "r.md", "--summary-json", "s.json", "--owner-csv", "own.csv"],
+    );
+    // New CSV columns: tier from rank quartiles, a runner-up other than the chosen rep.
+    let n = plan.rows.len();
+    for row in &plan.rows {
+        let rank: usize = row[plan.col("rank")].parse().unwrap();
+        let tier = row[plan.col("tier")].chars().next().unwrap();
+        assert_eq!(tier, ['A', 'B', 'C', 'D'][((rank - 1) * 4 / n).min(3)], "{row:?}");
+        let ru = &row[plan.col("runner_up_rep_id")];
+        if row[2] == "assigned" && !ru.is_empty() {
+            assert_ne!(ru, &row[1]);
+            let p: f64 = row[plan.col("runner_up_p_win")].parse().unwrap();
+            assert!((0.0..=1.0).contains(&p));
+        }
+    }
+    // The summary's figures match the plan.
+    let s: serde_json::Value = serde_json::from_slice(&wd.read("s.json")).unwrap();
+    let assigned = plan.rows.iter().filter(|r| r[2] == "assigned").count();
+    assert_eq!(s["leads"].as_u64().unwrap() as usize, leads.rows.len());
+    assert_eq!(s["assigned"].as_u64().unwrap() as usize, assigned);
+    let ev: f64 = plan.column("expected_value").iter().filter_map(|v| v.parse::<f64>().ok()).sum();
+    let ev_json = s["expected_value"].as_f64().unwrap();
+    assert!((ev - ev_json).abs() <= 1e-6 * ev_json + 0.01 * n as f64, "{ev} vs {ev_json}");
+    let policies: Vec<&str> = s["policies"].as_array().unwrap().iter().map(|p| p["policy"].as_str().unwrap()).collect();
+    assert_eq!(policies, vec!["optimize", "round-robin", "least-loaded"]);
+    let best = s["policies"][0]["expected_value"].as_f64().unwrap();
+    for p in s["policies"].as_array().unwrap() {
+        assert!(p["expected_value"].as_f64().unwrap() <= best * (1.0 + 1e-9), "{p}");
+    }
+    let shares: f64 = s["reps"].as_array().unwrap().iter().map(|r| r["share_leads"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+    // Every lead appears exactly once in the report's lead table, and once in a work queue
+    // when assigned.
+    let report = String::from_utf8(wd.read("r.md")).unwrap();
+    let every = report.split("## Every lead").nth(1).unwrap();
+    let queues = report.split("## Work queues").nth(1).unwrap().split("## Every lead").next().unwrap();
+    for row in &plan.rows {
+        let id = &row[0];
+        let cell = format!("| {id} |");
+        assert_eq!(every.matches(&cell).count(), 1, "{id} in the lead table");
+        let in_queue = queues.matches(&format!(" {id} |")).count();
+        assert_eq!(in_queue, usize::from(row[2] == "assigned"), "{id} in the work queues");
+    }
+    assert_eq!(wd.read_csv("own.csv").rows.len(), assigned);
 }

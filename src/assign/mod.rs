@@ -9,7 +9,7 @@ pub mod auction;
 pub mod flow;
 pub mod optimize;
 pub mod orlib;
-pub(crate) mod rules;
+pub mod rules;
 pub mod solver;
 
 use std::fmt;

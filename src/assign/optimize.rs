@@ -58,6 +58,23 @@ pub struct Optimized {
     pub method: String,
     /// Active reps given fewer leads than their `min_leads`, with what they were given.
     pub short_of_floor: Vec<(usize, u32)>,
+    /// p_win of any lead with any rep, for comparing other plans of the same batch.
+    pub p_win_of: PWin,
+}
+
+/// p_win(lead, rep) = sigmoid(lead log-odds + the rep's effect for the lead's segment values).
+#[derive(Debug, Clone)]
+pub struct PWin {
+    z: Vec<f64>,
+    sig: Vec<u32>,
+    effect: Vec<f64>,
+    n_reps: usize,
+}
+
+impl PWin {
+    pub fn p(&self, lead: usize, rep: usize) -> f64 {
+        sigmoid(self.z[lead] + self.effect[self.sig[lead] as usize * self.n_reps + rep])
+    }
 }
 
 struct LeadProblem<'a> {
@@ -248,6 +265,7 @@ pub fn optimize(
         shadow_price,
         method,
         short_of_floor,
+        p_win_of: PWin { z: z.to_vec(), sig: sig_of_lead, effect: problem.effect, n_reps },
     }
 }
 

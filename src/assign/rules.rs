@@ -157,7 +157,7 @@ pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps
 }
 
 /// A number without a trailing `.0` when it is whole.
-pub(crate) fn fmt_num(x: f64) -> String {
+pub fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.2}") }
 }
 
