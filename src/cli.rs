@@ -225,6 +225,9 @@ pub struct AssignArgs {
     /// Also write a Markdown report: summary, policies compared, reps, work queues, every lead.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML page with charts.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Also write the summary's figures as JSON (for cron jobs and dashboards).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -279,6 +282,7 @@ impl AssignArgs {
             max_share: self.max_share,
             time_limit: self.time_limit,
             report: self.report.clone(),
+            html: self.html.clone(),
             summary_json: self.summary_json.clone(),
             owner_csv: self.owner_csv.clone(),
         }

@@ -41,6 +41,7 @@ pub struct AssignSettings {
     pub time_limit: Option<f64>,
     /// Optional outputs: Markdown report, summary JSON, CRM owner file.
     pub report: Option<PathBuf>,
+    pub html: Option<PathBuf>,
     pub summary_json: Option<PathBuf>,
     pub owner_csv: Option<PathBuf>,
 }
@@ -103,7 +104,7 @@ pub fn assign(
         .into());
     }
     check_output_path(&s.out)?;
-    for extra in [&s.report, &s.summary_json, &s.owner_csv].into_iter().flatten() {
+    for extra in [&s.report, &s.html, &s.summary_json, &s.owner_csv].into_iter().flatten() {
         check_output_path(extra)?;
     }
     let cfg = load_config(s.config.as_deref())?;
@@ -147,6 +148,7 @@ pub fn assign(
     stages.mark("score");
 
     let mut optimized = None;
+    let mut learned = None;
     let (plan, p_win, optimum, method) = match (s.policy, &logits, &model) {
         (Policy::Optimize, Some(z), Some(m)) => {
             let skill = match &history {
@@ -177,6 +179,7 @@ pub fn assign(
             stages.mark("optimize");
             let out = (o.plan.clone(), o.p_win.clone(), Some((o.objective_value, o.bound)), Some(o.method.clone()));
             optimized = Some(o);
+            learned = Some(skill);
             out
         }
         _ => {
@@ -191,7 +194,7 @@ pub fn assign(
     stages.mark("check");
     let runner_up = optimized.as_ref().map(|o| o.runner_up.as_slice());
     write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, runner_up)?;
-    if s.report.is_some() || s.summary_json.is_some() {
+    if s.report.is_some() || s.html.is_some() || s.summary_json.is_some() {
         let p_of = |l: usize, r: usize| -> Option<f64> {
             match (&optimized, &scores) {
                 (Some(o), _) => Some(o.p_win_of.p(l, r)),
@@ -237,7 +240,7 @@ pub fn assign(
         if let Some(path) = &s.summary_json {
             report::write_json(path, &summary)?;
         }
-        if let Some(path) = &s.report {
+        if s.report.is_some() || s.html.is_some() {
             let rank = match &scores {
                 Some(sc) => scoring::rank(sc),
                 None => crate::output::priority_rank(&leads),
@@ -261,7 +264,21 @@ pub fn assign(
                 factors: factors.as_deref(),
                 runner_up,
             };
-            report::write_markdown(path, &report::markdown(&summary, &plan, &leads, &reps, &p_win, &detail))?;
+            if let Some(path) = &s.report {
+                report::write_text(path, &report::markdown(&summary, &plan, &leads, &reps, &p_win, &detail))?;
+            }
+            if let Some(path) = &s.html {
+                let page = crate::html::render(&crate::html::HtmlInput {
+                    summary: &summary,
+                    plan: &plan,
+                    leads: &leads,
+                    reps: &reps,
+                    p_win: &p_win,
+                    detail: &detail,
+                    skill: learned.as_ref(),
+                });
+                report::write_text(path, &page)?;
+            }
         }
     }
     if let Some(path) = &s.owner_csv {

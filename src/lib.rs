@@ -21,6 +21,7 @@ pub mod eligibility;
 pub mod error;
 pub mod features;
 pub mod generate;
+pub mod html;
 pub mod io;
 pub mod model;
 pub mod output;

@@ -357,8 +357,8 @@ pub fn markdown(
     o
 }
 
-/// Writes the Markdown report, atomically.
-pub fn write_markdown(path: &Path, text: &str) -> Result<()> {
+/// Writes a text report (Markdown or HTML), atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
     write_atomic(path, |w| {
         w.write_all(text.as_bytes())?;
         Ok(())

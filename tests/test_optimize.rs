@@ -294,3 +294,45 @@ fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
     }
     assert_eq!(wd.read_csv("own.csv").rows.len(), assigned);
 }
+
+#[test]
+fn html_report_is_self_contained_escaped_and_lists_every_lead() {
+    let wd = Workdir::new();
+    world(&wd, "37");
+    // A hostile lead id: markup and a formula.
+    let text = String::from_utf8(wd.read("w/leads.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let first = lines[1].split_once(',').unwrap().1.to_string();
+    lines[1] = format!("\"<img src=x onerror=alert(1)>=1+1\",{first}");
+    wd.create("leads.csv", lines.join("\n") + "\n");
+    wd.run(&[
+        "assign",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "w/reps.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--history",
+        "w/history.csv",
+        "--out",
+        "o.csv",
+        "--html",
+        "r.html",
+    ]);
+    let page = String::from_utf8(wd.read("r.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(!page.contains("<img") && page.contains("&lt;img src=x onerror=alert(1)&gt;"), "lead id not escaped");
+    // Self-contained: no scripts, no external assets.
+    for bad in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(!page.contains(bad), "{bad} in the page");
+    }
+    // Charts inline: expected value by policy, load, score distribution, skill heat maps.
+    assert!(page.matches("<svg").count() >= 4, "{} charts", page.matches("<svg").count());
+    // Every lead once in the lead table.
+    let plan = wd.read_csv("o.csv");
+    let table = page.split("<h2>Every lead</h2>").nth(1).unwrap();
+    for row in plan.rows.iter().skip(1) {
+        assert_eq!(table.matches(&format!("<td>{}</td>", row[0])).count(), 1, "{}", row[0]);
+    }
+}
