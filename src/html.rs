@@ -25,22 +25,47 @@ th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: lef
 th { background: #f4f6f9; position: sticky; top: 0; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); } .tag { display:inline-block; padding: 0 6px; border-radius: 4px; background:#eef2f7; font-size:.85em; }
 .tA { background:#d8efe0; } .tB { background:#e6f0d8; } .tC { background:#f6eed5; } .tD { background:#f5dedb; }
-svg { max-width: 100%; height: auto; } svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
+.chart { overflow-x: auto; } .chart svg { width: 100%; max-width: 780px; min-width: 460px; height: auto; display: block; }
+svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 details { border: 1px solid var(--line); border-radius: 6px; padding: 4px 10px; margin: 6px 0; }
 summary { cursor: pointer; font-weight: 600; }
 @media print { details { border: none; } details > * { display: block; } th { position: static; } body { max-width: none; } }
 "#;
 
+/// A number for people: thousands separated, at most `decimals` decimals.
+fn thousands(x: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (k, ch) in int.chars().enumerate() {
+        if k > 0 && (int.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    if x < 0.0 && x.abs() >= 0.5 * 10f64.powi(-(decimals as i32)) { format!("-{out}") } else { out }
+}
+
+/// A skill effect: signed, and plain 0 when it rounds to nothing.
+fn effect_label(e: f64) -> String {
+    if e.abs() < 0.005 { "0".into() } else { format!("{e:+.2}") }
+}
+
 fn card(value: String, label: &str) -> Markup {
     html! { div.card { div.v { (value) } div.k { (label) } } }
 }
 
-/// Horizontal bars: `(label, value)` with an optional outline `max` per bar (e.g. capacity).
-fn bars(rows: &[(String, f64, Option<f64>)], unit: &str) -> Markup {
+/// Horizontal bars: `(label, value, outline)` — the outline (e.g. capacity) drawn as an empty
+/// bar behind — each with the text shown after it.
+fn bars(rows: &[(String, f64, Option<f64>)], texts: &[String]) -> Markup {
     let top = rows.iter().map(|r| r.1.max(r.2.unwrap_or(0.0))).fold(0.0f64, f64::max).max(1e-12);
-    let (label_w, bar_w, row_h) = (150.0, 520.0, 22.0);
+    let (label_w, bar_w, row_h) = (110.0, 380.0, 22.0);
     let height = row_h * rows.len() as f64 + 10.0;
-    let width = label_w + bar_w + 110.0;
+    let width = label_w + bar_w + 190.0;
     html! {
         svg viewBox=(format!("0 0 {width} {height}")) role="img" {
             @for (k, (label, v, outline)) in rows.iter().enumerate() {
@@ -51,7 +76,7 @@ fn bars(rows: &[(String, f64, Option<f64>)], unit: &str) -> Markup {
                 }
                 rect x=(label_w) y=(y + 3.0) width=(bar_w * v / top) height=(row_h - 6.0) fill="#2f6db5" {}
                 text x=(label_w + bar_w * v.max(outline.unwrap_or(0.0)) / top + 6.0) y=(y + 15.0) {
-                    (fmt_num((v * 10.0).round() / 10.0)) @if let Some(o) = outline { " / " (fmt_num(*o)) } " " (unit)
+                    (texts.get(k).map(String::as_str).unwrap_or(""))
                 }
             }
         }
@@ -65,7 +90,7 @@ fn histogram(values: &[f64], bins: usize) -> Markup {
         counts[((v * bins as f64) as usize).min(bins - 1)] += 1;
     }
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let (w, h, pad) = (640.0, 180.0, 28.0);
+    let (w, h, pad) = (560.0, 170.0, 28.0);
     let bw = (w - 2.0 * pad) / bins as f64;
     html! {
         svg viewBox=(format!("0 0 {w} {}", h + 24.0)) role="img" {
@@ -123,7 +148,7 @@ fn heat_map(skill: &Skill, segment: &str, reps: &Reps) -> Option<Markup> {
                             rect x=(x + 1.0) y=(y + 1.0) width=(cw - 2.0) height=(ch - 2.0) fill=(color(e.effect)) {
                                 title { (format!("{}, {segment}={v}: won {} of {} deals; skill {:+.2} (90 % interval {:+.2} to {:+.2})", reps.id[r], e.wins, e.deals, e.effect, lo, hi)) }
                             }
-                            text x=(x + cw / 2.0) y=(y + 15.0) text-anchor="middle" { (format!("{:+.2}", e.effect)) }
+                            text x=(x + cw / 2.0) y=(y + 15.0) text-anchor="middle" { (effect_label(e.effect)) }
                         }
                         None => {
                             rect x=(x + 1.0) y=(y + 1.0) width=(cw - 2.0) height=(ch - 2.0) fill="#f4f6f9" {}
@@ -161,6 +186,27 @@ pub fn render(h: &HtmlInput) -> String {
     let pct = |x: f64| format!("{:.1} %", 100.0 * x);
     let policy_rows: Vec<(String, f64, Option<f64>)> =
         s.policies.iter().map(|p| (p.policy.clone(), p.expected_value, None)).collect();
+    let rr = s.policies.iter().find(|p| p.policy == "round-robin").map(|p| p.expected_value);
+    let policy_texts: Vec<String> = s
+        .policies
+        .iter()
+        .map(|p| match rr {
+            Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
+                format!(
+                    "{} ({:+.1} % vs round robin)",
+                    thousands(p.expected_value, 0),
+                    100.0 * (p.expected_value / rr - 1.0)
+                )
+            }
+            _ => thousands(p.expected_value, 0),
+        })
+        .collect();
+    let load_texts: Vec<String> = s
+        .reps
+        .iter()
+        .filter(|r| r.active)
+        .map(|r| format!("{} / {} units", fmt_num(r.load), fmt_num(r.capacity)))
+        .collect();
     let load_rows: Vec<(String, f64, Option<f64>)> =
         s.reps.iter().filter(|r| r.active).map(|r| (r.rep_id.clone(), r.load, Some(r.capacity))).collect();
     let markup = html! {
@@ -180,7 +226,7 @@ pub fn render(h: &HtmlInput) -> String {
                     (card(s.assigned.to_string(), "assigned"))
                     (card((s.leads - s.assigned).to_string(), "unassigned"))
                     @if let Some(w) = s.expected_wins { (card(format!("{w:.1}"), "expected wins")) }
-                    @if let Some(v) = s.expected_value { (card(fmt_num(v.round()), "expected value")) }
+                    @if let Some(v) = s.expected_value { (card(thousands(v, 0), "expected value")) }
                     @if let Some(g) = s.gap_pct { (card(format!("≤ {g:.2} %"), "from the best possible plan")) }
                     (card(format!("{:.3}", s.gini_leads), "Gini of leads per rep"))
                 }
@@ -192,15 +238,15 @@ pub fn render(h: &HtmlInput) -> String {
                 @if !s.policies.is_empty() {
                     h2 { "Expected value by policy" }
                     p.muted { "The same batch routed by each policy, every plan scored with the same p_win." }
-                    (bars(&policy_rows, ""))
+                    div.chart { (bars(&policy_rows, &policy_texts)) }
                     div.scroll { table {
                         tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
-                        @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (fmt_num(p.expected_value.round())) } } }
+                        @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (thousands(p.expected_value, 0)) } } }
                     } }
                 }
                 h2 { "Load against capacity" }
                 p.muted { "Filled: workload given in this batch; outline: capacity." }
-                (bars(&load_rows, "units"))
+                div.chart { (bars(&load_rows, &load_texts)) }
                 div.scroll { table {
                     tr { th { "rep" } th.n { "load / capacity" } th.n { "leads" } th.n { "share of leads" } th.n { "expected wins" } th.n { "share of value" } th { "capacity binds" } th.n { "one more unit is worth" } }
                     @for r in &s.reps {
@@ -219,14 +265,14 @@ pub fn render(h: &HtmlInput) -> String {
                 @if let Some(scores) = h.detail.scores {
                     h2 { "Score distribution" }
                     p.muted { "Calibrated probability to convert, leads per band." }
-                    (histogram(scores, 20))
+                    div.chart { (histogram(scores, 20)) }
                 }
                 @if let Some(skill) = h.skill {
                     @if !skill.segments.is_empty() {
                         h2 { "Skill by rep and segment" }
                         p.muted { "How much better (green) or worse (red) than the lead model expects each rep did, on the log-odds scale, shrunk toward the rep's overall effect. Hover a cell for deals, wins and the 90 % interval." }
                         @for seg in &skill.segments {
-                            @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.scroll { (m) } }
+                            @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.chart { (m) } }
                         }
                     }
                 }
@@ -243,7 +289,7 @@ pub fn render(h: &HtmlInput) -> String {
                                         td.n { (k + 1) } td { (leads.id[l]) }
                                         td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
                                         td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                                        td.n { (fmt_num(leads.value[l])) }
+                                        td.n { (thousands(leads.value[l], 0)) }
                                         td { (plan.decisions[l].explanation) }
                                     }
                                 }
@@ -279,8 +325,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_for_people() {
+        assert_eq!(thousands(2661985.5, 0), "2,661,986");
+        assert_eq!(thousands(999.0, 0), "999");
+        assert_eq!(thousands(-1234.5, 1), "-1,234.5");
+        assert_eq!(thousands(-0.001, 2), "0.00");
+        assert_eq!(effect_label(-0.001), "0");
+        assert_eq!(effect_label(0.31), "+0.31");
+    }
+
+    #[test]
     fn bars_and_histogram_are_svg() {
-        let b = bars(&[("a<b".into(), 2.0, Some(4.0)), ("c".into(), 4.0, None)], "units").into_string();
+        let b = bars(&[("a<b".into(), 2.0, Some(4.0)), ("c".into(), 4.0, None)], &["2 / 4".into()]).into_string();
         assert!(b.starts_with("<svg") && b.contains("a&lt;b") && !b.contains("a<b"));
         let hst = histogram(&[0.0, 0.5, 0.99, 1.0], 4).into_string();
         assert_eq!(hst.matches("<rect").count(), 4);
