@@ -246,15 +246,21 @@ pub fn assign(
                 None => crate::output::priority_rank(&leads),
             };
             let tier: Vec<char> = rank.iter().map(|&k| scoring::tier(k, leads.len())).collect();
-            let factors: Option<Vec<String>> = match (&model, &binned) {
+            let factor_lists: Option<Vec<Vec<scoring::Factor>>> = match (&model, &binned) {
                 (Some(m), Some(x)) => {
                     let explainer = m.explainer();
                     Some(
                         (0..leads.len())
-                            .map(|l| scoring::top_factors(m, &explainer, x, &leads.table, &cfg, l, 3))
+                            .map(|l| scoring::factors(m, &explainer, x, &leads.table, &cfg, l, 3))
                             .collect(),
                     )
                 }
+                _ => None,
+            };
+            let factors: Option<Vec<String>> =
+                factor_lists.as_ref().map(|fl| fl.iter().map(|f| scoring::format_factors(f)).collect());
+            let talking: Option<Vec<String>> = match (&factor_lists, &model) {
+                (Some(fl), Some(m)) => Some(report::talking_points(fl, m, &leads, &reps, &plan, learned.as_ref())),
                 _ => None,
             };
             let detail = report::LeadDetail {
@@ -263,9 +269,13 @@ pub fn assign(
                 scores: scores.as_deref(),
                 factors: factors.as_deref(),
                 runner_up,
+                talking: talking.as_deref(),
             };
             if let Some(path) = &s.report {
-                report::write_text(path, &report::markdown(&summary, &plan, &leads, &reps, &p_win, &detail))?;
+                report::write_text(
+                    path,
+                    &report::markdown(&summary, &plan, &leads, &reps, &p_win, &detail, learned.as_ref()),
+                )?;
             }
             if let Some(path) = &s.html {
                 let page = crate::html::render(&crate::html::HtmlInput {

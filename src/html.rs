@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::assign::Plan;
 use crate::assign::rules::fmt_num;
 use crate::data::{Leads, Reps};
-use crate::report::{LeadDetail, Summary};
+use crate::report::{LeadDetail, Summary, effect_label};
 use crate::skill::Skill;
 
 const CSS: &str = r#"
@@ -48,11 +48,6 @@ fn thousands(x: f64, decimals: usize) -> String {
         out.push_str(f);
     }
     if x < 0.0 && x.abs() >= 0.5 * 10f64.powi(-(decimals as i32)) { format!("-{out}") } else { out }
-}
-
-/// A skill effect: signed, and plain 0 when it rounds to nothing.
-fn effect_label(e: f64) -> String {
-    if e.abs() < 0.005 { "0".into() } else { format!("{e:+.2}") }
 }
 
 fn card(value: String, label: &str) -> Markup {
@@ -274,6 +269,22 @@ pub fn render(h: &HtmlInput) -> String {
                         @for seg in &skill.segments {
                             @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.chart { (m) } }
                         }
+                        details {
+                            summary { "The evidence: deals, wins and intervals" }
+                            div.scroll { table {
+                                tr { th { "rep" } th { "segment" } th { "value" } th.n { "deals" } th.n { "won" } th.n { "win rate" } th.n { "model expected" } th.n { "skill" } th { "90 % interval" } }
+                                @for r in crate::report::skill_rows(skill, reps) {
+                                    tr {
+                                        td { (r.rep) } td { (r.segment) } td { (r.value) }
+                                        td.n { (r.deals) } td.n { (r.wins) }
+                                        td.n { @if r.deals > 0 { (pct(r.wins as f64 / r.deals as f64)) } }
+                                        td.n { (format!("{:.1}", r.expected_wins)) }
+                                        td.n { (effect_label(r.effect)) }
+                                        td { (format!("{:+.2} to {:+.2}", r.interval.0, r.interval.1)) }
+                                    }
+                                }
+                            } }
+                        }
                     }
                 }
                 h2 { "Work queues" }
@@ -283,13 +294,14 @@ pub fn render(h: &HtmlInput) -> String {
                         details {
                             summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" } }
                             div.scroll { table {
-                                tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "why" } }
+                                tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
                                 @for (k, &l) in q.iter().enumerate() {
                                     tr {
                                         td.n { (k + 1) } td { (leads.id[l]) }
                                         td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
                                         td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
                                         td.n { (thousands(leads.value[l], 0)) }
+                                        td { @if let Some(t) = h.detail.talking { (t[l]) } }
                                         td { (plan.decisions[l].explanation) }
                                     }
                                 }

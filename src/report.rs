@@ -198,6 +198,111 @@ pub struct LeadDetail<'a> {
     pub scores: Option<&'a [f64]>,
     pub factors: Option<&'a [String]>,
     pub runner_up: Option<&'a [Option<(usize, f64)>]>,
+    /// What a rep could open the conversation with, per lead.
+    pub talking: Option<&'a [String]>,
+}
+
+/// One line of evidence behind a learned skill effect.
+pub struct SkillRow<'a> {
+    pub rep: &'a str,
+    pub segment: &'a str,
+    pub value: &'a str,
+    pub deals: usize,
+    pub wins: usize,
+    /// Wins the lead model expected from these deals (what the leads were worth).
+    pub expected_wins: f64,
+    pub effect: f64,
+    pub interval: (f64, f64),
+}
+
+/// Every rep × segment value the skill model has evidence for, active reps of the file
+/// first in file order, then segment and value.
+pub fn skill_rows<'a>(skill: &'a crate::skill::Skill, reps: &Reps) -> Vec<SkillRow<'a>> {
+    let order = |rep: &str| reps.find(rep).unwrap_or(usize::MAX);
+    let mut rows: Vec<SkillRow> = skill
+        .by_segment
+        .iter()
+        .map(|((rep, segment, value), e)| SkillRow {
+            rep,
+            segment,
+            value,
+            deals: e.deals,
+            wins: e.wins,
+            expected_wins: e.expected_wins,
+            effect: e.effect,
+            interval: e.interval(),
+        })
+        .collect();
+    rows.sort_by(|a, b| (order(a.rep), a.rep, a.segment, a.value).cmp(&(order(b.rep), b.rep, b.segment, b.value)));
+    rows
+}
+
+/// Talking points for every lead, from its own data: the features that raised its score
+/// (numbers placed within this batch, e.g. "page_views 14, top 5 % of this batch") and the
+/// assigned rep's record in the lead's segments ("industry fintech: R007 won 9 of 12 such
+/// deals").
+pub fn talking_points(
+    factors: &[Vec<crate::scoring::Factor>],
+    model: &crate::model::Model,
+    leads: &Leads,
+    reps: &Reps,
+    plan: &Plan,
+    skill: Option<&crate::skill::Skill>,
+) -> Vec<String> {
+    use crate::features::Kind;
+    use std::collections::HashMap;
+    let n = leads.len();
+    // Each numeric feature's values over the batch, sorted, for "top X %".
+    let mut sorted: HashMap<usize, Vec<f64>> = HashMap::new();
+    for fs in factors {
+        for f in fs {
+            let feat = &model.schema.features[f.feature];
+            if matches!(feat.kind, Kind::Numeric { .. }) && !sorted.contains_key(&f.feature) {
+                if let Some(col) = leads.table.column(&feat.column) {
+                    let mut v: Vec<f64> =
+                        (0..n).filter_map(|l| leads.table.cell(l, col).trim().parse::<f64>().ok()).collect();
+                    v.sort_by(f64::total_cmp);
+                    sorted.insert(f.feature, v);
+                }
+            }
+        }
+    }
+    (0..n)
+        .map(|l| {
+            let mut points: Vec<String> = Vec::new();
+            for f in factors[l].iter().filter(|f| f.contribution > 0.0) {
+                let feat = &model.schema.features[f.feature];
+                let mut point = match feat.kind {
+                    Kind::Boolean => format!("{}: {}", f.name, f.value),
+                    _ => format!("{} {}", f.name, f.value),
+                };
+                if let (Some(v), Ok(x)) = (sorted.get(&f.feature), f.value.parse::<f64>()) {
+                    let at_least = v.len() - v.partition_point(|&y| y < x);
+                    let top = 100.0 * at_least as f64 / v.len().max(1) as f64;
+                    if top <= 25.0 {
+                        point.push_str(&format!(", top {} % of this batch", top.ceil().max(1.0)));
+                    }
+                }
+                points.push(point);
+            }
+            if let (Some(skill), Some(r)) = (skill, plan.decisions[l].rep) {
+                let id = &reps.id[r];
+                let best = skill
+                    .segments
+                    .iter()
+                    .filter_map(|s| {
+                        let value = leads.table.column(s).map(|c| leads.table.cell(l, c).trim().to_string())?;
+                        skill.segment_effect(id, s, &value).map(|e| (s, value, e))
+                    })
+                    .filter(|(_, _, e)| e.effect >= 0.05 && e.deals >= 3)
+                    .max_by(|a, b| a.2.effect.total_cmp(&b.2.effect));
+                if let Some((s, value, e)) = best {
+                    points.push(format!("{s} {value}: {id} won {} of {} such deals", e.wins, e.deals));
+                }
+            }
+            points.join("; ")
+        })
+        .collect()
 }
 
 /// Text safe inside a Markdown table cell.
@@ -220,12 +325,17 @@ fn md(cell: &str) -> String {
     out
 }
 
+/// A skill effect: signed, and plain 0 when it rounds to nothing.
+pub fn effect_label(e: f64) -> String {
+    if e.abs() < 0.005 { "0".into() } else { format!("{e:+.2}") }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
 }
 
-/// The Markdown report: summary, policies compared, capacity and fairness, each rep's work
-/// queue, then every lead.
+/// The Markdown report: summary, policies compared, capacity and fairness, performance by
+/// rep and segment, each rep's work queue, then every lead.
 pub fn markdown(
     summary: &Summary,
     plan: &Plan,
@@ -233,6 +343,7 @@ pub fn markdown(
     reps: &Reps,
     p_win: &[Option<f64>],
     detail: &LeadDetail,
+    skill: Option<&crate::skill::Skill>,
 ) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Lead routing report\n");
@@ -292,6 +403,33 @@ pub fn markdown(
             price
         );
     }
+    if let Some(skill) = skill.filter(|s| !s.by_segment.is_empty()) {
+        let _ = writeln!(o, "\n## Performance by rep and segment\n");
+        let _ = writeln!(
+            o,
+            "Observed wins against what the lead model expected from the same deals; the skill effect is on the log-odds scale, shrunk toward the rep's overall effect, with its 90 % interval.\n"
+        );
+        let _ = writeln!(
+            o,
+            "| rep | segment | value | deals | won | win rate | model expected | skill | 90 % interval |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+        );
+        for r in skill_rows(skill, reps) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {} | {:+.2} to {:+.2} |",
+                md(r.rep),
+                md(r.segment),
+                md(r.value),
+                r.deals,
+                r.wins,
+                if r.deals > 0 { pct(r.wins as f64 / r.deals as f64) } else { String::new() },
+                r.expected_wins,
+                effect_label(r.effect),
+                r.interval.0,
+                r.interval.1
+            );
+        }
+    }
     // Each rep's leads in priority order: the morning work queue.
     let _ = writeln!(o, "\n## Work queues\n");
     let mut by_rep: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
@@ -306,17 +444,22 @@ pub fn markdown(
         }
         queue.sort_by_key(|&l| detail.rank[l]);
         let _ = writeln!(o, "### {}\n", md(&reps.id[r]));
-        let _ = writeln!(o, "| # | lead | tier | p_win | value | why |\n| ---: | --- | --- | ---: | ---: | --- |");
+        let _ = writeln!(
+            o,
+            "| # | lead | tier | p_win | value | talking points | why |\n| ---: | --- | --- | ---: | ---: | --- | --- |"
+        );
         for (k, &l) in queue.iter().enumerate() {
             let p = p_win[l].map(|p| format!("{p:.2}")).unwrap_or_default();
+            let talk = detail.talking.map(|t| md(&t[l])).unwrap_or_default();
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 k + 1,
                 md(&leads.id[l]),
                 detail.tier[l],
                 p,
                 fmt_num(leads.value[l]),
+                talk,
                 md(&plan.decisions[l].explanation)
             );
         }

@@ -21,9 +21,45 @@ pub fn tier(rank: usize, n: usize) -> char {
     ['A', 'B', 'C', 'D'][((rank - 1) * 4 / n.max(1)).min(3)]
 }
 
-/// The `k` features that moved this lead's log-odds most, signed, e.g.
+/// One feature's push on a lead's score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    /// Index into the model's features.
+    pub feature: usize,
+    pub name: String,
+    /// The lead's value as a person reads it.
+    pub value: String,
+    /// Change of the log-odds.
+    pub contribution: f64,
+}
+
+/// The `k` features that moved this lead's log-odds most, largest first. Contributions
+/// smaller than 0.005 are left out.
+pub fn factors(
+    model: &Model,
+    explainer: &Explainer,
+    x: &Binned,
+    table: &Table,
+    cfg: &Config,
+    row: usize,
+    k: usize,
+) -> Vec<Factor> {
+    let c = explainer.contributions(x.row(row));
+    let mut idx: Vec<usize> = (0..c.len()).filter(|&f| c[f].abs() >= 0.005).collect();
+    idx.sort_by(|&a, &b| c[b].abs().total_cmp(&c[a].abs()).then(a.cmp(&b)));
+    idx.truncate(k);
+    idx.iter()
+        .map(|&f| Factor {
+            feature: f,
+            name: model.schema.features[f].name.clone(),
+            value: model.schema.display_value(f, table, cfg, row),
+            contribution: c[f],
+        })
+        .collect()
+}
+
+/// [`factors`] as one line, signed, e.g.
 /// `demo_requested=yes +0.21; page_views=14 +0.08; lead_source=outbound -0.05`.
-/// Contributions smaller than 0.005 are left out.
 pub fn top_factors(
     model: &Model,
     explainer: &Explainer,
@@ -33,17 +69,11 @@ pub fn top_factors(
     row: usize,
     k: usize,
 ) -> String {
-    let c = explainer.contributions(x.row(row));
-    let mut idx: Vec<usize> = (0..c.len()).filter(|&f| c[f].abs() >= 0.005).collect();
-    idx.sort_by(|&a, &b| c[b].abs().total_cmp(&c[a].abs()).then(a.cmp(&b)));
-    idx.truncate(k);
-    idx.iter()
-        .map(|&f| {
-            let value = model.schema.display_value(f, table, cfg, row);
-            format!("{}={} {:+.2}", model.schema.features[f].name, value, c[f])
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    format_factors(&factors(model, explainer, x, table, cfg, row, k))
+}
+
+pub fn format_factors(fs: &[Factor]) -> String {
+    fs.iter().map(|f| format!("{}={} {:+.2}", f.name, f.value, f.contribution)).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]

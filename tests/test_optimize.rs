@@ -293,6 +293,19 @@ fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
         assert_eq!(in_queue, usize::from(row[2] == "assigned"), "{id} in the work queues");
     }
     assert_eq!(wd.read_csv("own.csv").rows.len(), assigned);
+    // Work queues carry talking points from the leads' own data; a numeric one is placed
+    // within the batch.
+    assert!(queues.contains("| talking points |"));
+    assert!(queues.contains("of this batch"), "no batch-relative talking point");
+    // The skill evidence table lists deals and wins that add up to the history's.
+    let perf = report.split("## Performance by rep and segment").nth(1).unwrap().split("## Work queues").next().unwrap();
+    let rows: Vec<&str> = perf.lines().filter(|l| l.starts_with("| R")).collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (deals, won): (usize, usize) = (cells[4].parse().unwrap(), cells[5].parse().unwrap());
+        assert!(won <= deals, "{row}");
+    }
 }
 
 #[test]
