@@ -263,6 +263,7 @@ pub fn assign(
                 (Some(fl), Some(m)) => Some(report::talking_points(fl, m, &leads, &reps, &plan, learned.as_ref())),
                 _ => None,
             };
+            let mix = report::segment_mix(&plan, &leads, reps.len(), &cfg.features.segments);
             let detail = report::LeadDetail {
                 rank: &rank,
                 tier: &tier,
@@ -270,6 +271,7 @@ pub fn assign(
                 factors: factors.as_deref(),
                 runner_up,
                 talking: talking.as_deref(),
+                segment_mix: &mix,
             };
             if let Some(path) = &s.report {
                 report::write_text(
@@ -286,6 +288,7 @@ pub fn assign(
                     p_win: &p_win,
                     detail: &detail,
                     skill: learned.as_ref(),
+                    segment_mix: &mix,
                 });
                 report::write_text(path, &page)?;
             }

@@ -25,7 +25,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: lef
 th { background: #f4f6f9; position: sticky; top: 0; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); } .tag { display:inline-block; padding: 0 6px; border-radius: 4px; background:#eef2f7; font-size:.85em; }
 .tA { background:#d8efe0; } .tB { background:#e6f0d8; } .tC { background:#f6eed5; } .tD { background:#f5dedb; }
-.chart { overflow-x: auto; } .chart svg { width: 100%; max-width: 780px; min-width: 460px; height: auto; display: block; }
+.chart { overflow-x: auto; } .chart svg { width: 100%; min-width: 460px; height: auto; display: block; }
 svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 details { border: 1px solid var(--line); border-radius: 6px; padding: 4px 10px; margin: 6px 0; }
 summary { cursor: pointer; font-weight: 600; }
@@ -60,9 +60,9 @@ fn bars(rows: &[(String, f64, Option<f64>)], texts: &[String]) -> Markup {
     let top = rows.iter().map(|r| r.1.max(r.2.unwrap_or(0.0))).fold(0.0f64, f64::max).max(1e-12);
     let (label_w, bar_w, row_h) = (110.0, 380.0, 22.0);
     let height = row_h * rows.len() as f64 + 10.0;
-    let width = label_w + bar_w + 190.0;
+    let width = label_w + bar_w + 270.0;
     html! {
-        svg viewBox=(format!("0 0 {width} {height}")) role="img" {
+        svg viewBox=(format!("0 0 {width} {height}")) style=(format!("max-width:{width}px")) role="img" {
             @for (k, (label, v, outline)) in rows.iter().enumerate() {
                 @let y = 5.0 + k as f64 * row_h;
                 text x=(label_w - 6.0) y=(y + 15.0) text-anchor="end" { (label) }
@@ -88,7 +88,7 @@ fn histogram(values: &[f64], bins: usize) -> Markup {
     let (w, h, pad) = (560.0, 170.0, 28.0);
     let bw = (w - 2.0 * pad) / bins as f64;
     html! {
-        svg viewBox=(format!("0 0 {w} {}", h + 24.0)) role="img" {
+        svg viewBox=(format!("0 0 {w} {}", h + 24.0)) style=(format!("max-width:{w}px")) role="img" {
             @for (k, c) in counts.iter().enumerate() {
                 @let bh = (h - pad) * *c as f64 / top;
                 rect x=(pad + k as f64 * bw + 1.0) y=(h - bh) width=(bw - 2.0) height=(bh) fill="#2f6db5" {
@@ -127,7 +127,7 @@ fn heat_map(skill: &Skill, segment: &str, reps: &Reps) -> Option<Markup> {
         }
     };
     Some(html! {
-        svg viewBox=(format!("0 0 {width} {height}")) role="img" {
+        svg viewBox=(format!("0 0 {width} {height}")) style=(format!("max-width:{width}px")) role="img" {
             @for (k, v) in values.iter().enumerate() {
                 text x=(lw + cw * k as f64 + cw / 2.0) y=(head - 8.0) text-anchor="middle" { (v) }
             }
@@ -164,6 +164,8 @@ pub struct HtmlInput<'a> {
     pub p_win: &'a [Option<f64>],
     pub detail: &'a LeadDetail<'a>,
     pub skill: Option<&'a Skill>,
+    /// Per rep: the segment values of the leads it got, e.g. `industry: fintech 12, software 9`.
+    pub segment_mix: &'a [String],
 }
 
 /// Renders the report.
@@ -181,6 +183,9 @@ pub fn render(h: &HtmlInput) -> String {
     let pct = |x: f64| format!("{:.1} %", 100.0 * x);
     let policy_rows: Vec<(String, f64, Option<f64>)> =
         s.policies.iter().map(|p| (p.policy.clone(), p.expected_value, None)).collect();
+    let wins_rows: Vec<(String, f64, Option<f64>)> =
+        s.policies.iter().map(|p| (p.policy.clone(), p.expected_wins, None)).collect();
+    let wins_texts: Vec<String> = s.policies.iter().map(|p| format!("{:.1} wins", p.expected_wins)).collect();
     let rr = s.policies.iter().find(|p| p.policy == "round-robin").map(|p| p.expected_value);
     let policy_texts: Vec<String> = s
         .policies
@@ -231,9 +236,12 @@ pub fn render(h: &HtmlInput) -> String {
                         @for (reason, n) in &s.unassigned { tr { td { code { (reason) } } td.n { (n) } } } }
                 }
                 @if !s.policies.is_empty() {
-                    h2 { "Expected value by policy" }
+                    h2 { "Policies compared" }
+                    h3 { "Expected value by policy" }
                     p.muted { "The same batch routed by each policy, every plan scored with the same p_win." }
                     div.chart { (bars(&policy_rows, &policy_texts)) }
+                    h3 { "Expected wins by policy" }
+                    div.chart { (bars(&wins_rows, &wins_texts)) }
                     div.scroll { table {
                         tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
                         @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (thousands(p.expected_value, 0)) } } }
@@ -292,7 +300,7 @@ pub fn render(h: &HtmlInput) -> String {
                 @for (r, q) in by_rep.iter().enumerate() {
                     @if !q.is_empty() {
                         details {
-                            summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" } }
+                            summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
                             div.scroll { table {
                                 tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
                                 @for (k, &l) in q.iter().enumerate() {

@@ -200,6 +200,39 @@ pub struct LeadDetail<'a> {
     pub runner_up: Option<&'a [Option<(usize, f64)>]>,
     /// What a rep could open the conversation with, per lead.
     pub talking: Option<&'a [String]>,
+    /// Per rep, the segment values of its leads ([`segment_mix`]).
+    pub segment_mix: &'a [String],
+}
+
+/// Per rep, the values of each segment column among the leads it was given, most common
+/// first: `industry: fintech 12, software 9; company_size: mid 14, large 7`.
+pub fn segment_mix(plan: &Plan, leads: &Leads, n_reps: usize, segments: &[String]) -> Vec<String> {
+    let cols: Vec<(&String, usize)> = segments.iter().filter_map(|s| leads.table.column(s).map(|c| (s, c))).collect();
+    let mut counts: Vec<Vec<BTreeMap<String, usize>>> = vec![vec![BTreeMap::new(); cols.len()]; n_reps];
+    for (l, d) in plan.decisions.iter().enumerate() {
+        if let Some(r) = d.rep {
+            for (k, (_, c)) in cols.iter().enumerate() {
+                *counts[r][k].entry(leads.table.cell(l, *c).trim().to_string()).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|per| {
+            per.into_iter()
+                .zip(&cols)
+                .filter(|(m, _)| !m.is_empty())
+                .map(|(m, (name, _))| {
+                    let mut v: Vec<(String, usize)> = m.into_iter().collect();
+                    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    let shown: Vec<String> = v.iter().take(4).map(|(val, n)| format!("{val} {n}")).collect();
+                    let more = if v.len() > 4 { ", …" } else { "" };
+                    format!("{name}: {}{more}", shown.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect()
 }
 
 /// One line of evidence behind a learned skill effect.
@@ -444,6 +477,9 @@ pub fn markdown(
         }
         queue.sort_by_key(|&l| detail.rank[l]);
         let _ = writeln!(o, "### {}\n", md(&reps.id[r]));
+        if let Some(mix) = detail.segment_mix.get(r).filter(|m| !m.is_empty()) {
+            let _ = writeln!(o, "{} leads · {}\n", queue.len(), md(mix));
+        }
         let _ = writeln!(
             o,
             "| # | lead | tier | p_win | value | talking points | why |\n| ---: | --- | --- | ---: | ---: | --- | --- |"

@@ -263,15 +263,16 @@ fn group_mle(idx: &[usize], rows: &Rows, extra: &[f64]) -> (f64, f64, f64) {
             break;
         }
     }
-    let info: f64 = idx
-        .iter()
-        .map(|&i| {
-            let p = sigmoid(rows.offset[i] + extra[i] + b);
-            rows.w[i] * p * (1.0 - p)
-        })
-        .sum();
+    // Sampling variance of a weighted estimate (sandwich form): with recency weights below 1,
+    // 1 / Σ w·p(1−p) would overstate it, and empirical Bayes would then take real spread
+    // between reps for noise.
+    let (info, info2) = idx.iter().fold((0.0, 0.0), |(a, b2), &i| {
+        let p = sigmoid(rows.offset[i] + extra[i] + b);
+        let pq = p * (1.0 - p);
+        (a + rows.w[i] * pq, b2 + rows.w[i] * rows.w[i] * pq)
+    });
     let expected: f64 = idx.iter().map(|&i| sigmoid(rows.offset[i])).sum();
-    (b, 1.0 / info.max(1e-9), expected)
+    (b, info2.max(1e-12) / info.max(1e-9).powi(2), expected)
 }
 
 /// Shrinks raw estimates toward 0 by empirical Bayes: the spread of true effects is what

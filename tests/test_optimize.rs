@@ -298,7 +298,8 @@ fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
     assert!(queues.contains("| talking points |"));
     assert!(queues.contains("of this batch"), "no batch-relative talking point");
     // The skill evidence table lists deals and wins that add up to the history's.
-    let perf = report.split("## Performance by rep and segment").nth(1).unwrap().split("## Work queues").next().unwrap();
+    let perf =
+        report.split("## Performance by rep and segment").nth(1).unwrap().split("## Work queues").next().unwrap();
     let rows: Vec<&str> = perf.lines().filter(|l| l.starts_with("| R")).collect();
     assert!(!rows.is_empty());
     for row in rows {

@@ -343,7 +343,11 @@ fn explain(
         .max_by(|a, b| a.2.effect.abs().total_cmp(&b.2.effect.abs()));
     let evidence = match strongest {
         Some((s, v, e)) if e.effect.abs() >= 0.05 => {
-            format!("; in {s}={v} {id} won {} of {} deals, skill {:+.2}", e.wins, e.deals, e.effect)
+            let (lo, hi) = e.interval();
+            format!(
+                "; in {s}={v} {id} won {} of {} deals, skill {:+.2} (90 % interval {lo:+.2} to {hi:+.2})",
+                e.wins, e.deals, e.effect
+            )
         }
         _ => String::new(),
     };
