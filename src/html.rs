@@ -29,7 +29,7 @@ th { background: #f4f6f9; position: sticky; top: 0; } td.n, th.n { text-align: r
 svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 details { border: 1px solid var(--line); border-radius: 6px; padding: 4px 10px; margin: 6px 0; }
 summary { cursor: pointer; font-weight: 600; }
-@media print { details { border: none; } details > * { display: block; } th { position: static; } body { max-width: none; } }
+@media print { details { border: none; } th { position: static; } body { max-width: none; } .chart svg { min-width: 0; } tr { break-inside: avoid; } }
 "#;
 
 /// A number for people: thousands separated, at most `decimals` decimals.
@@ -299,7 +299,7 @@ pub fn render(h: &HtmlInput) -> String {
                 p.muted { "Each rep's leads in priority order." }
                 @for (r, q) in by_rep.iter().enumerate() {
                     @if !q.is_empty() {
-                        details {
+                        details open {
                             summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
                             div.scroll { table {
                                 tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
