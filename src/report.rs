@@ -115,15 +115,8 @@ pub fn summarise(s: &SummaryInput) -> Summary {
     let assigned = plan.assigned();
     let total_wins: f64 = wins.iter().sum();
     let total_value: f64 = value.iter().sum();
-    // The smallest workload still waiting decides whether a rep can take more.
-    let smallest_left = plan
-        .decisions
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.rep.is_none())
-        .map(|(l, _)| leads.workload[l])
-        .fold(f64::INFINITY, f64::min)
-        .min(leads.workload.iter().copied().fold(f64::INFINITY, f64::min));
+    // A rep is at capacity when not even the batch's smallest lead would still fit.
+    let smallest = leads.workload.iter().copied().fold(f64::INFINITY, f64::min);
     let rep_lines: Vec<RepLine> = (0..n_reps)
         .map(|r| RepLine {
             rep_id: reps.id[r].clone(),
@@ -136,7 +129,7 @@ pub fn summarise(s: &SummaryInput) -> Summary {
             expected_value: value[r],
             share_leads: if assigned > 0 { count[r] as f64 / assigned as f64 } else { 0.0 },
             share_value: if total_value > 0.0 { value[r] / total_value } else { 0.0 },
-            at_capacity: reps.active[r] && reps.capacity[r] - load[r] + EPS < smallest_left,
+            at_capacity: reps.active[r] && smallest.is_finite() && reps.capacity[r] - load[r] + EPS < smallest,
             shadow_price: s.shadow_price.map(|sp| sp.get(r).copied().unwrap_or(0.0)),
         })
         .collect();
