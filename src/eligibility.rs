@@ -93,6 +93,11 @@ impl Eligibility {
         !self.rules.is_empty()
     }
 
+    /// Index of the class of `lead` (leads of one class have the same eligible reps).
+    pub fn class_id(&self, lead: usize) -> usize {
+        self.class_of[lead] as usize
+    }
+
     /// The class of `lead`.
     pub fn class(&self, lead: usize) -> &Class {
         &self.classes[self.class_of[lead] as usize]

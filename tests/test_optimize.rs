@@ -52,12 +52,26 @@ fn optimize_keeps_the_rules_and_beats_round_robin_under_the_truth() {
     let (o, r) = (true_wins(&wd, &opt), true_wins(&wd, &rr));
     assert!(o > 1.05 * r, "optimize {o:.1} true wins vs round robin {r:.1}");
     // Every assigned lead says why, with its p_win and a runner-up.
+    let mut named = 0;
     for row in opt.rows.iter().filter(|r| r[2] == "assigned") {
         let p: f64 = row[5].parse().unwrap();
         assert!((0.0..=1.0).contains(&p));
         let why = &row[opt.col("explanation")];
         assert!(why.contains(&row[1]) && why.contains("p_win"), "{row:?}");
+        // A better rep named as excluded really is excluded by the territory rule.
+        if let Some(head) = why.split(" would do better").next().filter(|_| why.contains(" would do better")) {
+            let other = head.rsplit("; ").next().unwrap();
+            let region =
+                &leads.rows[leads.column("lead_id").iter().position(|id| id == &row[0]).unwrap()][leads.col("region")];
+            let territories =
+                &reps.rows[reps.column("rep_id").iter().position(|id| id == other).unwrap()][reps.col("territories")];
+            let list: Vec<String> = territories.split(';').map(|t| t.trim().to_lowercase()).collect();
+            assert!(!list.contains(&"*".to_string()) && !list.contains(&region.to_lowercase()), "{why}");
+            assert!(why.contains("territories"), "{why}");
+            named += 1;
+        }
     }
+    assert!(named > 0, "no explanation names a better rep the rules exclude");
 }
 
 #[test]

@@ -235,6 +235,20 @@ pub fn optimize(
     let short_of_floor: Vec<(usize, u32)> =
         (0..n_reps).filter(|&r| reps.active[r] && given[r] < reps.min_leads[r]).map(|r| (r, given[r])).collect();
     let p = |l: usize, r: usize| problem.p(l, sig_of_lead[l], r);
+    // The active rep a rule keeps from the lead with the best p_win: p_win rises with the
+    // rep's effect, so per (signature, eligibility class) it is the excluded rep with the
+    // largest effect.
+    let mut excluded_best: HashMap<(u32, usize), Option<usize>> = HashMap::new();
+    if elig.has_rules() {
+        for l in 0..leads.len() {
+            excluded_best.entry((sig_of_lead[l], elig.class_id(l))).or_insert_with(|| {
+                let sig = sig_of_lead[l] as usize;
+                (0..n_reps).filter(|&r| reps.active[r] && !elig.allows(l, r)).max_by(|&a, &b| {
+                    problem.effect[sig * n_reps + a].total_cmp(&problem.effect[sig * n_reps + b]).then(b.cmp(&a))
+                })
+            });
+        }
+    }
     let mut p_win = vec![None; leads.len()];
     let mut runner_up = vec![None; leads.len()];
     let mut decisions = Vec::with_capacity(leads.len());
@@ -247,6 +261,18 @@ pub fn optimize(
                 let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
                 let explanation =
                     explain(l, r, kept[l].is_some(), at_floor, p(l, r), runner_up[l], &remaining, leads, reps, skill);
+                // A better rep the rules exclude: say which and why.
+                let mut explanation = explanation;
+                if let Some(x) = excluded_best.get(&(sig_of_lead[l], elig.class_id(l))).copied().flatten() {
+                    let px = p(l, x);
+                    if px > p(l, r) + 0.005 {
+                        if let Some(rule) = elig.blocking_rule(l, x) {
+                            explanation.pop();
+                            explanation
+                                .push_str(&format!("; {} would do better (p_win {px:.2}) but {rule}.", reps.id[x]));
+                        }
+                    }
+                }
                 decisions.push(Decision { rep: Some(r), reason: None, explanation });
             }
             None => {
