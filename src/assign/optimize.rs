@@ -240,9 +240,9 @@ pub fn optimize(
     // largest effect.
     let mut excluded_best: HashMap<(u32, usize), Option<usize>> = HashMap::new();
     if elig.has_rules() {
-        for l in 0..leads.len() {
-            excluded_best.entry((sig_of_lead[l], elig.class_id(l))).or_insert_with(|| {
-                let sig = sig_of_lead[l] as usize;
+        for (l, &sig) in sig_of_lead.iter().enumerate() {
+            excluded_best.entry((sig, elig.class_id(l))).or_insert_with(|| {
+                let sig = sig as usize;
                 (0..n_reps).filter(|&r| reps.active[r] && !elig.allows(l, r)).max_by(|&a, &b| {
                     problem.effect[sig * n_reps + a].total_cmp(&problem.effect[sig * n_reps + b]).then(b.cmp(&a))
                 })
