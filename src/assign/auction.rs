@@ -184,10 +184,10 @@ fn bid_all<I: Instance + ?Sized>(
     (bin, bids, eps)
 }
 
-/// Runs the auction with `ε = eps_rel ×` the mean best profit of an item. `None` when the
-/// instance is not one the auction solves: items weigh differently, or every item must be
-/// placed.
-pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64) -> Option<AuctionResult> {
+/// Runs the auction with `ε = eps_rel ×` the mean best profit of an item; with `warm =
+/// Some(k)`, after a coarse one at `k × ε` whose prices start it. `None` when the instance
+/// is not one the auction solves: items weigh differently, or every item must be placed.
+pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64, warm: Option<f64>) -> Option<AuctionResult> {
     if inst.must_assign() {
         return None;
     }
@@ -204,9 +204,26 @@ pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64) -> Option<AuctionRe
         .map(|i| inst.candidates(i).iter().map(|&b| inst.profit(i, b as usize)).fold(0.0, f64::max))
         .sum::<f64>();
     let eps = (eps_rel * best_profit / n.max(1) as f64).max(1e-12);
-    let mut price: Vec<f64> = slots.iter().map(|&k| if k == 0 { f64::INFINITY } else { 0.0 }).collect();
+    let zero: Vec<f64> = slots.iter().map(|&k| if k == 0 { f64::INFINITY } else { 0.0 }).collect();
     let table = Profits::new(inst);
-    let (bin, bids, eps) = bid_all(inst, &table, &slots, &mut price, eps);
+    let (bin, bids, eps, price) = match warm {
+        Some(factor) => {
+            // A coarse auction first; its prices, lowered by twice its ε, are the reserves
+            // of the fine one, which then has far fewer price wars to fight. A rep left
+            // with room at a positive reserve weakens the certificate, which says so.
+            let mut coarse = zero.clone();
+            let (_, b1, e1) = bid_all(inst, &table, &slots, &mut coarse, eps * factor);
+            let mut price: Vec<f64> =
+                coarse.iter().map(|&p| if p.is_finite() { (p - 2.0 * e1).max(0.0) } else { p }).collect();
+            let (bin, b2, e2) = bid_all(inst, &table, &slots, &mut price, eps);
+            (bin, b1 + b2, e2, price)
+        }
+        None => {
+            let mut price = zero.clone();
+            let (bin, bids, eps) = bid_all(inst, &table, &slots, &mut price, eps);
+            (bin, bids, eps, price)
+        }
+    };
     let mut solution = Solution::empty(inst);
     for (i, b) in bin.iter().enumerate() {
         if b.is_some() {
@@ -250,7 +267,7 @@ mod tests {
         for seed in 0..20 {
             let inst = random(seed, 60, 5, 9.0);
             let eps_rel = 1e-4;
-            let r = auction(&inst, eps_rel).unwrap();
+            let r = auction(&inst, eps_rel, None).unwrap();
             let v = verify(&inst, &r.solution).unwrap();
             let (bound, _) = lagrangian_value(&inst, &r.lambda);
             let total_best: f64 = (0..60).map(|i| inst.profit[i].iter().fold(0.0f64, |a, &b| a.max(b))).sum::<f64>();
@@ -264,7 +281,7 @@ mod tests {
         let mut inst = random(1, 10, 3, 4.0);
         inst.weight[3] = vec![2.0; inst.cands[3].len()];
         if !inst.cands[3].is_empty() {
-            assert!(auction(&inst, 1e-4).is_none());
+            assert!(auction(&inst, 1e-4, None).is_none());
         }
     }
 }

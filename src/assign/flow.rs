@@ -178,7 +178,7 @@ mod tests {
             let inst = random(100 + seed, 300, 12);
             let opt = verify(&inst, &exact_unit(&inst).unwrap()).unwrap();
             let eps_rel = 1e-3;
-            let a = auction(&inst, eps_rel).unwrap();
+            let a = auction(&inst, eps_rel, None).unwrap();
             let v = verify(&inst, &a.solution).unwrap();
             let (bound, _) = lagrangian_value(&inst, &a.lambda);
             // The bound is a bound, the auction is within n·ε of the optimum.
@@ -186,6 +186,11 @@ mod tests {
             assert!(opt <= bound + 1e-6, "seed {seed}: optimum {opt} above bound {bound}");
             assert!(v >= opt - n_eps - 1e-6, "seed {seed}: auction {v}, optimum {opt}, n·ε {n_eps}");
             assert!(bound - v <= n_eps + 1e-6, "seed {seed}: certificate gap {} over n·ε {n_eps}", bound - v);
+            // Warm-started: still a feasible plan and a valid bound around the optimum.
+            let w = auction(&inst, eps_rel, Some(8.0)).unwrap();
+            let wv = verify(&inst, &w.solution).unwrap();
+            let (wb, _) = lagrangian_value(&inst, &w.lambda);
+            assert!(wv <= opt + 1e-9 && opt <= wb + 1e-6, "seed {seed}: warm {wv} ≤ {opt} ≤ {wb}");
         }
     }
 }
