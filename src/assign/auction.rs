@@ -230,6 +230,21 @@ pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64, warm: Option<f64>) 
             solution.place(inst, i, *b);
         }
     }
+    // A warm start's reserve prices can turn an item away from a bin that still has room;
+    // such an item takes the most profitable bin with room (every placement earns).
+    for i in 0..n {
+        if solution.bin[i].is_none() {
+            let room = inst
+                .candidates(i)
+                .iter()
+                .copied()
+                .filter(|&b| (solution.count[b as usize] as usize) < slots[b as usize])
+                .max_by(|&a, &b| inst.profit(i, a as usize).total_cmp(&inst.profit(i, b as usize)).then(b.cmp(&a)));
+            if let Some(b) = room.filter(|&b| inst.profit(i, b as usize) > 0.0) {
+                solution.place(inst, i, Some(b));
+            }
+        }
+    }
     // A bin without a slot is priced above anything an item could earn in it.
     let mut top = vec![0.0f64; m];
     for i in 0..n {

@@ -191,6 +191,19 @@ mod tests {
             let wv = verify(&inst, &w.solution).unwrap();
             let (wb, _) = lagrangian_value(&inst, &w.lambda);
             assert!(wv <= opt + 1e-9 && opt <= wb + 1e-6, "seed {seed}: warm {wv} ≤ {opt} ≤ {wb}");
+            // Nothing is left out while one of its bins has room.
+            for (plan, name) in [(&w.solution, "warm"), (&a.solution, "cold")] {
+                for i in 0..300 {
+                    if plan.bin[i].is_none() {
+                        for &b in &inst.cands[i] {
+                            assert!(
+                                plan.load[b as usize] + 1.0 > inst.capacity[b as usize],
+                                "seed {seed} {name}: item {i} out, bin {b} has room"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 }
