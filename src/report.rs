@@ -323,7 +323,10 @@ pub fn talking_points(
                     .filter(|(_, _, e)| e.effect >= 0.05 && e.deals >= 3)
                     .max_by(|a, b| a.2.effect.total_cmp(&b.2.effect));
                 if let Some((s, value, e)) = best {
-                    points.push(format!("{s} {value}: {id} won {} of {} such deals", e.wins, e.deals));
+                    // The record says more than the bare value, when both would appear.
+                    let bare = format!("{s} {value}");
+                    points.retain(|p| !p.eq_ignore_ascii_case(&bare));
+                    points.push(format!("{bare}: {id} won {} of {} such deals", e.wins, e.deals));
                 }
             }
             points.join("; ")

@@ -311,6 +311,13 @@ fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
     // within the batch.
     assert!(queues.contains("| talking points |"));
     assert!(queues.contains("of this batch"), "no batch-relative talking point");
+    // A segment with the rep's record is not also listed bare.
+    for line in queues.lines().filter(|l| l.contains(" such deals")) {
+        for point in line.split("; ").filter(|p| p.contains(" such deals")) {
+            let bare = point.split(':').next().unwrap().rsplit("| ").next().unwrap();
+            assert!(!line.contains(&format!("{bare};")) && !line.contains(&format!("{bare} |")), "{line}");
+        }
+    }
     // The skill evidence table lists deals and wins that add up to the history's.
     let perf =
         report.split("## Performance by rep and segment").nth(1).unwrap().split("## Work queues").next().unwrap();
