@@ -230,6 +230,7 @@ pub fn render(h: &HtmlInput) -> String {
                     @if let Some(g) = s.gap_pct { (card(format!("≤ {g:.2} %"), "from the best possible plan")) }
                     (card(format!("{:.3}", s.gini_leads), "Gini of leads per rep"))
                 }
+                @if let Some(caps) = crate::report::binding_caps(s) { p { (caps) } }
                 @if !s.unassigned.is_empty() {
                     h2 { "Unassigned" }
                     table { tr { th { "reason" } th.n { "leads" } }

@@ -69,6 +69,31 @@ pub struct Summary {
     pub gini_value: Option<f64>,
 }
 
+/// One sentence on which capacities bind and where one more unit is worth most, e.g.
+/// "Capacity binds for 9 of 12 active reps; one more unit is worth most at R007 (343.8),
+/// R005 (219.6) and R008 (212.6)."
+pub fn binding_caps(summary: &Summary) -> Option<String> {
+    let active = summary.reps.iter().filter(|r| r.active).count();
+    let bound: Vec<&RepLine> = summary.reps.iter().filter(|r| r.at_capacity).collect();
+    if active == 0 {
+        return None;
+    }
+    let mut s = format!("Capacity binds for {} of {active} active reps", bound.len());
+    let mut priced: Vec<(&str, f64)> =
+        bound.iter().filter_map(|r| r.shadow_price.filter(|p| *p > 0.0).map(|p| (r.rep_id.as_str(), p))).collect();
+    priced.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = priced.iter().take(3).map(|(id, p)| format!("{id} ({p:.1})")).collect();
+    match top.len() {
+        0 => s.push('.'),
+        1 => s.push_str(&format!("; one more unit is worth most at {}.", top[0])),
+        _ => {
+            let (last, first) = top.split_last().expect("two or more");
+            s.push_str(&format!("; one more unit is worth most at {} and {last}.", first.join(", ")));
+        }
+    }
+    Some(s)
+}
+
 /// Gini coefficient of non-negative amounts (0 when all are equal or all are 0).
 pub fn gini(xs: &[f64]) -> f64 {
     let n = xs.len();
@@ -394,6 +419,9 @@ pub fn markdown(
     if let Some(g) = summary.gap_pct {
         let _ = writeln!(o, "| distance to the best possible plan (bound) | at most {g:.2} % |");
     }
+    if let Some(caps) = binding_caps(summary) {
+        let _ = writeln!(o, "| capacity | {} |", md(&caps));
+    }
     let _ = writeln!(o, "| fairness: Gini of leads per active rep | {:.3} |", summary.gini_leads);
     if let Some(g) = summary.gini_value {
         let _ = writeln!(o, "| fairness: Gini of expected value per active rep | {g:.3} |");
@@ -543,6 +571,48 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rep(id: &str, at_capacity: bool, price: f64) -> RepLine {
+        RepLine {
+            rep_id: id.into(),
+            active: true,
+            capacity: 10.0,
+            load: 10.0,
+            leads: 10,
+            min_leads: 0,
+            expected_wins: 1.0,
+            expected_value: 1.0,
+            share_leads: 0.25,
+            share_value: 0.25,
+            at_capacity,
+            shadow_price: Some(price),
+        }
+    }
+
+    #[test]
+    fn binding_caps_name_the_dearest_reps() {
+        let mut s = Summary {
+            policy: "optimize".into(),
+            objective: None,
+            leads: 40,
+            assigned: 40,
+            unassigned: BTreeMap::new(),
+            expected_wins: None,
+            expected_value: None,
+            policies: Vec::new(),
+            objective_value: None,
+            bound: None,
+            gap_pct: None,
+            reps: Vec::new(),
+            gini_leads: 0.0,
+            gini_value: None,
+        };
+        s.reps = vec![rep("A", true, 2.0), rep("B", false, 0.0), rep("C", true, 9.5), rep("D", true, 0.0)];
+        assert_eq!(
+            binding_caps(&s).unwrap(),
+            "Capacity binds for 3 of 4 active reps; one more unit is worth most at C (9.5) and A (2.0)."
+        );
+    }
 
     #[test]
     fn gini_of_equal_and_concentrated_shares() {
