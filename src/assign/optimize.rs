@@ -74,7 +74,12 @@ pub struct PWin {
 
 impl PWin {
     pub fn p(&self, lead: usize, rep: usize) -> f64 {
-        sigmoid(self.z[lead] + self.effect[self.sig[lead] as usize * self.n_reps + rep])
+        sigmoid(self.z[lead] + self.effect(self.sig[lead], rep))
+    }
+
+    /// The rep's effect for leads of segment signature `sig`.
+    fn effect(&self, sig: u32, rep: usize) -> f64 {
+        self.effect[sig as usize * self.n_reps + rep]
     }
 }
 
@@ -82,21 +87,12 @@ struct LeadProblem<'a> {
     leads: &'a Leads,
     /// Items are these leads.
     items: Vec<usize>,
-    z: &'a [f64],
     weight_of: Vec<f64>,
-    sig: Vec<u32>,
-    effect: Vec<f64>,
-    n_reps: usize,
+    pw: PWin,
     capacity: Vec<f64>,
     floor: Vec<u32>,
     cands: Vec<Vec<u32>>,
     cand_of: Vec<u32>,
-}
-
-impl LeadProblem<'_> {
-    fn p(&self, lead: usize, sig: u32, rep: usize) -> f64 {
-        sigmoid(self.z[lead] + self.effect[sig as usize * self.n_reps + rep])
-    }
 }
 
 impl Instance for LeadProblem<'_> {
@@ -104,7 +100,7 @@ impl Instance for LeadProblem<'_> {
         self.items.len()
     }
     fn n_bins(&self) -> usize {
-        self.n_reps
+        self.pw.n_reps
     }
     fn capacity(&self, bin: usize) -> f64 {
         self.capacity[bin]
@@ -113,7 +109,7 @@ impl Instance for LeadProblem<'_> {
         &self.cands[self.cand_of[i] as usize]
     }
     fn profit(&self, i: usize, bin: usize) -> f64 {
-        self.weight_of[i] * self.p(self.items[i], self.sig[i], bin)
+        self.weight_of[i] * self.pw.p(self.items[i], bin)
     }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
         self.leads.workload[self.items[i]]
@@ -204,11 +200,8 @@ pub fn optimize(
     let problem = LeadProblem {
         leads,
         weight_of: items.iter().map(|&l| weight_of_lead(l)).collect(),
-        sig: items.iter().map(|&l| sig_of_lead[l]).collect(),
         items,
-        z,
-        effect,
-        n_reps,
+        pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
         capacity: capacity.clone(),
         floor,
         cands,
@@ -216,7 +209,7 @@ pub fn optimize(
     };
     let (sol, value, bound, shadow_price, method) = solve(&problem, s);
     let kept_value: f64 =
-        (0..leads.len()).filter_map(|l| kept[l].map(|r| weight_of_lead(l) * problem.p(l, sig_of_lead[l], r))).sum();
+        (0..leads.len()).filter_map(|l| kept[l].map(|r| weight_of_lead(l) * problem.pw.p(l, r))).sum();
 
     // Decisions, p_win and runner-up for every lead.
     let mut chosen: Vec<Option<usize>> = kept.clone();
@@ -235,18 +228,18 @@ pub fn optimize(
     }
     let short_of_floor: Vec<(usize, u32)> =
         (0..n_reps).filter(|&r| reps.active[r] && given[r] < reps.min_leads[r]).map(|r| (r, given[r])).collect();
-    let p = |l: usize, r: usize| problem.p(l, sig_of_lead[l], r);
+    let pw = &problem.pw;
+    let p = |l: usize, r: usize| pw.p(l, r);
     // The active rep a rule keeps from the lead with the best p_win: p_win rises with the
     // rep's effect, so per (signature, eligibility class) it is the excluded rep with the
     // largest effect.
     let mut excluded_best: HashMap<(u32, usize), Option<usize>> = HashMap::new();
     if elig.has_rules() {
-        for (l, &sig) in sig_of_lead.iter().enumerate() {
+        for (l, &sig) in pw.sig.iter().enumerate() {
             excluded_best.entry((sig, elig.class_id(l))).or_insert_with(|| {
-                let sig = sig as usize;
-                (0..n_reps).filter(|&r| reps.active[r] && !elig.allows(l, r)).max_by(|&a, &b| {
-                    problem.effect[sig * n_reps + a].total_cmp(&problem.effect[sig * n_reps + b]).then(b.cmp(&a))
-                })
+                (0..n_reps)
+                    .filter(|&r| reps.active[r] && !elig.allows(l, r))
+                    .max_by(|&a, &b| pw.effect(sig, a).total_cmp(&pw.effect(sig, b)).then(b.cmp(&a)))
             });
         }
     }
@@ -264,7 +257,7 @@ pub fn optimize(
                     explain(l, r, kept[l].is_some(), at_floor, p(l, r), runner_up[l], &remaining, leads, reps, skill);
                 // A better rep the rules exclude: say which and why.
                 let mut explanation = explanation;
-                if let Some(x) = excluded_best.get(&(sig_of_lead[l], elig.class_id(l))).copied().flatten() {
+                if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
                     let px = p(l, x);
                     if px > p(l, r) + 0.005 {
                         if let Some(rule) = elig.blocking_rule(l, x) {
@@ -292,7 +285,7 @@ pub fn optimize(
         shadow_price,
         method,
         short_of_floor,
-        p_win_of: PWin { z: z.to_vec(), sig: sig_of_lead, effect: problem.effect, n_reps },
+        p_win_of: problem.pw,
     }
 }
 
