@@ -88,6 +88,13 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<Config> {
     }
 }
 
+/// What the optimizer knows beyond the plan, for the outputs.
+struct Extras {
+    runner_up: Vec<Option<(usize, f64)>>,
+    shadow_price: Vec<f64>,
+    p_win_of: optimize::PWin,
+}
+
 /// `assign`: read, validate, score, learn skill, route, check, write.
 pub fn assign(
     s: &AssignSettings,
@@ -177,10 +184,9 @@ pub fn assign(
                 ));
             }
             stages.mark("optimize");
-            let out = (o.plan.clone(), o.p_win.clone(), Some((o.objective_value, o.bound)), Some(o.method.clone()));
-            optimized = Some(o);
+            optimized = Some(Extras { runner_up: o.runner_up, shadow_price: o.shadow_price, p_win_of: o.p_win_of });
             learned = Some(skill);
-            out
+            (o.plan, o.p_win, Some((o.objective_value, o.bound)), Some(o.method))
         }
         _ => {
             let plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
@@ -193,7 +199,12 @@ pub fn assign(
     assign::check(&plan, &leads, &reps, &elig)?;
     stages.mark("check");
     let runner_up = optimized.as_ref().map(|o| o.runner_up.as_slice());
-    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, runner_up)?;
+    // Priority: by score; without a model, by deal value.
+    let rank = match &scores {
+        Some(sc) => scoring::rank(sc),
+        None => crate::output::priority_rank(&leads),
+    };
+    write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, &rank, runner_up)?;
     if s.report.is_some() || s.html.is_some() || s.summary_json.is_some() {
         let p_of = |l: usize, r: usize| -> Option<f64> {
             match (&optimized, &scores) {
@@ -241,10 +252,6 @@ pub fn assign(
             report::write_json(path, &summary)?;
         }
         if s.report.is_some() || s.html.is_some() {
-            let rank = match &scores {
-                Some(sc) => scoring::rank(sc),
-                None => crate::output::priority_rank(&leads),
-            };
             let tier: Vec<char> = rank.iter().map(|&k| scoring::tier(k, leads.len())).collect();
             let factor_lists: Option<Vec<Vec<scoring::Factor>>> = match (&model, &binned) {
                 (Some(m), Some(x)) => {
@@ -288,7 +295,6 @@ pub fn assign(
                     p_win: &p_win,
                     detail: &detail,
                     skill: learned.as_ref(),
-                    segment_mix: &mix,
                 });
                 report::write_text(path, &page)?;
             }

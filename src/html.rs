@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::assign::Plan;
 use crate::assign::rules::fmt_num;
 use crate::data::{Leads, Reps};
-use crate::report::{LeadDetail, Summary, effect_label};
+use crate::report::{LeadDetail, Summary, effect_label, pct};
 use crate::skill::Skill;
 
 const CSS: &str = r#"
@@ -164,8 +164,6 @@ pub struct HtmlInput<'a> {
     pub p_win: &'a [Option<f64>],
     pub detail: &'a LeadDetail<'a>,
     pub skill: Option<&'a Skill>,
-    /// Per rep: the segment values of the leads it got, e.g. `industry: fintech 12, software 9`.
-    pub segment_mix: &'a [String],
 }
 
 /// Renders the report.
@@ -180,7 +178,6 @@ pub fn render(h: &HtmlInput) -> String {
     for q in by_rep.iter_mut() {
         q.sort_by_key(|&l| h.detail.rank[l]);
     }
-    let pct = |x: f64| format!("{:.1} %", 100.0 * x);
     let policy_rows: Vec<(String, f64, Option<f64>)> =
         s.policies.iter().map(|p| (p.policy.clone(), p.expected_value, None)).collect();
     let wins_rows: Vec<(String, f64, Option<f64>)> =
@@ -301,7 +298,7 @@ pub fn render(h: &HtmlInput) -> String {
                 @for (r, q) in by_rep.iter().enumerate() {
                     @if !q.is_empty() {
                         details open {
-                            summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
+                            summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.detail.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
                             div.scroll { table {
                                 tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
                                 @for (k, &l) in q.iter().enumerate() {

@@ -67,10 +67,12 @@ pub fn fmt_p(p: f64) -> String {
     format!("{p:.4}")
 }
 
-/// Writes the assignment CSV for `plan` to `path`, atomically. With `scores`, the score,
-/// p_win and expected value columns are filled and the rank follows the score; with
+/// Writes the assignment CSV for `plan` to `path`, atomically, with each lead's priority
+/// `rank` ([`scoring::rank`] of the scores, else [`priority_rank`]). With `scores`, the
+/// score, p_win and expected value columns are filled; with
 /// `runner_up` (the optimizer's: p_win there depends on the rep), the best other eligible
 /// active rep and its p_win.
+#[allow(clippy::too_many_arguments)] // one per output column group; a struct would only rename them
 pub fn write_assignments(
     path: &Path,
     plan: &Plan,
@@ -78,12 +80,9 @@ pub fn write_assignments(
     reps: &Reps,
     scores: Option<&[f64]>,
     p_win: &[Option<f64>],
+    rank: &[usize],
     runner_up: Option<&[Option<(usize, f64)>]>,
 ) -> Result<()> {
-    let rank = match scores {
-        Some(s) => scoring::rank(s),
-        None => priority_rank(leads),
-    };
     write_atomic(path, |w| {
         let mut out = csv::WriterBuilder::new().from_writer(w);
         out.write_record(COLUMNS)?;

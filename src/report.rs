@@ -384,7 +384,8 @@ pub fn effect_label(e: f64) -> String {
     if e.abs() < 0.005 { "0".into() } else { format!("{e:+.2}") }
 }
 
-fn pct(x: f64) -> String {
+/// A share as a percentage with one decimal: `12.5 %`.
+pub fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
 }
 
