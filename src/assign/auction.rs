@@ -65,27 +65,38 @@ struct Profits {
 }
 
 impl Profits {
-    fn new<I: Instance + ?Sized>(inst: &I) -> Profits {
+    /// The table (when small enough) and each item's best profit, in item order.
+    fn new<I: Instance + ?Sized>(inst: &I) -> (Profits, Vec<f64>) {
         let n = inst.n_items();
         let mut start = Vec::with_capacity(n + 1);
         start.push(0);
         for i in 0..n {
             start.push(start[i] + inst.candidates(i).len());
         }
+        let best_of = |i: usize| inst.candidates(i).iter().map(|&b| inst.profit(i, b as usize)).fold(0.0, f64::max);
         if start[n] > MAX_TABLE {
-            return Profits { start: Vec::new(), row: Vec::new() };
+            let best = (0..n).into_par_iter().with_min_len(256).map(best_of).collect();
+            return (Profits { start: Vec::new(), row: Vec::new() }, best);
         }
-        let row: Vec<(u32, f32)> = (0..n)
+        let rows: Vec<(Vec<(u32, f32)>, f64)> = (0..n)
             .into_par_iter()
             .with_min_len(256)
-            .flat_map_iter(|i| {
-                let mut row: Vec<(u32, f32)> =
-                    inst.candidates(i).iter().map(|&b| (b, inst.profit(i, b as usize) as f32)).collect();
+            .map(|i| {
+                let profits: Vec<(u32, f64)> =
+                    inst.candidates(i).iter().map(|&b| (b, inst.profit(i, b as usize))).collect();
+                let best = profits.iter().map(|p| p.1).fold(0.0, f64::max);
+                let mut row: Vec<(u32, f32)> = profits.into_iter().map(|(b, p)| (b, p as f32)).collect();
                 row.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-                row
+                (row, best)
             })
             .collect();
-        Profits { start, row }
+        let mut row = Vec::with_capacity(start[n]);
+        let mut best = Vec::with_capacity(n);
+        for (r, b) in rows {
+            row.extend(r);
+            best.push(b);
+        }
+        (Profits { start, row }, best)
     }
 
     /// Item `i`'s candidate bins and profits, most profitable first, when tabulated.
@@ -199,13 +210,12 @@ pub fn auction<I: Instance + ?Sized>(inst: &I, eps_rel: f64, warm: Option<f64>) 
         None => return None,
     };
     let slots: Vec<usize> = (0..m).map(|b| ((inst.capacity(b) + CAP_EPS) / w).floor().max(0.0) as usize).collect();
-    let best_profit: f64 = (0..n)
-        .into_par_iter()
-        .map(|i| inst.candidates(i).iter().map(|&b| inst.profit(i, b as usize)).fold(0.0, f64::max))
-        .sum::<f64>();
+    // Every profit is computed once, for the table; the best ones set ε, summed in item
+    // order so that ε does not depend on the thread count.
+    let (table, best) = Profits::new(inst);
+    let best_profit: f64 = best.iter().sum();
     let eps = (eps_rel * best_profit / n.max(1) as f64).max(1e-12);
     let zero: Vec<f64> = slots.iter().map(|&k| if k == 0 { f64::INFINITY } else { 0.0 }).collect();
-    let table = Profits::new(inst);
     let (bin, bids, eps, price) = match warm {
         Some(factor) => {
             // A coarse auction first; its prices, lowered by twice its ε, are the reserves
