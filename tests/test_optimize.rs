@@ -312,6 +312,7 @@ fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
     assert!(queues.contains("| talking points |"));
     assert!(queues.contains("of this batch"), "no batch-relative talking point");
     // A segment with the rep's record is not also listed bare.
+    assert!(queues.contains(" such deals"), "no talking point gives a rep's record");
     for line in queues.lines().filter(|l| l.contains(" such deals")) {
         for point in line.split("; ").filter(|p| p.contains(" such deals")) {
             let bare = point.split(':').next().unwrap().rsplit("| ").next().unwrap();
