@@ -109,6 +109,7 @@ fn main() -> Result<()> {
             let s = OptimizeSettings {
                 objective,
                 keep_owners: false,
+                move_penalty: None,
                 solve: SolveSettings { seed: g.seed, rounds: 5, ..SolveSettings::default() },
                 bound_iterations: 100,
             };

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leadroute::assign::Policy;
 use leadroute::assign::optimize::Objective;
+use leadroute::backtest::{BacktestSettings, Gates, Split};
 use leadroute::commands::{AssignSettings, ScoreSettings, TrainSettings};
 use leadroute::generate::GenerateSettings;
 use leadroute::model::Params;
@@ -48,6 +49,15 @@ without it) for early stopping, calibration and the metrics it prints: AUC, log 
 table and the lift of the top decile. Refuses a history with fewer than 40 won or 40 lost deals.\n\n\
 Example:\n  leadroute train --history examples/history.csv --config examples/leadroute.toml --model model.json")]
     Train(TrainArgs),
+    /// Train on the earlier history, replay the later part: scoring, skill and policies judged on
+    /// outcomes the training never saw; optional quality gates for CI.
+    #[command(after_help = "Policies are compared on the held-out leads with a doubly robust estimate of \
+their expected wins and won value (the p_win model, corrected by the real outcome wherever a policy \
+picks the rep who really worked the lead), with 90 % bootstrap intervals; the report states the \
+assumptions. A violated gate prints which and by how much and exits with code 3.\n\n\
+Example:\n  leadroute backtest --history examples/history.csv --reps examples/reps.csv \\\n      \
+--config examples/leadroute.toml --test-fraction 0.25 --json backtest.json --min-uplift 0.02")]
+    Backtest(BacktestArgs),
     /// Score a batch of leads: probability to convert, rank, tier and top factors.
     #[command(after_help = "Writes lead_id, score, rank, tier (A-D by batch quartile) and top_factors, \
 the features that pushed each score up or down in log-odds, e.g. \"demo_requested=yes +0.41\".\n\n\
@@ -66,6 +76,10 @@ pub struct TrainArgs {
     /// Model file to write (JSON).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
+    /// Continue this earlier model file: keep its features, add trees learned from the new
+    /// outcomes in --history, recalibrate, and append this run to its training history.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
     /// Seed for the row and column subsamples (and a random hold-out without created_at).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -84,6 +98,91 @@ pub struct TrainArgs {
     /// Share of rows each tree sees.
     #[arg(long, default_value_t = 0.7, value_name = "X")]
     pub subsample: f64,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("cut").required(true).args(["test_from", "test_fraction"])))]
+pub struct BacktestArgs {
+    /// History CSV: lead columns plus rep_id, outcome and (ideally) created_at.
+    #[arg(long, value_name = "FILE")]
+    pub history: PathBuf,
+    /// Reps CSV: who can be routed to, their capacities and territories.
+    #[arg(long, value_name = "FILE")]
+    pub reps: PathBuf,
+    /// TOML config.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Test on the leads created on or after this date (YYYY-MM-DD or a full timestamp).
+    #[arg(long, value_name = "DATE", value_parser = date)]
+    pub test_from: Option<chrono::NaiveDateTime>,
+    /// Test on this most recent share of the history (by created_at, else file order).
+    #[arg(long, value_name = "X")]
+    pub test_fraction: Option<f64>,
+    /// What optimize maximises.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Value)]
+    pub objective: ObjectiveArg,
+    /// Seed for training, routing and the bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Bootstrap resamples for the intervals.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub bootstrap: usize,
+    /// Write every figure as JSON (also what a later run takes as --baseline).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a readable Markdown report.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Gate: fail (exit 3) when the held-out AUC is below X.
+    #[arg(long, value_name = "X")]
+    pub min_auc: Option<f64>,
+    /// Gate: fail when optimize's expected wins beat round robin's by less than this share (0.05 = 5 %).
+    #[arg(long, value_name = "X")]
+    pub min_uplift: Option<f64>,
+    /// Gate: compare with an earlier run's --json: AUC, log loss, p_win log loss, optimize's wins and value.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: how much worse each figure may be, as a share of the baseline's.
+    #[arg(long, default_value_t = 0.01, value_name = "X", requires = "baseline")]
+    pub max_regression: f64,
+}
+
+fn date(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    leadroute::data::parse_datetime(s).ok_or_else(|| format!("expected a date like 2025-06-30 or 2025-06-30T12:00:00, found {s:?}"))
+}
+
+impl BacktestArgs {
+    pub fn settings(&self) -> BacktestSettings {
+        BacktestSettings {
+            history: self.history.clone(),
+            reps: self.reps.clone(),
+            config: self.config.clone(),
+            split: match (self.test_from, self.test_fraction) {
+                (Some(d), _) => Split::From(d),
+                (None, x) => Split::Fraction(x.unwrap_or(0.25)),
+            },
+            seed: self.seed,
+            objective: self.objective.into(),
+            bootstrap: self.bootstrap,
+            json: self.json.clone(),
+            report: self.report.clone(),
+            gates: Gates {
+                min_auc: self.min_auc,
+                min_uplift: self.min_uplift,
+                baseline: self.baseline.clone(),
+                max_regression: self.max_regression,
+            },
+        }
+    }
+}
+
+impl From<ObjectiveArg> for Objective {
+    fn from(o: ObjectiveArg) -> Objective {
+        match o {
+            ObjectiveArg::Value => Objective::Value,
+            ObjectiveArg::Wins => Objective::Wins,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +210,7 @@ impl TrainArgs {
             history: self.history.clone(),
             config: self.config.clone(),
             model: self.model.clone(),
+            from: self.from.clone(),
             params: Params {
                 learning_rate: self.learning_rate,
                 depths: self.depth.clone(),
@@ -201,9 +301,22 @@ pub struct AssignArgs {
     /// What `optimize` maximises.
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Value)]
     pub objective: ObjectiveArg,
-    /// A lead's current owner (rep_id in the leads file) keeps it when eligible, active and with room.
-    #[arg(long)]
-    pub keep_owners: bool,
+    /// Today's owners: a CSV of lead id and rep id (headers as the config maps lead_id and
+    /// rep_id); replaces the leads file's rep_id column. Leads it does not list are unowned.
+    #[arg(long, value_name = "FILE")]
+    pub current: Option<PathBuf>,
+    /// Keep current owners: a lead stays with its owner when the owner is active, eligible and
+    /// has room; only the other leads are routed (any policy).
+    #[arg(long, visible_alias = "keep-owners")]
+    pub lock: bool,
+    /// Move a lead away from its current owner only when that gains more than X (optimize; in
+    /// the objective's units: expected value, or expected wins with --objective wins).
+    #[arg(long, value_name = "X", conflicts_with = "lock", value_parser = non_negative)]
+    pub move_penalty: Option<f64>,
+    /// Re-plan with a change to one rep and report the difference, e.g. "R007:capacity=+5",
+    /// "R012:active=false", "R003:min_leads=4" (repeatable; each compared with the plan alone).
+    #[arg(long, value_name = "REP:FIELD=VALUE")]
+    pub what_if: Vec<leadroute::whatif::WhatIf>,
     /// Lower every rep's capacity to this share (0-1] of the batch's workload (any policy).
     #[arg(long, value_name = "X", value_parser = share)]
     pub max_share: Option<f64>,
@@ -228,6 +341,10 @@ pub struct AssignArgs {
     /// Also write the report as one self-contained HTML page with charts.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Most leads the reports' per-lead sections show, by priority (the assignment CSV always
+    /// has every lead).
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub report_leads: usize,
     /// Also write the summary's figures as JSON (for cron jobs and dashboards).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -274,18 +391,26 @@ impl AssignArgs {
             out: self.out.clone(),
             model: self.model.clone(),
             history: self.history.clone(),
-            objective: match self.objective {
-                ObjectiveArg::Value => Objective::Value,
-                ObjectiveArg::Wins => Objective::Wins,
-            },
-            keep_owners: self.keep_owners,
+            objective: self.objective.into(),
+            keep_owners: self.lock,
+            current: self.current.clone(),
+            move_penalty: self.move_penalty,
+            what_if: self.what_if.clone(),
             max_share: self.max_share,
             time_limit: self.time_limit,
             report: self.report.clone(),
             html: self.html.clone(),
+            report_leads: self.report_leads,
             summary_json: self.summary_json.clone(),
             owner_csv: self.owner_csv.clone(),
         }
+    }
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("expected a number ≥ 0, found {s:?}")),
     }
 }
 

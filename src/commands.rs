@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use rayon::prelude::*;
 
 use crate::assign::optimize::{self, Objective, OptimizeSettings};
 use crate::assign::solver::SolveSettings;
@@ -19,6 +20,7 @@ use crate::model::{self, Model, Params};
 use crate::output::{write_assignments, write_scores};
 use crate::progress::{Progress, Stages};
 use crate::skill::{self, Skill, SkillSettings};
+use crate::whatif::WhatIf;
 use crate::{report, scoring};
 
 /// Settings of `assign`.
@@ -37,11 +39,19 @@ pub struct AssignSettings {
     pub history: Option<PathBuf>,
     pub objective: Objective,
     pub keep_owners: bool,
+    /// Today's owners (lead id, rep id), replacing the leads file's rep_id column.
+    pub current: Option<PathBuf>,
+    /// Move a lead from its current owner only when the gain beats this (optimize).
+    pub move_penalty: Option<f64>,
+    /// Hypothetical changes to the reps, each compared with the plan.
+    pub what_if: Vec<WhatIf>,
     pub max_share: Option<f64>,
     pub time_limit: Option<f64>,
     /// Optional outputs: Markdown report, summary JSON, CRM owner file.
     pub report: Option<PathBuf>,
     pub html: Option<PathBuf>,
+    /// Most leads the reports' per-lead sections show.
+    pub report_leads: usize,
     pub summary_json: Option<PathBuf>,
     pub owner_csv: Option<PathBuf>,
 }
@@ -60,6 +70,11 @@ pub struct AssignSummary {
     pub optimum: Option<(f64, f64)>,
     /// How the optimizer got there (for `--verbose`).
     pub method: Option<String>,
+    /// Leads that had a current owner, and how many of them moved.
+    pub owned: usize,
+    pub moved: usize,
+    /// The what-if scenarios against this plan.
+    pub what_if: Vec<report::WhatIfLine>,
 }
 
 impl std::fmt::Display for AssignSummary {
@@ -75,6 +90,12 @@ impl std::fmt::Display for AssignSummary {
         if let Some((v, bound)) = self.optimum {
             let gap = if bound.abs() > 0.0 { 100.0 * (bound - v) / bound.abs() } else { 0.0 };
             write!(f, "; within {gap:.2} % of the best possible plan (bound)")?;
+        }
+        if self.owned > 0 {
+            write!(f, "; {} of {} owned leads move", self.moved, self.owned)?;
+        }
+        for w in &self.what_if {
+            write!(f, "\nwhat-if {w}")?;
         }
         Ok(())
     }
@@ -114,8 +135,26 @@ pub fn assign(
     for extra in [&s.report, &s.html, &s.summary_json, &s.owner_csv].into_iter().flatten() {
         check_output_path(extra)?;
     }
+    if s.move_penalty.is_some() && s.policy != Policy::Optimize {
+        return Err(UsageError(format!(
+            "--move-penalty weighs a move against what it gains, which only --policy optimize knows; \
+             with --policy {} use --lock to keep current owners",
+            s.policy
+        ))
+        .into());
+    }
     let cfg = load_config(s.config.as_deref())?;
-    let leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
+    let mut leads = Leads::from_table(Table::read(&s.leads, "leads")?, &cfg)?;
+    if let Some(path) = &s.current {
+        let unknown = leads.set_owners(&Table::read(path, "current owners")?, &cfg)?;
+        if unknown > 0 {
+            warnings.push(format!(
+                "{}: {unknown} rows name a lead that is not in {}; they are ignored",
+                path.display(),
+                s.leads.display()
+            ));
+        }
+    }
     let mut reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
     if let Some(share) = s.max_share {
         // A share cap is a capacity: every policy and the checker see the lower one.
@@ -146,6 +185,7 @@ pub fn assign(
         Some(m) => {
             let (x, w) = m.bin_leads(&leads.table, &cfg)?;
             warnings.extend(w);
+            warnings.extend(monitoring_warnings(m, &x, &cfg, s.model.as_deref()));
             let z = m.logit(&x);
             (Some(x), Some(z))
         }
@@ -156,9 +196,23 @@ pub fn assign(
 
     let mut optimized = None;
     let mut learned = None;
+    let optimize_settings = OptimizeSettings {
+        objective: s.objective,
+        keep_owners: s.keep_owners,
+        move_penalty: s.move_penalty,
+        solve: SolveSettings { seed: s.seed, time_limit: s.time_limit, rounds: 5, ..SolveSettings::default() },
+        bound_iterations: 100,
+    };
     let (plan, p_win, optimum, method) = match (s.policy, &logits, &model) {
         (Policy::Optimize, Some(z), Some(m)) => {
             let skill = match &history {
+                Some(_) if !cfg.skill.enabled => {
+                    warnings.push(format!(
+                        "{}: [skill] enabled = false, so every rep is taken as equally good and leads go by score alone",
+                        cfg.describe()
+                    ));
+                    Skill::default()
+                }
                 Some(h) => {
                     let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
                     skill::learn(h, &cfg, &settings, m, warnings)?
@@ -170,13 +224,7 @@ pub fn assign(
                 }
             };
             stages.mark("skill");
-            let settings = OptimizeSettings {
-                objective: s.objective,
-                keep_owners: s.keep_owners,
-                solve: SolveSettings { seed: s.seed, time_limit: s.time_limit, rounds: 5, ..SolveSettings::default() },
-                bound_iterations: 100,
-            };
-            let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &settings);
+            let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &optimize_settings);
             for &(r, given) in &o.short_of_floor {
                 warnings.push(format!(
                     "rep {} gets {given} leads, short of its min_leads {}: no more eligible leads could be moved to it within the capacities",
@@ -189,15 +237,56 @@ pub fn assign(
             (o.plan, o.p_win, Some((o.objective_value, o.bound)), Some(o.method))
         }
         _ => {
-            let plan = assign::route_by_rule(s.policy, &leads, &reps, &elig, s.seed);
+            let plan = assign::route_by_rule_keeping(s.policy, &leads, &reps, &elig, s.seed, s.keep_owners);
             let p_win =
                 plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.as_ref().map(|p| p[l]))).collect();
             (plan, p_win, None, None)
         }
     };
+    let mut plan = plan;
     stages.mark("route");
     assign::check(&plan, &leads, &reps, &elig)?;
     stages.mark("check");
+    // Leads that leave their current owner, and why.
+    let p_with = |l: usize, r: usize| -> Option<f64> {
+        match (&optimized, &scores) {
+            (Some(o), _) => Some(o.p_win_of.p(l, r)),
+            (None, Some(sc)) => Some(sc[l]),
+            (None, None) => None,
+        }
+    };
+    let moves = moves(&mut plan, &leads, &reps, &elig, s, &p_with);
+    // What-if scenarios: the same policy on changed reps, against this plan.
+    let mut what_if = Vec::new();
+    for w in &s.what_if {
+        let alt = w.apply(&reps)?;
+        let (alt_plan, alt_p): (assign::Plan, Vec<Option<f64>>) = match (&learned, &logits) {
+            (Some(skill), Some(z)) => {
+                let o = optimize::optimize(&leads, &alt, &elig, z, skill, &optimize_settings);
+                (o.plan, o.p_win)
+            }
+            _ => {
+                let alt_plan = assign::route_by_rule_keeping(s.policy, &leads, &alt, &elig, s.seed, s.keep_owners);
+                let alt_p = alt_plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.as_ref().map(|p| p[l]))).collect();
+                (alt_plan, alt_p)
+            }
+        };
+        assign::check(&alt_plan, &leads, &alt, &elig).with_context(|| format!("the plan of --what-if {w}"))?;
+        let totals = |p: &[Option<f64>]| -> (f64, f64) {
+            p.iter().enumerate().filter_map(|(l, p)| p.map(|p| (p, p * leads.value[l]))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+        };
+        let ((w0, v0), (w1, v1)) = (totals(&p_win), totals(&alt_p));
+        what_if.push(report::WhatIfLine {
+            change: w.to_string(),
+            assigned_change: alt_plan.assigned() as i64 - plan.assigned() as i64,
+            expected_wins_change: scores.as_ref().map(|_| w1 - w0),
+            expected_value_change: scores.as_ref().map(|_| v1 - v0),
+            leads_changing_rep: (0..leads.len()).filter(|&l| alt_plan.decisions[l].rep != plan.decisions[l].rep).count(),
+        });
+    }
+    if !what_if.is_empty() {
+        stages.mark("what-if");
+    }
     let runner_up = optimized.as_ref().map(|o| o.runner_up.as_slice());
     // Priority: by score; without a model, by deal value.
     let rank = match &scores {
@@ -206,13 +295,6 @@ pub fn assign(
     };
     write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, &rank, runner_up)?;
     if s.report.is_some() || s.html.is_some() || s.summary_json.is_some() {
-        let p_of = |l: usize, r: usize| -> Option<f64> {
-            match (&optimized, &scores) {
-                (Some(o), _) => Some(o.p_win_of.p(l, r)),
-                (None, Some(sc)) => Some(sc[l]),
-                (None, None) => None,
-            }
-        };
         // The rule-based plans on the same batch, scored with the same p_win.
         let others: Vec<report::PolicyResult> = [Policy::RoundRobin, Policy::LeastLoaded]
             .into_iter()
@@ -226,7 +308,7 @@ pub fn assign(
                     expected_value: 0.0,
                 };
                 for (l, d) in other.decisions.iter().enumerate() {
-                    if let Some(pw) = d.rep.and_then(|r| p_of(l, r)) {
+                    if let Some(pw) = d.rep.and_then(|r| p_with(l, r)) {
                         res.expected_wins += pw;
                         res.expected_value += pw * leads.value[l];
                     }
@@ -238,7 +320,7 @@ pub fn assign(
             Objective::Value => "value",
             Objective::Wins => "wins",
         });
-        let summary = report::summarise(&report::SummaryInput {
+        let mut summary = report::summarise(&report::SummaryInput {
             leads: &leads,
             reps: &reps,
             plan: &plan,
@@ -248,6 +330,9 @@ pub fn assign(
             optimum,
             shadow_price: optimized.as_ref().map(|o| o.shadow_price.as_slice()),
         });
+        summary.moves = moves.clone();
+        summary.what_if = what_if.clone();
+        summary.warnings = warnings.clone();
         if let Some(path) = &s.summary_json {
             report::write_json(path, &summary)?;
         }
@@ -256,9 +341,17 @@ pub fn assign(
             let factor_lists: Option<Vec<Vec<scoring::Factor>>> = match (&model, &binned) {
                 (Some(m), Some(x)) => {
                     let explainer = m.explainer();
+                    // Only for the leads the per-lead sections show.
                     Some(
                         (0..leads.len())
-                            .map(|l| scoring::factors(m, &explainer, x, &leads.table, &cfg, l, 3))
+                            .into_par_iter()
+                            .map(|l| {
+                                if rank[l] <= s.report_leads {
+                                    scoring::factors(m, &explainer, x, &leads.table, &cfg, l, 3)
+                                } else {
+                                    Vec::new()
+                                }
+                            })
                             .collect(),
                     )
                 }
@@ -270,6 +363,7 @@ pub fn assign(
                 (Some(fl), Some(m)) => Some(report::talking_points(fl, m, &leads, &reps, &plan, learned.as_ref())),
                 _ => None,
             };
+            let csv_name = s.out.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             let mix = report::segment_mix(&plan, &leads, reps.len(), &cfg.features.segments);
             let detail = report::LeadDetail {
                 rank: &rank,
@@ -279,6 +373,8 @@ pub fn assign(
                 runner_up,
                 talking: talking.as_deref(),
                 segment_mix: &mix,
+                limit: s.report_leads,
+                csv_name: &csv_name,
             };
             if let Some(path) = &s.report {
                 report::write_text(
@@ -326,7 +422,111 @@ pub fn assign(
         expected: logits.as_ref().map(|_| (expected_wins, expected_value)),
         optimum,
         method,
+        owned: leads.owner.iter().filter(|o| o.is_some()).count(),
+        moved: moves.len(),
+        what_if,
     })
+}
+
+/// Leads whose current owner does not keep them, with the reason; the reason is also put in
+/// front of the lead's explanation.
+fn moves(
+    plan: &mut assign::Plan,
+    leads: &Leads,
+    reps: &Reps,
+    elig: &Eligibility,
+    s: &AssignSettings,
+    p_with: &dyn Fn(usize, usize) -> Option<f64>,
+) -> Vec<report::MoveLine> {
+    let load = plan.load(leads, reps.len());
+    let mut out = Vec::new();
+    for l in 0..leads.len() {
+        let Some(owner) = leads.owner[l].as_deref() else { continue };
+        let owner_rep = reps.find(owner);
+        let to = plan.decisions[l].rep;
+        if to.is_some() && to == owner_rep {
+            continue;
+        }
+        let why = if let Some(w) = assign::why_not_kept(l, leads, reps, elig) {
+            w
+        } else {
+            let r0 = owner_rep.expect("why_not_kept covers unknown owners");
+            if load[r0] + leads.workload[l] > reps.capacity[r0] + assign::EPS {
+                format!("its current owner {owner} has no room left (capacity {})", assign::rules::fmt_num(reps.capacity[r0]))
+            } else {
+                match (to, s.policy) {
+                    (Some(r), Policy::Optimize) => {
+                        let (p0, p1) = (p_with(l, r0).unwrap_or(0.0), p_with(l, r).unwrap_or(0.0));
+                        let unit = |p: f64| match s.objective {
+                            Objective::Value => p * leads.value[l],
+                            Objective::Wins => p,
+                        };
+                        let gain = unit(p1) - unit(p0);
+                        let mut why = format!("p_win {p1:.2} with {} against {p0:.2} with {owner}", reps.id[r]);
+                        match s.move_penalty {
+                            Some(x) if gain > x => why.push_str(&format!(
+                                "; the gain ({}) beats the move penalty ({})",
+                                assign::rules::fmt_num((gain * 100.0).round() / 100.0),
+                                assign::rules::fmt_num(x)
+                            )),
+                            Some(_) => why.push_str("; moving it frees its owner for leads worth more"),
+                            None => why.push_str("; current owners are not kept (use --lock or --move-penalty)"),
+                        }
+                        why
+                    }
+                    (Some(_), _) => format!("{} ignores current owners (use --lock to keep them)", s.policy),
+                    (None, _) => "no eligible active rep had room".to_string(),
+                }
+            }
+        };
+        let d = &mut plan.decisions[l];
+        d.explanation = format!("Moved from {owner}: {why}. {}", d.explanation);
+        out.push(report::MoveLine {
+            lead_id: leads.id[l].clone(),
+            from: owner.to_string(),
+            to: to.map(|r| reps.id[r].clone()),
+            why,
+        });
+    }
+    out
+}
+
+/// Fewest leads in a batch for the drift check: shares of a handful of leads say nothing.
+const MIN_DRIFT_BATCH: usize = 100;
+
+/// A stale model file, and lead features whose distribution has moved since training.
+fn monitoring_warnings(m: &Model, x: &Binned, cfg: &Config, file: Option<&std::path::Path>) -> Vec<String> {
+    let mut out = Vec::new();
+    let max_age = cfg.monitoring.max_model_age_days;
+    if let (Some(path), Some(age)) = (file, m.age_days()) {
+        if age > max_age {
+            out.push(format!(
+                "the model {} was trained {:.0} days ago ({}), more than [monitoring] max_model_age_days = {}; \
+                 retrain it with the latest outcomes (`leadroute train --from {} --history NEW.csv`)",
+                path.display(),
+                age.floor(),
+                m.trained_at,
+                crate::assign::rules::fmt_num(max_age),
+                path.display()
+            ));
+        }
+    }
+    if x.n_rows >= MIN_DRIFT_BATCH {
+        let drifted = m.drift(x, cfg.monitoring.max_psi);
+        if !drifted.is_empty() {
+            let list: Vec<String> = drifted.iter().take(5).map(|(f, v)| format!("{f} {v:.2}")).collect();
+            out.push(format!(
+                "{} lead feature{} drifted since training (population stability index above [monitoring] max_psi = {}): {}{}; \
+                 scores may be off until the model is retrained",
+                drifted.len(),
+                if drifted.len() == 1 { " has" } else { "s have" },
+                cfg.monitoring.max_psi,
+                list.join(", "),
+                if drifted.len() > 5 { ", …" } else { "" }
+            ));
+        }
+    }
+    out
 }
 
 /// Things in otherwise valid inputs that are probably mistakes: config entries naming
@@ -366,20 +566,24 @@ pub struct TrainSettings {
     pub history: PathBuf,
     pub config: Option<PathBuf>,
     pub model: PathBuf,
+    /// Continue this earlier model with the history's outcomes instead of starting afresh.
+    pub from: Option<PathBuf>,
     pub params: Params,
 }
 
-fn train_from(history: &std::path::Path, cfg: &Config, params: &Params, progress: &Progress) -> Result<model::Trained> {
-    let table = Table::read(history, "history")?;
-    let hash = model::file_sha256(history)?;
-    model::train(&table, cfg, params, hash, progress)
-}
-
-/// `train`: learn a scoring model from history and write the model file.
+/// `train`: learn a scoring model from history (or continue an earlier one with new
+/// outcomes) and write the model file.
 pub fn train(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>) -> Result<Model> {
     check_output_path(&s.model)?;
     let cfg = load_config(s.config.as_deref())?;
-    let trained = train_from(&s.history, &cfg, &s.params, progress)?;
+    let from = match &s.from {
+        Some(p) => Some(Model::load(p)?),
+        None => None,
+    };
+    let table = Table::read(&s.history, "history")?;
+    let hash = model::file_sha256(&s.history)?;
+    let labels = model::labels(&table, &cfg)?;
+    let trained = model::train_continuing(&table, &cfg, &s.params, hash, progress, labels, from.as_ref())?;
     warnings.extend(trained.warnings);
     trained.model.save(&s.model)?;
     Ok(trained.model)

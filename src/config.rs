@@ -24,6 +24,8 @@ pub struct Config {
     pub eligibility: Vec<EligibilityRule>,
     #[serde(default)]
     pub skill: SkillConfig,
+    #[serde(default)]
+    pub monitoring: Monitoring,
     /// Where the config came from, for messages (not a TOML key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -181,12 +183,46 @@ pub struct SkillConfig {
     /// An outcome's weight halves every this many days before the newest one.
     #[serde(default = "default_half_life")]
     pub half_life_days: f64,
+    /// `false` routes on lead scores alone: every rep is assumed equally good.
+    #[serde(default = "yes")]
+    pub enabled: bool,
 }
 
 impl Default for SkillConfig {
     fn default() -> Self {
-        SkillConfig { half_life_days: default_half_life() }
+        SkillConfig { half_life_days: default_half_life(), enabled: true }
     }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// When `assign` warns that the model may no longer fit the leads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// A model file trained longer ago than this many days is stale.
+    #[serde(default = "default_max_age")]
+    pub max_model_age_days: f64,
+    /// A feature whose population stability index between training and the batch is above
+    /// this has drifted (0.1 is a small shift, 0.25 a large one).
+    #[serde(default = "default_max_psi")]
+    pub max_psi: f64,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring { max_model_age_days: default_max_age(), max_psi: default_max_psi() }
+    }
+}
+
+fn default_max_age() -> f64 {
+    90.0
+}
+
+fn default_max_psi() -> f64 {
+    0.25
 }
 
 fn default_half_life() -> f64 {
@@ -245,6 +281,16 @@ impl Config {
                 "[skill] half_life_days must be a number of days > 0, got {}",
                 self.skill.half_life_days
             )));
+        }
+        let m = &self.monitoring;
+        if !(m.max_model_age_days.is_finite() && m.max_model_age_days > 0.0) {
+            return Err(bad(format!(
+                "[monitoring] max_model_age_days must be a number of days > 0, got {}",
+                m.max_model_age_days
+            )));
+        }
+        if !(m.max_psi.is_finite() && m.max_psi > 0.0) {
+            return Err(bad(format!("[monitoring] max_psi must be a number > 0, got {}", m.max_psi)));
         }
         for (i, rule) in self.eligibility.iter().enumerate() {
             if rule.lead.trim().is_empty() || rule.rep.trim().is_empty() {

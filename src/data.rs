@@ -95,6 +95,43 @@ impl Leads {
     pub fn is_empty(&self) -> bool {
         self.id.is_empty()
     }
+
+    /// Replaces the current owners with those of a `lead_id,rep_id` file (headers as the
+    /// config maps them); leads it does not list, or lists with an empty rep, are unowned.
+    /// Returns how many of its rows name a lead not in the batch.
+    pub fn set_owners(&mut self, table: &Table, cfg: &Config) -> Result<usize> {
+        let cols = Resolver::new(table, cfg, "current owners");
+        let (lead_col, rep_col) = (cols.required("lead_id")?, cols.required("rep_id")?);
+        let index: HashMap<&str, usize> = self.id.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let mut owner: Vec<Option<String>> = vec![None; self.len()];
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut unknown = 0;
+        for row in 0..table.len() {
+            let id = table.cell(row, lead_col).trim();
+            if id.is_empty() {
+                return Err(table.cell_error(row, lead_col, "empty lead_id; expected the id of a lead in the batch").into());
+            }
+            if let Some(first) = seen.insert(id, row) {
+                return Err(table
+                    .cell_error(
+                        row,
+                        lead_col,
+                        format!(
+                            "lead {id:?} is listed twice (first on line {}); expected one current owner per lead",
+                            table.line(first).unwrap_or(0)
+                        ),
+                    )
+                    .into());
+            }
+            match index.get(id) {
+                Some(&l) => owner[l] = non_empty(table.cell(row, rep_col)),
+                None => unknown += 1,
+            }
+        }
+        drop(index);
+        self.owner = owner;
+        Ok(unknown)
+    }
 }
 
 impl Reps {

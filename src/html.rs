@@ -23,6 +23,7 @@ h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
 .scroll { overflow-x: auto; } table { border-collapse: collapse; width: 100%; font-size: .9em; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f6f9; position: sticky; top: 0; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.warn { border-left: 4px solid var(--bad); background: #fdf3f2; padding: 6px 12px; margin: 12px 0; }
 .muted { color: var(--muted); } .tag { display:inline-block; padding: 0 6px; border-radius: 4px; background:#eef2f7; font-size:.85em; }
 .tA { background:#d8efe0; } .tB { background:#e6f0d8; } .tC { background:#f6eed5; } .tD { background:#f5dedb; }
 .chart { overflow-x: auto; } .chart svg { width: 100%; min-width: 460px; height: auto; display: block; }
@@ -228,6 +229,9 @@ pub fn render(h: &HtmlInput) -> String {
                     (card(format!("{:.3}", s.gini_leads), "Gini of leads per rep"))
                 }
                 @if let Some(caps) = crate::report::binding_caps(s) { p { (caps) } }
+                @if !s.warnings.is_empty() {
+                    div.warn { strong { "Warnings" } ul { @for w in &s.warnings { li { (w) } } } }
+                }
                 @if !s.unassigned.is_empty() {
                     h2 { "Unassigned" }
                     table { tr { th { "reason" } th.n { "leads" } }
@@ -243,6 +247,32 @@ pub fn render(h: &HtmlInput) -> String {
                     div.scroll { table {
                         tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
                         @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (thousands(p.expected_value, 0)) } } }
+                    } }
+                }
+                @if !s.what_if.is_empty() {
+                    h2 { "What if" }
+                    p.muted { "Each scenario re-plans the batch with the same policy and compares with this plan." }
+                    div.scroll { table {
+                        tr { th { "scenario" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } th.n { "leads changing rep" } }
+                        @for w in &s.what_if {
+                            tr {
+                                td { code { (w.change) } }
+                                td.n { (format!("{:+}", w.assigned_change)) }
+                                td.n { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
+                                td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (thousands(x.abs(), 0)) } }
+                                td.n { (w.leads_changing_rep) }
+                            }
+                        }
+                    } }
+                }
+                @if !s.moves.is_empty() {
+                    h2 { "Leads that move" }
+                    p.muted { (s.moves.len()) " leads leave their current owner." }
+                    div.scroll { table {
+                        tr { th { "lead" } th { "from" } th { "to" } th { "why" } }
+                        @for m in &s.moves {
+                            tr { td { (m.lead_id) } td { (m.from) } td { @match &m.to { Some(t) => (t), None => "— (unassigned)" } } td { (m.why) } }
+                        }
                     } }
                 }
                 h2 { "Load against capacity" }
@@ -301,7 +331,7 @@ pub fn render(h: &HtmlInput) -> String {
                             summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.detail.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
                             div.scroll { table {
                                 tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
-                                @for (k, &l) in q.iter().enumerate() {
+                                @for (k, &l) in q.iter().take_while(|&&l| h.detail.shows(l)).enumerate() {
                                     tr {
                                         td.n { (k + 1) } td { (leads.id[l]) }
                                         td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
@@ -312,13 +342,16 @@ pub fn render(h: &HtmlInput) -> String {
                                     }
                                 }
                             } }
+                            @let hidden = q.iter().filter(|&&l| !h.detail.shows(l)).count();
+                            @if hidden > 0 { p.muted { "… and " (crate::report::thousands(hidden)) " more leads of lower priority." } }
                         }
                     }
                 }
                 h2 { "Every lead" }
+                @if let Some(note) = h.detail.cut_note() { p.muted { (note) } }
                 div.scroll { table {
                     tr { th { "lead" } th.n { "rank" } th { "tier" } th.n { "score" } th { "top factors" } th { "rep" } th.n { "p_win" } th { "runner-up" } th { "decision" } }
-                    @for (l, d) in plan.decisions.iter().enumerate() {
+                    @for (l, d) in plan.decisions.iter().enumerate().filter(|&(l, _)| h.detail.shows(l)) {
                         tr {
                             td { (leads.id[l]) }
                             td.n { (h.detail.rank[l]) }

@@ -10,10 +10,13 @@
 //! smartcore) trained on won/lost history; `scoring` turns them into ranks, tiers and
 //! signed top factors.
 //!
-//! Current state: rule-based policies (round robin, weighted, least loaded) and lead
-//! scoring; rep skill and the optimizer build on this base.
+//! `skill` learns each rep's effect by segment, controlled for lead quality; the optimizer
+//! (`assign::optimize`) routes the whole batch on p_win = sigmoid(score log-odds + effect);
+//! `report` and `html` explain the plan; `backtest` replays a policy on held-out history
+//! and holds it to quality gates.
 
 pub mod assign;
+pub mod backtest;
 pub mod commands;
 pub mod config;
 pub mod data;
@@ -30,3 +33,4 @@ pub mod report;
 pub mod scoring;
 pub mod skill;
 pub mod truth;
+pub mod whatif;

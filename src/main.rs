@@ -87,6 +87,23 @@ fn dispatch(
             }
             say(format!("wrote {}", s.model.display()));
         }
+        cli::Command::Backtest(args) => {
+            let s = args.settings();
+            let mut stages = Stages::new();
+            let b = leadroute::backtest::backtest(&s, progress, warnings, &mut stages)?;
+            if !cli.quiet {
+                println!("{}", leadroute::backtest::headline(&b));
+            }
+            for out in [&s.json, &s.report].into_iter().flatten() {
+                say(format!("wrote {}", out.display()));
+            }
+            if cli.verbose {
+                say(format!("timing: {}", stages.summary()));
+            }
+            if let Some(failed) = leadroute::backtest::gate_failure(&b) {
+                return Err(failed.into());
+            }
+        }
         cli::Command::Score(args) => {
             let s = args.settings();
             let mut stages = Stages::new();

@@ -47,6 +47,37 @@ pub struct RepLine {
     pub shadow_price: Option<f64>,
 }
 
+/// A lead that leaves its current owner.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoveLine {
+    pub lead_id: String,
+    pub from: String,
+    /// The new rep; `None` when nobody could take it.
+    pub to: Option<String>,
+    pub why: String,
+}
+
+/// A what-if scenario against the plan: what changes if the reps change so.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhatIfLine {
+    pub change: String,
+    pub assigned_change: i64,
+    pub expected_wins_change: Option<f64>,
+    pub expected_value_change: Option<f64>,
+    /// Leads whose rep differs from the plan's.
+    pub leads_changing_rep: usize,
+}
+
+impl std::fmt::Display for WhatIfLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {:+} assigned", self.change, self.assigned_change)?;
+        if let (Some(w), Some(v)) = (self.expected_wins_change, self.expected_value_change) {
+            write!(f, ", expected wins {w:+.2}, expected value {}{}", if v < 0.0 { "-" } else { "+" }, fmt_num((v.abs() * 100.0).round() / 100.0))?;
+        }
+        write!(f, "; {} leads change rep", self.leads_changing_rep)
+    }
+}
+
 /// The run's figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -67,6 +98,11 @@ pub struct Summary {
     /// Gini coefficient of leads, and of expected value, over active reps (0 = equal).
     pub gini_leads: f64,
     pub gini_value: Option<f64>,
+    /// Leads that leave their current owner.
+    pub moves: Vec<MoveLine>,
+    pub what_if: Vec<WhatIfLine>,
+    /// What the run warned about (stale model, drifted features, unmet floors …).
+    pub warnings: Vec<String>,
 }
 
 /// One sentence on which capacities bind and where one more unit is worth most, e.g.
@@ -181,6 +217,9 @@ pub fn summarise(s: &SummaryInput) -> Summary {
         reps: rep_lines,
         gini_leads: gini(&active.iter().map(|&r| count[r] as f64).collect::<Vec<_>>()),
         gini_value: scored.then(|| gini(&active.iter().map(|&r| value[r]).collect::<Vec<_>>())),
+        moves: Vec::new(),
+        what_if: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -220,6 +259,46 @@ pub struct LeadDetail<'a> {
     pub talking: Option<&'a [String]>,
     /// Per rep, the segment values of its leads ([`segment_mix`]).
     pub segment_mix: &'a [String],
+    /// Leads with a priority rank above this are left out of the per-lead sections (work
+    /// queues and the lead table): a report of a million rows helps nobody, and every lead
+    /// is in the assignment CSV anyway.
+    pub limit: usize,
+    /// The assignment CSV's file name, for the note that says where the rest are.
+    pub csv_name: &'a str,
+}
+
+impl LeadDetail<'_> {
+    /// Whether the per-lead sections show this lead.
+    pub fn shows(&self, lead: usize) -> bool {
+        self.rank[lead] <= self.limit
+    }
+
+    /// The note under a per-lead section when some leads are left out, else `None`.
+    pub fn cut_note(&self) -> Option<String> {
+        let n = self.rank.len();
+        (n > self.limit).then(|| {
+            format!(
+                "The batch has {} leads; the per-lead sections show the {} of highest priority \
+                 (--report-leads). Every lead, with its rep, p_win, runner-up and explanation, is in {}.",
+                thousands(n),
+                thousands(self.limit),
+                self.csv_name
+            )
+        })
+    }
+}
+
+/// An integer with thin separators between thousands: 1,000,000.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Per rep, the values of each segment column among the leads it was given, most common
@@ -427,12 +506,52 @@ pub fn markdown(
     if let Some(g) = summary.gini_value {
         let _ = writeln!(o, "| fairness: Gini of expected value per active rep | {g:.3} |");
     }
+    if !summary.warnings.is_empty() {
+        let _ = writeln!(o, "\n**Warnings**\n");
+        for w in &summary.warnings {
+            let _ = writeln!(o, "- {}", md(w));
+        }
+    }
     if !summary.policies.is_empty() {
         let _ = writeln!(o, "\n## Policies on this batch\n");
         let _ = writeln!(o, "Each plan scored with the same p_win.\n");
         let _ = writeln!(o, "| policy | assigned | expected wins | expected value |\n| --- | ---: | ---: | ---: |");
         for p in &summary.policies {
             let _ = writeln!(o, "| {} | {} | {:.1} | {:.0} |", p.policy, p.assigned, p.expected_wins, p.expected_value);
+        }
+    }
+    if !summary.what_if.is_empty() {
+        let _ = writeln!(o, "\n## What if\n");
+        let _ = writeln!(o, "Each scenario re-plans the batch with the same policy and compares with this plan.\n");
+        let _ = writeln!(
+            o,
+            "| scenario | assigned | expected wins | expected value | leads changing rep |\n| --- | ---: | ---: | ---: | ---: |"
+        );
+        for w in &summary.what_if {
+            let _ = writeln!(
+                o,
+                "| {} | {:+} | {} | {} | {} |",
+                md(&w.change),
+                w.assigned_change,
+                w.expected_wins_change.map(|x| format!("{x:+.2}")).unwrap_or_default(),
+                w.expected_value_change.map(|x| format!("{x:+.0}")).unwrap_or_default(),
+                w.leads_changing_rep
+            );
+        }
+    }
+    if !summary.moves.is_empty() {
+        let _ = writeln!(o, "\n## Leads that move\n");
+        let _ = writeln!(o, "{} leads leave their current owner.\n", summary.moves.len());
+        let _ = writeln!(o, "| lead | from | to | why |\n| --- | --- | --- | --- |");
+        for m in &summary.moves {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                md(&m.lead_id),
+                md(&m.from),
+                m.to.as_deref().map(md).unwrap_or_else(|| "— (unassigned)".into()),
+                md(&m.why)
+            );
         }
     }
     let _ = writeln!(o, "\n## Reps\n");
@@ -501,6 +620,7 @@ pub fn markdown(
             continue;
         }
         queue.sort_by_key(|&l| detail.rank[l]);
+        let shown = queue.iter().take_while(|&&l| detail.shows(l)).count();
         let _ = writeln!(o, "### {}\n", md(&reps.id[r]));
         if let Some(mix) = detail.segment_mix.get(r).filter(|m| !m.is_empty()) {
             let _ = writeln!(o, "{} leads · {}\n", queue.len(), md(mix));
@@ -509,7 +629,7 @@ pub fn markdown(
             o,
             "| # | lead | tier | p_win | value | talking points | why |\n| ---: | --- | --- | ---: | ---: | --- | --- |"
         );
-        for (k, &l) in queue.iter().enumerate() {
+        for (k, &l) in queue[..shown].iter().enumerate() {
             let p = p_win[l].map(|p| format!("{p:.2}")).unwrap_or_default();
             let talk = detail.talking.map(|t| md(&t[l])).unwrap_or_default();
             let _ = writeln!(
@@ -524,14 +644,20 @@ pub fn markdown(
                 md(&plan.decisions[l].explanation)
             );
         }
+        if shown < queue.len() {
+            let _ = writeln!(o, "\n… and {} more leads of lower priority.", thousands(queue.len() - shown));
+        }
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "## Every lead\n");
+    if let Some(note) = detail.cut_note() {
+        let _ = writeln!(o, "{}\n", md(&note));
+    }
     let _ = writeln!(
         o,
         "| lead | rank | tier | score | top factors | rep | p_win | runner-up | decision |\n| --- | ---: | --- | ---: | --- | --- | ---: | --- | --- |"
     );
-    for (l, d) in plan.decisions.iter().enumerate() {
+    for (l, d) in plan.decisions.iter().enumerate().filter(|&(l, _)| detail.shows(l)) {
         let rep = d.rep.map(|r| md(&reps.id[r])).unwrap_or_else(|| "—".into());
         let score = detail.scores.map(|s| format!("{:.2}", s[l])).unwrap_or_default();
         let factors = detail.factors.map(|f| md(&f[l])).unwrap_or_default();
@@ -607,6 +733,9 @@ mod tests {
             reps: Vec::new(),
             gini_leads: 0.0,
             gini_value: None,
+            moves: Vec::new(),
+            what_if: Vec::new(),
+            warnings: Vec::new(),
         };
         s.reps = vec![rep("A", true, 2.0), rep("B", false, 0.0), rep("C", true, 9.5), rep("D", true, 0.0)];
         assert_eq!(

@@ -7,4 +7,5 @@ mod test_assign;
 mod test_errors;
 mod test_generate;
 mod test_model;
+mod test_loop;
 mod test_optimize;

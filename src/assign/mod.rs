@@ -19,7 +19,7 @@ use anyhow::{Result, bail};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
 
-pub use rules::route_by_rule;
+pub use rules::{route_by_rule, route_by_rule_keeping};
 
 /// Capacity comparisons tolerate this much floating-point slack.
 pub const EPS: f64 = 1e-9;
@@ -121,6 +121,38 @@ impl Plan {
         }
         counts.into_iter().collect()
     }
+}
+
+/// Current owners keep their leads, in arrival order, while the owner is a known, active,
+/// eligible rep with room. Returns each lead's kept rep and the capacity left.
+pub(crate) fn keep_owners(leads: &Leads, reps: &Reps, elig: &Eligibility) -> (Vec<Option<usize>>, Vec<f64>) {
+    let mut remaining: Vec<f64> =
+        (0..reps.len()).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect();
+    let mut kept = vec![None; leads.len()];
+    for l in rules::arrival_order(leads) {
+        if let Some(r) = leads.owner[l].as_deref().and_then(|o| reps.find(o)) {
+            if reps.active[r] && elig.allows(l, r) && remaining[r] + EPS >= leads.workload[l] {
+                remaining[r] -= leads.workload[l];
+                kept[l] = Some(r);
+            }
+        }
+    }
+    (kept, remaining)
+}
+
+/// Why a lead's current owner did not keep it (for leads that move or stay unassigned).
+pub fn why_not_kept(lead: usize, leads: &Leads, reps: &Reps, elig: &Eligibility) -> Option<String> {
+    let owner = leads.owner[lead].as_deref()?;
+    let Some(r) = reps.find(owner) else {
+        return Some(format!("its current owner {owner} is not in the reps file"));
+    };
+    if !reps.active[r] {
+        return Some(format!("its current owner {owner} is inactive"));
+    }
+    if let Some(rule) = elig.blocking_rule(lead, r) {
+        return Some(format!("its current owner {owner} is no longer eligible: {rule}"));
+    }
+    None
 }
 
 /// Why `lead` cannot go to any rep right now, given each rep's remaining capacity; `None`

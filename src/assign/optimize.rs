@@ -38,6 +38,9 @@ pub struct OptimizeSettings {
     pub objective: Objective,
     /// A lead's current owner keeps it when eligible, active and with room.
     pub keep_owners: bool,
+    /// Move a lead away from its current owner only when that gains more than this, in the
+    /// objective's units (expected value, or expected wins).
+    pub move_penalty: Option<f64>,
     pub solve: SolveSettings,
     /// Subgradient iterations of the bound.
     pub bound_iterations: usize,
@@ -93,6 +96,9 @@ struct LeadProblem<'a> {
     floor: Vec<u32>,
     cands: Vec<Vec<u32>>,
     cand_of: Vec<u32>,
+    /// Each item's current owner (`u32::MAX` for none) and what keeping it there is worth.
+    owner: Vec<u32>,
+    stay_bonus: f64,
 }
 
 impl Instance for LeadProblem<'_> {
@@ -109,7 +115,8 @@ impl Instance for LeadProblem<'_> {
         &self.cands[self.cand_of[i] as usize]
     }
     fn profit(&self, i: usize, bin: usize) -> f64 {
-        self.weight_of[i] * self.pw.p(self.items[i], bin)
+        let stay = if self.owner[i] == bin as u32 { self.stay_bonus } else { 0.0 };
+        self.weight_of[i] * self.pw.p(self.items[i], bin) + stay
     }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
         self.leads.workload[self.items[i]]
@@ -165,19 +172,12 @@ pub fn optimize(
         Objective::Wins => 1.0,
     };
 
-    let mut capacity: Vec<f64> = (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect();
     // Current owners keep their leads first, in arrival order.
-    let mut kept: Vec<Option<usize>> = vec![None; leads.len()];
-    if s.keep_owners {
-        for l in super::rules::arrival_order(leads) {
-            if let Some(r) = leads.owner[l].as_deref().and_then(|o| reps.find(o)) {
-                if reps.active[r] && elig.allows(l, r) && capacity[r] + EPS >= leads.workload[l] {
-                    capacity[r] -= leads.workload[l];
-                    kept[l] = Some(r);
-                }
-            }
-        }
-    }
+    let (kept, capacity) = if s.keep_owners {
+        super::keep_owners(leads, reps, elig)
+    } else {
+        (vec![None; leads.len()], (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect())
+    };
     // Fairness floors of active reps, less the leads they keep.
     let mut floor: Vec<u32> = (0..n_reps).map(|r| if reps.active[r] { reps.min_leads[r] } else { 0 }).collect();
     for r in kept.iter().flatten() {
@@ -200,10 +200,17 @@ pub fn optimize(
     let problem = LeadProblem {
         leads,
         weight_of: items.iter().map(|&l| weight_of_lead(l)).collect(),
-        items,
         pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
         capacity: capacity.clone(),
         floor,
+        owner: match s.move_penalty {
+            Some(_) => {
+                items.iter().map(|&l| leads.owner[l].as_deref().and_then(|o| reps.find(o)).map_or(u32::MAX, |r| r as u32)).collect()
+            }
+            None => vec![u32::MAX; items.len()],
+        },
+        stay_bonus: s.move_penalty.unwrap_or(0.0),
+        items,
         cands,
         cand_of,
     };

@@ -14,16 +14,46 @@ use crate::eligibility::Eligibility;
 
 /// Routes the batch with a rule-based policy.
 pub fn route_by_rule(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Plan {
+    route_by_rule_keeping(policy, leads, reps, elig, seed, false)
+}
+
+/// Routes the batch with a rule-based policy; with `keep_owners`, current owners first keep
+/// their leads (see [`super::keep_owners`]) and the policy routes the rest.
+pub fn route_by_rule_keeping(
+    policy: Policy,
+    leads: &Leads,
+    reps: &Reps,
+    elig: &Eligibility,
+    seed: u64,
+    keep_owners: bool,
+) -> Plan {
     let n_reps = reps.len();
     let mut remaining = reps.capacity.clone();
     let mut assigned = vec![0.0f64; n_reps];
+    let mut decisions: Vec<Option<Decision>> = vec![None; leads.len()];
+    if keep_owners {
+        let (kept, _) = super::keep_owners(leads, reps, elig);
+        for (l, r) in kept.iter().enumerate() {
+            if let Some(r) = *r {
+                remaining[r] -= leads.workload[l];
+                assigned[r] += leads.workload[l];
+                decisions[l] = Some(Decision {
+                    rep: Some(r),
+                    reason: None,
+                    explanation: format!("Kept with its current owner {}.", reps.id[r]),
+                });
+            }
+        }
+    }
     let slot = rotation(n_reps, seed);
     // `pointer` is the rotation slot whose turn is next.
     let mut pointer = 0;
     let turn_distance = |rep: usize, pointer: usize| (slot[rep] + n_reps - pointer) % n_reps.max(1);
 
-    let mut decisions: Vec<Option<Decision>> = vec![None; leads.len()];
     for lead in arrival_order(leads) {
+        if decisions[lead].is_some() {
+            continue;
+        }
         if let Some(reason) = blocked_reason(lead, leads, reps, elig, &remaining) {
             decisions[lead] = Some(unassigned(reason, lead, leads, reps, elig));
             continue;

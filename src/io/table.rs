@@ -127,6 +127,28 @@ impl Table {
         t
     }
 
+    /// The given rows, in the given order, as a table of their own; each row keeps the line
+    /// it came from, so errors still point into the original file.
+    pub fn subset(&self, rows: &[usize]) -> Table {
+        let mut t = Table {
+            path: self.path.clone(),
+            headers: self.headers.clone(),
+            data: String::new(),
+            row_start: vec![0],
+            field_end: Vec::with_capacity(rows.len() * self.headers.len()),
+            lines: Vec::with_capacity(rows.len()),
+        };
+        let width = self.headers.len();
+        for &r in rows {
+            let (from, to) = (self.row_start[r], self.row_start[r + 1]);
+            t.data.push_str(&self.data[from..to]);
+            t.field_end.extend_from_slice(&self.field_end[r * width..(r + 1) * width]);
+            t.row_start.push(t.data.len());
+            t.lines.push(self.lines[r]);
+        }
+        t
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -126,11 +126,35 @@ fn softplus(x: f64) -> f64 {
     if x > 30.0 { x } else { x.exp().ln_1p() }
 }
 
+/// Where boosting starts: a constant log-odds (a new model), or an earlier model's raw
+/// log-odds on every row (continued training).
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub base: f64,
+    pub train: Vec<f64>,
+    pub valid: Vec<f64>,
+}
+
 /// Trains every candidate depth (in parallel) and returns the best on validation.
 pub fn fit(params: &Params, train: &Binned, y: &[bool], valid: &Binned, yv: &[bool], bar: &Bar) -> Result<Ensemble> {
+    fit_from(params, train, y, valid, yv, bar, None)
+}
+
+/// [`fit`], optionally continuing from an earlier model's log-odds: new trees are fitted to
+/// what it gets wrong, and training stops as soon as they stop helping on validation (so
+/// zero new trees is a possible answer).
+pub fn fit_from(
+    params: &Params,
+    train: &Binned,
+    y: &[bool],
+    valid: &Binned,
+    yv: &[bool],
+    bar: &Bar,
+    start: Option<&Start>,
+) -> Result<Ensemble> {
     params.check()?;
     let results: Vec<Result<Ensemble>> =
-        params.depths.par_iter().map(|&depth| fit_depth(params, depth, train, y, valid, yv, bar)).collect();
+        params.depths.par_iter().map(|&depth| fit_depth(params, depth, train, y, valid, yv, bar, start)).collect();
     let mut best: Option<Ensemble> = None;
     for r in results {
         let e = r?;
@@ -141,6 +165,7 @@ pub fn fit(params: &Params, train: &Binned, y: &[bool], valid: &Binned, yv: &[bo
     best.ok_or_else(|| anyhow::anyhow!("no candidate model"))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fit_depth(
     params: &Params,
     depth: u16,
@@ -149,15 +174,20 @@ fn fit_depth(
     valid: &Binned,
     yv: &[bool],
     bar: &Bar,
+    start: Option<&Start>,
 ) -> Result<Ensemble> {
     let n = train.n_rows;
     let nf = train.n_features;
-    let pos = y.iter().filter(|&&v| v).count() as f64;
-    let prior = (pos + 0.5) / (n as f64 + 1.0);
-    let base = (prior / (1.0 - prior)).ln();
     let lr = params.learning_rate;
-    let mut f_train = vec![base; n];
-    let mut f_valid = vec![base; valid.n_rows];
+    let (base, mut f_train, mut f_valid) = match start {
+        Some(s) => (s.base, s.train.clone(), s.valid.clone()),
+        None => {
+            let pos = y.iter().filter(|&&v| v).count() as f64;
+            let prior = (pos + 0.5) / (n as f64 + 1.0);
+            let base = (prior / (1.0 - prior)).ln();
+            (base, vec![base; n], vec![base; valid.n_rows])
+        }
+    };
     let mut trees: Vec<Tree> = Vec::new();
     let mut best = (log_loss_raw(&f_valid, yv), 0usize, f_valid.clone());
     let n_sub = ((n as f64 * params.subsample).round() as usize).min(params.max_tree_rows).clamp(1, n);

@@ -79,6 +79,82 @@ pub struct Model {
     pub base: f64,
     pub learning_rate: f64,
     pub trees: Vec<Tree>,
+    /// Every training run behind this model, oldest first; the last one is this file's.
+    #[serde(default)]
+    pub history: Vec<TrainingRun>,
+    /// Per feature, the share of training rows in each bin (for the drift check).
+    #[serde(default)]
+    pub train_distribution: Vec<Vec<f64>>,
+}
+
+/// One training run of a model: its data and its held-out quality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRun {
+    pub trained_at: String,
+    pub data_sha256: String,
+    pub won: usize,
+    pub lost: usize,
+    /// Trees the run added (all of them for a fresh model).
+    pub new_trees: usize,
+    pub auc: f64,
+    pub log_loss: f64,
+    pub top_decile_lift: f64,
+}
+
+/// Share of rows in each bin, per feature.
+pub fn bin_distribution(x: &Binned) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = vec![Vec::new(); x.n_features];
+    for r in 0..x.n_rows {
+        for (f, &b) in x.row(r).iter().enumerate() {
+            let c = &mut counts[f];
+            if c.len() <= b as usize {
+                c.resize(b as usize + 1, 0.0);
+            }
+            c[b as usize] += 1.0;
+        }
+    }
+    let n = x.n_rows.max(1) as f64;
+    counts.into_iter().map(|c| c.into_iter().map(|k| k / n).collect()).collect()
+}
+
+/// Population stability index of `actual` against `expected` bin shares. Neighbouring bins
+/// are first merged into groups of at least 5 % of the training rows (the usual ten-to-twenty
+/// groups: with fine bins, a small batch's sampling noise alone would read as drift); bins
+/// the training never saw join the last group; shares are floored at 10⁻⁴.
+pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
+    let k = expected.len().max(actual.len());
+    let mut group = vec![0usize; k];
+    let (mut g, mut mass) = (0usize, 0.0);
+    for (i, slot) in group.iter_mut().enumerate() {
+        *slot = g;
+        mass += expected.get(i).copied().unwrap_or(0.0);
+        if mass >= 0.05 {
+            g += 1;
+            mass = 0.0;
+        }
+    }
+    // A short tail joins the group before it.
+    let groups = if mass > 0.0 || g == 0 { g + 1 } else { g };
+    let last = groups - 1;
+    let (mut e, mut a) = (vec![0.0; groups], vec![0.0; groups]);
+    for i in 0..k {
+        let gi = group[i].min(last);
+        e[gi] += expected.get(i).copied().unwrap_or(0.0);
+        a[gi] += actual.get(i).copied().unwrap_or(0.0);
+    }
+    if groups > 1 && e[last] < 0.05 {
+        e[last - 1] += e[last];
+        a[last - 1] += a[last];
+        e.pop();
+        a.pop();
+    }
+    e.iter()
+        .zip(&a)
+        .map(|(&e, &a)| {
+            let (e, a) = (e.max(1e-4), a.max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
 }
 
 /// Per-feature contributions to calibrated log-odds, over packed trees.
@@ -146,6 +222,22 @@ pub fn train_on(
     progress: &Progress,
     labels: Vec<Option<bool>>,
 ) -> Result<Trained> {
+    train_continuing(table, cfg, params, data_sha256, progress, labels, None)
+}
+
+/// [`train_on`], optionally continuing an earlier model: its feature schema, tree depth and
+/// learning rate are kept, new trees are boosted on top of its scores from the new outcomes,
+/// calibration and metrics are redone on the new hold-out, and its training history grows
+/// by this run.
+pub fn train_continuing(
+    table: &Table,
+    cfg: &Config,
+    params: &Params,
+    data_sha256: String,
+    progress: &Progress,
+    labels: Vec<Option<bool>>,
+    from: Option<&Model>,
+) -> Result<Trained> {
     params.check()?;
     let won = labels.iter().filter(|l| **l == Some(true)).count();
     let lost = labels.iter().filter(|l| **l == Some(false)).count();
@@ -186,7 +278,10 @@ pub fn train_on(
         )
         .into());
     }
-    let schema = Schema::infer(table, cfg, &train_rows, &y)?;
+    let schema = match from {
+        Some(old) => old.schema.clone(),
+        None => Schema::infer(table, cfg, &train_rows, &y)?,
+    };
     if schema.features.is_empty() {
         return Err(InputError::file(
             table.path(),
@@ -194,13 +289,44 @@ pub fn train_on(
         )
         .into());
     }
-    let (xt, _) = schema.bin_rows(table, cfg, &train_rows)?;
+    let (xt, missing) = schema.bin_rows(table, cfg, &train_rows)?;
     let (xv, _) = schema.bin_rows(table, cfg, &valid_rows)?;
+    if from.is_some() {
+        let needed = schema.features.iter().map(|f| f.column.as_str()).collect::<std::collections::HashSet<_>>().len();
+        if missing.len() * 2 > needed {
+            return Err(InputError::at(
+                table.path(),
+                Some(1),
+                format!(
+                    "this history does not fit the model it continues ({} of its {needed} columns are missing: {}); \
+                     train a fresh model instead of using --from",
+                    missing.len(),
+                    missing.join(", ")
+                ),
+            )
+            .into());
+        }
+    }
     warnings.extend(leakage_warnings(table, cfg, &schema, &labels, &xt, &y));
 
+    // Continuing: the old model's depth and learning rate, starting from its raw scores.
+    let (params, start) = match from {
+        Some(old) => {
+            let p = Params { depths: vec![old.metrics.depth], learning_rate: old.learning_rate, ..params.clone() };
+            let start = boost::Start { base: old.base, train: old.raw(&xt), valid: old.raw(&xv) };
+            (p, Some(start))
+        }
+        None => (params.clone(), None),
+    };
+    let params = &params;
     let bar = progress.bar((params.max_rounds * params.depths.len()) as u64, "training");
-    let ens = boost::fit(params, &xt, &y, &xv, &yv, &bar)?;
+    let ens = boost::fit_from(params, &xt, &y, &xv, &yv, &bar, start.as_ref())?;
     bar.finish();
+    let new_trees = ens.trees.len();
+    let trees: Vec<Tree> = match from {
+        Some(old) => old.trees.iter().cloned().chain(ens.trees).collect(),
+        None => ens.trees,
+    };
 
     let (a, b) = metrics::fit_platt(&ens.valid_raw, &yv);
     let pv: Vec<f64> = ens.valid_raw.iter().map(|&z| sigmoid(a * z + b)).collect();
@@ -214,13 +340,25 @@ pub fn train_on(
         base_log_loss: metrics::log_loss(&vec![rate; yv.len()], &yv),
         top_decile_lift: metrics::top_decile_lift(&pv, &yv),
         calibration: metrics::calibration_table(&pv, &yv, 10),
-        rounds: ens.trees.len(),
+        rounds: trees.len(),
         depth: ens.depth,
     };
+    let when = trained_at();
+    let mut history = from.map(|old| old.history.clone()).unwrap_or_default();
+    history.push(TrainingRun {
+        trained_at: when.clone(),
+        data_sha256: data_sha256.clone(),
+        won,
+        lost,
+        new_trees,
+        auc: metrics.auc,
+        log_loss: metrics.log_loss,
+        top_decile_lift: metrics.top_decile_lift,
+    });
     let model = Model {
         format: FORMAT.into(),
         version: VERSION,
-        trained_at: trained_at(),
+        trained_at: when,
         data_sha256,
         outcomes,
         params: params.clone(),
@@ -229,7 +367,9 @@ pub fn train_on(
         calibration: [a, b],
         base: ens.base,
         learning_rate: ens.learning_rate,
-        trees: ens.trees,
+        trees,
+        history,
+        train_distribution: bin_distribution(&xt),
     };
     Ok(Trained { model, warnings })
 }
@@ -384,6 +524,35 @@ impl Model {
         Ok(())
     }
 
+    /// Days since the model was trained, against `SOURCE_DATE_EPOCH` or the clock.
+    pub fn age_days(&self) -> Option<f64> {
+        let trained = chrono::NaiveDateTime::parse_from_str(&self.trained_at, "%Y-%m-%dT%H:%M:%SZ").ok()?;
+        let now = chrono::NaiveDateTime::parse_from_str(&trained_at(), "%Y-%m-%dT%H:%M:%SZ").ok()?;
+        Some((now - trained).num_seconds() as f64 / 86_400.0)
+    }
+
+    /// Features whose distribution in `x` has moved away from training: (feature, PSI),
+    /// largest first, those above `max_psi` only. Weekday and hour of arrival are left out:
+    /// a day's batch always arrives on one weekday, which is not drift.
+    pub fn drift(&self, x: &Binned, max_psi: f64) -> Vec<(String, f64)> {
+        if self.train_distribution.len() != self.schema.features.len() {
+            return Vec::new();
+        }
+        let now = bin_distribution(x);
+        let mut out: Vec<(String, f64)> = self
+            .schema
+            .features
+            .iter()
+            .zip(&self.train_distribution)
+            .zip(&now)
+            .filter(|((f, _), _)| !matches!(f.kind, crate::features::Kind::Weekday | crate::features::Kind::Hour))
+            .map(|((f, e), a)| (f.name.clone(), psi(e, a)))
+            .filter(|(_, v)| *v > max_psi)
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
     /// Raw (uncalibrated) log-odds of every row.
     pub fn raw(&self, x: &Binned) -> Vec<f64> {
         boost::predict_raw(self.base, self.learning_rate, &self.trees, x)
@@ -435,5 +604,30 @@ impl Model {
             })
             .collect();
         Ok((x, warnings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psi_is_zero_for_the_same_population_and_large_for_a_shift() {
+        let even = vec![0.1; 10];
+        assert!(psi(&even, &even).abs() < 1e-12);
+        let mut shifted = vec![0.0; 10];
+        shifted[9] = 1.0;
+        assert!(psi(&even, &shifted) > 1.0);
+        // Fine bins are grouped: one sparse bin emptying into its neighbour is not drift.
+        let fine = vec![0.01; 100];
+        let mut moved = fine.clone();
+        moved[3] = 0.0;
+        moved[4] = 0.02;
+        assert!(psi(&fine, &moved) < 0.01, "{}", psi(&fine, &moved));
+        // A bin training never saw still counts.
+        let mut new_bin = even.clone();
+        new_bin[0] = 0.0;
+        new_bin.push(0.1);
+        assert!(psi(&even, &new_bin) > 0.0);
     }
 }

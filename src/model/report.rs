@@ -36,6 +36,17 @@ pub fn text(m: &Model) -> String {
     for b in &x.calibration {
         let _ = writeln!(s, "  {:>6}  {:>9.3}  {:>8.3}", b.rows, b.mean_predicted, b.observed_rate);
     }
+    if m.history.len() > 1 {
+        let _ = writeln!(s, "training history (oldest first):");
+        let _ = writeln!(s, "  {:<20}  {:>6}  {:>6}  {:>9}  {:>6}  {:>8}", "trained at", "won", "lost", "new trees", "AUC", "log loss");
+        for r in &m.history {
+            let _ = writeln!(
+                s,
+                "  {:<20}  {:>6}  {:>6}  {:>9}  {:>6.4}  {:>8.4}",
+                r.trained_at, r.won, r.lost, r.new_trees, r.auc, r.log_loss
+            );
+        }
+    }
     for d in &m.schema.dropped {
         let _ = writeln!(s, "left out {:?}: {}", d.column, d.reason);
     }

@@ -1,0 +1,766 @@
+//! `backtest`: train on the earlier part of a history, replay the later part, and judge the
+//! scoring model, the rep-skill estimate and the routing policies on outcomes the training
+//! never saw.
+//!
+//! Policies are judged *off-policy*: the held-out leads really went to one rep each, and we
+//! only see the outcome with that rep. Each policy's expected wins are estimated with the
+//! doubly robust estimator (Dudík, Langford & Li, 2011):
+//!
+//!   V̂(π) = Σ_i [ q̂(i, π(i)) + 1{a_i = π(i)} / ê(a_i | x_i) · (y_i − q̂(i, a_i)) ]
+//!
+//! where `a_i` is the rep who really worked lead `i`, `y_i` its outcome, `q̂` the p_win model
+//! learned from the training part, and `ê` the logging policy's propensity, estimated as the
+//! share of each rep among held-out leads of the same eligibility class and score quintile.
+//! The estimate is unbiased when either `q̂` or `ê` is right. Intervals are percentile
+//! bootstraps over leads with the plans held fixed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDateTime;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::assign::optimize::{self, Objective, OptimizeSettings};
+use crate::assign::solver::SolveSettings;
+use crate::assign::{self, Plan, Policy};
+use crate::config::Config;
+use crate::data::{Leads, Reps, parse_datetime};
+use crate::eligibility::Eligibility;
+use crate::error::{GateError, InputError, UsageError};
+use crate::io::{Table, check_output_path, write_atomic};
+use crate::model::metrics::{self, CalibrationBin, sigmoid};
+use crate::model::{self, Params};
+use crate::progress::{Progress, Stages};
+use crate::skill::{self, Skill, SkillSettings};
+
+/// The backtest file's format name and version.
+pub const FORMAT: &str = "leadroute-backtest";
+pub const VERSION: u32 = 1;
+
+/// Where the history is cut into training and test parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Split {
+    /// Leads created at or after this moment are the test part.
+    From(NaiveDateTime),
+    /// The most recent share of the history (by `created_at`, else file order).
+    Fraction(f64),
+}
+
+/// Quality gates: any violated one fails the run with exit code 3.
+#[derive(Debug, Clone, Default)]
+pub struct Gates {
+    pub min_auc: Option<f64>,
+    /// Least relative uplift of optimize's expected wins over round robin's (0.05 = 5 %).
+    pub min_uplift: Option<f64>,
+    /// An earlier backtest's JSON to compare with …
+    pub baseline: Option<PathBuf>,
+    /// … allowing each figure to be worse by this share of the baseline's.
+    pub max_regression: f64,
+}
+
+/// Settings of `backtest`.
+#[derive(Debug, Clone)]
+pub struct BacktestSettings {
+    pub history: PathBuf,
+    pub reps: PathBuf,
+    pub config: Option<PathBuf>,
+    pub split: Split,
+    pub seed: u64,
+    pub objective: Objective,
+    /// Bootstrap replicates for the intervals.
+    pub bootstrap: usize,
+    pub json: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    pub gates: Gates,
+}
+
+/// An estimate with its 90 % bootstrap interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// How the history was cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitInfo {
+    /// "date", "time" (most recent share by created_at) or "file order".
+    pub by: String,
+    /// The first test lead's created_at, when known.
+    pub test_from: Option<String>,
+    pub train_rows: usize,
+    pub test_rows: usize,
+    /// Test rows with a won or lost outcome (the ones judged).
+    pub test_closed: usize,
+}
+
+/// Held-out quality of the lead scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoringResult {
+    pub auc: f64,
+    pub log_loss: f64,
+    /// Log loss of always predicting the training win rate.
+    pub base_log_loss: f64,
+    pub top_decile_lift: f64,
+    pub calibration: Vec<CalibrationBin>,
+}
+
+/// Held-out log loss of p_win with and without the learned rep effects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkillResult {
+    /// Whether skill was learned at all (`[skill] enabled`).
+    pub enabled: bool,
+    /// Test deals with a rep.
+    pub rows: usize,
+    pub log_loss_with: f64,
+    pub log_loss_without: f64,
+    /// log_loss_without − log_loss_with: what knowing the rep adds (nats per deal).
+    pub gain: f64,
+}
+
+/// One policy replayed on the held-out leads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyResult {
+    pub policy: String,
+    pub assigned: usize,
+    /// Leads routed to the rep who really worked them.
+    pub same_rep: usize,
+    /// Doubly robust estimates of the wins and the won value on the held-out leads.
+    pub wins: Estimate,
+    pub value: Estimate,
+    /// What the p_win model alone predicts (the direct method; optimistic for optimize,
+    /// which chose its plan by that model).
+    pub model_wins: f64,
+    pub model_value: f64,
+}
+
+/// A quality gate and how it came out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResult {
+    pub gate: String,
+    pub value: f64,
+    pub threshold: f64,
+    /// Whether the value must be at least (true) or at most (false) the threshold.
+    pub at_least: bool,
+    pub passed: bool,
+}
+
+impl GateResult {
+    fn new(gate: impl Into<String>, value: f64, threshold: f64, at_least: bool) -> GateResult {
+        let passed = if at_least { value >= threshold } else { value <= threshold };
+        GateResult { gate: gate.into(), value, threshold, at_least, passed }
+    }
+}
+
+/// Everything a backtest measured; also the `--json` file and a later run's `--baseline`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backtest {
+    pub format: String,
+    pub version: u32,
+    pub history_sha256: String,
+    pub seed: u64,
+    pub objective: String,
+    pub split: SplitInfo,
+    pub scoring: ScoringResult,
+    pub skill: SkillResult,
+    /// optimize, round-robin, least-loaded, then what really happened.
+    pub policies: Vec<PolicyResult>,
+    /// Relative uplift of optimize over round robin in wins and in value.
+    pub uplift_wins: Estimate,
+    pub uplift_value: Estimate,
+    /// How rep capacities were scaled to the test period.
+    pub capacity_scale: f64,
+    pub assumptions: Vec<String>,
+    pub gates: Vec<GateResult>,
+}
+
+impl Backtest {
+    pub fn policy(&self, name: &str) -> Option<&PolicyResult> {
+        self.policies.iter().find(|p| p.policy == name)
+    }
+
+    fn load(path: &Path) -> Result<Backtest> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the baseline backtest {}", path.display()))?;
+        let b: Backtest = serde_json::from_str(&text).map_err(|e| {
+            InputError::at(
+                path,
+                Some(e.line() as u64),
+                format!("not a leadroute backtest JSON file (written by `backtest --json`): {e}"),
+            )
+        })?;
+        if b.format != FORMAT || b.version != VERSION {
+            return Err(InputError::file(
+                path,
+                format!("is {} version {}; expected {FORMAT} version {VERSION}", b.format, b.version),
+            )
+            .into());
+        }
+        Ok(b)
+    }
+}
+
+/// Rows of the history in time order: by created_at when at least 90 % of rows have one,
+/// else in file order. Returns the order and what it was by.
+fn time_order(table: &Table, cfg: &Config) -> (Vec<usize>, Vec<Option<NaiveDateTime>>, bool) {
+    let col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+    let dates: Vec<Option<NaiveDateTime>> = match col {
+        Some(c) => (0..table.len()).map(|r| parse_datetime(table.cell(r, c))).collect(),
+        None => vec![None; table.len()],
+    };
+    let dated = dates.iter().filter(|d| d.is_some()).count();
+    let mut order: Vec<usize> = (0..table.len()).collect();
+    let by_time = table.len() > 0 && dated * 10 >= table.len() * 9;
+    if by_time {
+        order.sort_by_key(|&r| (dates[r].is_none(), dates[r], r));
+    }
+    (order, dates, by_time)
+}
+
+/// Cuts the history into (training rows, test rows, how).
+fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize>, Vec<usize>, SplitInfo)> {
+    let (order, dates, by_time) = time_order(table, cfg);
+    let (train, test, by): (Vec<usize>, Vec<usize>, &str) = match split {
+        Split::From(from) => {
+            if !by_time {
+                return Err(InputError::file(
+                    table.path(),
+                    "--test-from needs a created_at date on (nearly) every history row; use --test-fraction instead",
+                )
+                .into());
+            }
+            let (test, train): (Vec<usize>, Vec<usize>) = order.iter().partition(|&&r| dates[r].is_some_and(|d| d >= from));
+            (train, test, "date")
+        }
+        Split::Fraction(x) => {
+            let n_test = ((table.len() as f64) * x).round() as usize;
+            let cut = table.len() - n_test.min(table.len());
+            (order[..cut].to_vec(), order[cut..].to_vec(), if by_time { "time" } else { "file order" })
+        }
+    };
+    let test_from = test.first().and_then(|&r| dates[r]).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string());
+    let info = SplitInfo { by: by.into(), test_from, train_rows: train.len(), test_rows: test.len(), test_closed: 0 };
+    Ok((train, test, info))
+}
+
+/// Percentile interval (5 %, 95 %) of bootstrap replicates.
+fn interval(point: f64, mut reps: Vec<f64>) -> Estimate {
+    reps.retain(|x| x.is_finite());
+    if reps.is_empty() {
+        return Estimate { estimate: point, low: point, high: point };
+    }
+    reps.sort_by(f64::total_cmp);
+    let at = |q: f64| reps[((reps.len() - 1) as f64 * q).round() as usize];
+    Estimate { estimate: point, low: at(0.05), high: at(0.95) }
+}
+
+/// Per-lead contributions of one plan: doubly robust wins and value, model wins and value.
+struct Contributions {
+    dr_wins: Vec<f64>,
+    dr_value: Vec<f64>,
+    model_wins: f64,
+    model_value: f64,
+    same_rep: usize,
+}
+
+/// Runs the backtest and writes the JSON and report. Gates are evaluated into the result;
+/// [`gate_failure`] turns violated ones into the error that exits with code 3.
+pub fn backtest(
+    s: &BacktestSettings,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+    stages: &mut Stages,
+) -> Result<Backtest> {
+    for out in [&s.json, &s.report].into_iter().flatten() {
+        check_output_path(out)?;
+    }
+    if let Split::Fraction(x) = s.split {
+        if !(x > 0.0 && x < 1.0) {
+            return Err(UsageError(format!("--test-fraction must be between 0 and 1 (exclusive), got {x}")).into());
+        }
+    }
+    if !(s.gates.max_regression.is_finite() && s.gates.max_regression >= 0.0) {
+        return Err(UsageError(format!("--max-regression must be a share ≥ 0, got {}", s.gates.max_regression)).into());
+    }
+    let baseline = match &s.gates.baseline {
+        Some(p) => Some(Backtest::load(p)?),
+        None => None,
+    };
+    let cfg = crate::commands::load_config(s.config.as_deref())?;
+    let table = Table::read(&s.history, "history")?;
+    let hash = model::file_sha256(&s.history)?;
+    let mut reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
+    let (train_rows, test_rows, mut info) = split_history(&table, &cfg, s.split)?;
+    let labels = model::labels(&table, &cfg)?;
+    let test_closed: Vec<usize> = {
+        let mut rows: Vec<usize> = test_rows.iter().copied().filter(|&r| labels[r].is_some()).collect();
+        rows.sort_unstable();
+        rows
+    };
+    info.test_closed = test_closed.len();
+    let won = test_closed.iter().filter(|&&r| labels[r] == Some(true)).count();
+    if won == 0 || won == test_closed.len() {
+        return Err(InputError::file(
+            &s.history,
+            format!(
+                "the test part has {} closed deals, {won} of them won: it needs both won and lost deals; \
+                 move the cut (--test-from / --test-fraction)",
+                test_closed.len()
+            ),
+        )
+        .into());
+    }
+    let mut train_sorted = train_rows.clone();
+    train_sorted.sort_unstable();
+    let train_table = table.subset(&train_sorted);
+    let test_table = table.subset(&test_closed);
+    let y: Vec<bool> = test_closed.iter().map(|&r| labels[r] == Some(true)).collect();
+    drop(table);
+    stages.mark("read");
+
+    // Scoring, trained on the earlier part only.
+    let params = Params { seed: s.seed, ..Params::default() };
+    let trained = model::train(&train_table, &cfg, &params, hash.clone(), progress)
+        .context("training on the earlier part of the history")?;
+    warnings.extend(trained.warnings);
+    let m = trained.model;
+    let leads = Leads::from_table(test_table, &cfg).context("reading the test part of the history as leads")?;
+    let (x, w) = m.bin_leads(&leads.table, &cfg)?;
+    warnings.extend(w);
+    let z = m.logit(&x);
+    let p: Vec<f64> = z.iter().map(|&v| sigmoid(v)).collect();
+    let train_labels = model::labels(&train_table, &cfg)?;
+    let train_won = train_labels.iter().filter(|l| **l == Some(true)).count();
+    let train_closed = train_labels.iter().filter(|l| l.is_some()).count();
+    let rate = train_won as f64 / train_closed.max(1) as f64;
+    let scoring = ScoringResult {
+        auc: metrics::auc(&p, &y).unwrap_or(0.5),
+        log_loss: metrics::log_loss(&p, &y),
+        base_log_loss: metrics::log_loss(&vec![rate; y.len()], &y),
+        top_decile_lift: metrics::top_decile_lift(&p, &y),
+        calibration: metrics::calibration_table(&p, &y, 10),
+    };
+    stages.mark("score");
+
+    // Rep skill, learned on the earlier part only.
+    let skill = if cfg.skill.enabled {
+        let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
+        skill::learn(&train_table, &cfg, &settings, &m, warnings)?
+    } else {
+        Skill::default()
+    };
+    let seg_cols: Vec<Option<usize>> = skill.segments.iter().map(|c| leads.table.column(c)).collect();
+    let (mut with, mut without, mut yk) = (Vec::new(), Vec::new(), Vec::new());
+    for l in 0..leads.len() {
+        let Some(rep) = &leads.owner[l] else { continue };
+        let values: Vec<&str> = seg_cols.iter().map(|c| c.map(|c| leads.table.cell(l, c)).unwrap_or("")).collect();
+        with.push(sigmoid(z[l] + skill.effect(rep, &values).0));
+        without.push(p[l]);
+        yk.push(y[l]);
+    }
+    let (ll_with, ll_without) = (metrics::log_loss(&with, &yk), metrics::log_loss(&without, &yk));
+    let skill_result = SkillResult {
+        enabled: cfg.skill.enabled,
+        rows: yk.len(),
+        log_loss_with: ll_with,
+        log_loss_without: ll_without,
+        gain: if yk.is_empty() { 0.0 } else { ll_without - ll_with },
+    };
+    stages.mark("skill");
+
+    // The held-out leads as one batch, with capacities scaled to the test period.
+    let workload: f64 = leads.workload.iter().sum();
+    let room: f64 = (0..reps.len()).filter(|&r| reps.active[r]).map(|r| reps.capacity[r]).sum();
+    if room <= 0.0 {
+        return Err(InputError::file(&s.reps, "no active rep has capacity; a backtest needs someone to route to").into());
+    }
+    let scale = workload / room;
+    for r in 0..reps.len() {
+        reps.capacity[r] = (reps.capacity[r] * scale).ceil();
+        reps.min_leads[r] = (reps.min_leads[r] as f64 * scale).floor() as u32;
+    }
+    let elig = Eligibility::new(&cfg, &leads, &reps)?;
+    let settings = OptimizeSettings {
+        objective: s.objective,
+        keep_owners: false,
+                move_penalty: None,
+        solve: SolveSettings { seed: s.seed, rounds: 5, ..SolveSettings::default() },
+        bound_iterations: 100,
+    };
+    let o = optimize::optimize(&leads, &reps, &elig, &z, &skill, &settings);
+    let plans: Vec<(&str, Plan)> = vec![
+        ("optimize", o.plan),
+        ("round-robin", assign::route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, s.seed)),
+        ("least-loaded", assign::route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, s.seed)),
+    ];
+    for (name, plan) in &plans {
+        assign::check(plan, &leads, &reps, &elig).with_context(|| format!("the {name} plan of the backtest"))?;
+    }
+    stages.mark("route");
+
+    // The logging policy's propensities: each rep's share within (eligibility class, score quintile).
+    let quintile = {
+        let rank = crate::scoring::rank(&p);
+        let n = leads.len();
+        move |l: usize| ((rank[l] - 1) * 5 / n.max(1)) as u32
+    };
+    let cell: Vec<(usize, u32)> = (0..leads.len()).map(|l| (elig.class_id(l), quintile(l))).collect();
+    let mut n_cell: HashMap<(usize, u32), f64> = HashMap::new();
+    let mut n_cell_rep: HashMap<((usize, u32), &str), f64> = HashMap::new();
+    for l in 0..leads.len() {
+        *n_cell.entry(cell[l]).or_default() += 1.0;
+        if let Some(rep) = &leads.owner[l] {
+            *n_cell_rep.entry((cell[l], rep.as_str())).or_default() += 1.0;
+        }
+    }
+    let contributions = |plan: &Plan| -> Contributions {
+        let mut c = Contributions {
+            dr_wins: vec![0.0; leads.len()],
+            dr_value: vec![0.0; leads.len()],
+            model_wins: 0.0,
+            model_value: 0.0,
+            same_rep: 0,
+        };
+        for (l, d) in plan.decisions.iter().enumerate() {
+            let Some(r) = d.rep else { continue };
+            let q = o.p_win_of.p(l, r);
+            let mut dr = q;
+            if leads.owner[l].as_deref() == Some(reps.id[r].as_str()) {
+                let e = n_cell_rep[&(cell[l], reps.id[r].as_str())] / n_cell[&cell[l]];
+                dr += (if y[l] { 1.0 } else { 0.0 } - q) / e;
+                c.same_rep += 1;
+            }
+            c.dr_wins[l] = dr;
+            c.dr_value[l] = dr * leads.value[l];
+            c.model_wins += q;
+            c.model_value += q * leads.value[l];
+        }
+        c
+    };
+    let mut parts: Vec<(String, usize, Contributions)> =
+        plans.iter().map(|(name, plan)| (name.to_string(), plan.assigned(), contributions(plan))).collect();
+    // What really happened: the observed outcomes.
+    let actual_wins: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect();
+    let actual_value: Vec<f64> = (0..leads.len()).map(|l| actual_wins[l] * leads.value[l]).collect();
+    let actual_assigned = leads.owner.iter().filter(|o| o.is_some()).count();
+    parts.push((
+        "actual".into(),
+        actual_assigned,
+        Contributions {
+            model_wins: (0..leads.len())
+                .filter_map(|l| leads.owner[l].as_ref().map(|rep| sigmoid(z[l] + rep_effect(&skill, &seg_cols, &leads, l, rep))))
+                .sum(),
+            model_value: (0..leads.len())
+                .filter_map(|l| {
+                    leads.owner[l]
+                        .as_ref()
+                        .map(|rep| leads.value[l] * sigmoid(z[l] + rep_effect(&skill, &seg_cols, &leads, l, rep)))
+                })
+                .sum(),
+            dr_wins: actual_wins,
+            dr_value: actual_value,
+            same_rep: actual_assigned,
+        },
+    ));
+
+    // Bootstrap over leads, plans fixed; replicate k draws from its own seeded stream.
+    let n = leads.len();
+    let boot: Vec<Vec<(f64, f64)>> = (0..s.bootstrap)
+        .into_par_iter()
+        .map(|k| {
+            let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xB007_57A9 ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut sums = vec![(0.0, 0.0); parts.len()];
+            for _ in 0..n {
+                let l = rng.random_range(0..n);
+                for (j, (_, _, c)) in parts.iter().enumerate() {
+                    sums[j].0 += c.dr_wins[l];
+                    sums[j].1 += c.dr_value[l];
+                }
+            }
+            sums
+        })
+        .collect();
+    let policies: Vec<PolicyResult> = parts
+        .iter()
+        .enumerate()
+        .map(|(j, (name, assigned, c))| PolicyResult {
+            policy: name.clone(),
+            assigned: *assigned,
+            same_rep: c.same_rep,
+            wins: interval(c.dr_wins.iter().sum(), boot.iter().map(|b| b[j].0).collect()),
+            value: interval(c.dr_value.iter().sum(), boot.iter().map(|b| b[j].1).collect()),
+            model_wins: c.model_wins,
+            model_value: c.model_value,
+        })
+        .collect();
+    let uplift = |a: f64, b: f64| if b.abs() > 0.0 { a / b - 1.0 } else { 0.0 };
+    let uplift_wins = interval(
+        uplift(policies[0].wins.estimate, policies[1].wins.estimate),
+        boot.iter().map(|b| uplift(b[0].0, b[1].0)).collect(),
+    );
+    let uplift_value = interval(
+        uplift(policies[0].value.estimate, policies[1].value.estimate),
+        boot.iter().map(|b| uplift(b[0].1, b[1].1)).collect(),
+    );
+    stages.mark("estimate");
+
+    let assumptions = vec![
+        format!(
+            "The model and the rep skill were learned from the {} training rows only; the {} test leads' outcomes were never seen by them.",
+            info.train_rows, info.test_closed
+        ),
+        "Policy figures are doubly robust estimates: the p_win model's prediction for the policy's rep, corrected by \
+         the observed outcome wherever the policy picks the rep who really worked the lead, weighted by the inverse \
+         of how often that rep got such leads. They are unbiased if either the p_win model or those propensities are right."
+            .into(),
+        "Propensities are each rep's share of the test leads in the same eligibility class and score quintile: \
+         assignment is assumed to depend on nothing else that also drives the outcome (no hidden confounding)."
+            .into(),
+        "A rep's results are assumed not to depend on how many leads they get (no workload effect) nor on the other leads' reps."
+            .into(),
+        format!(
+            "Capacities are the reps file's, scaled by {scale:.2} so the active reps can take the whole test period's {} workload units; \
+             departed reps are not routed to; round robin and least-loaded see the same capacities and rules.",
+            crate::assign::rules::fmt_num(workload)
+        ),
+        format!(
+            "Intervals are 90 % percentile intervals from {} bootstrap resamples of the test leads, with the plans held fixed.",
+            s.bootstrap
+        ),
+    ];
+    let mut result = Backtest {
+        format: FORMAT.into(),
+        version: VERSION,
+        history_sha256: hash,
+        seed: s.seed,
+        objective: match s.objective {
+            Objective::Value => "value".into(),
+            Objective::Wins => "wins".into(),
+        },
+        split: info,
+        scoring,
+        skill: skill_result,
+        policies,
+        uplift_wins,
+        uplift_value,
+        capacity_scale: scale,
+        assumptions,
+        gates: Vec::new(),
+    };
+    result.gates = gates(&result, &s.gates, baseline.as_ref());
+    if let Some(path) = &s.json {
+        write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &result)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })?;
+    }
+    if let Some(path) = &s.report {
+        crate::report::write_text(path, &markdown(&result))?;
+    }
+    stages.mark("write");
+    Ok(result)
+}
+
+/// The violated gates as one error (exit code 3), if any.
+pub fn gate_failure(b: &Backtest) -> Option<GateError> {
+    let failed: Vec<String> = b
+        .gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| {
+            let (rel, by) =
+                if g.at_least { ("below", g.threshold - g.value) } else { ("above", g.value - g.threshold) };
+            format!("{} is {:.4}, {by:.4} {rel} its threshold {:.4}", g.gate, g.value, g.threshold)
+        })
+        .collect();
+    (!failed.is_empty()).then(|| GateError(failed.join("; ")))
+}
+
+/// What a person reads on the terminal: the headline figures and every gate.
+pub fn headline(b: &Backtest) -> String {
+    let mut lines = vec![format!(
+        "backtest on {} held-out deals: AUC {:.3}, log loss {:.4} (base rate {:.4}); rep skill {} log loss by {:.4} nats per deal",
+        b.split.test_closed,
+        b.scoring.auc,
+        b.scoring.log_loss,
+        b.scoring.base_log_loss,
+        if b.skill.gain >= 0.0 { "lowers" } else { "raises" },
+        b.skill.gain.abs()
+    )];
+    let cells: Vec<String> = b
+        .policies
+        .iter()
+        .map(|p| format!("{} {:.1} ({:.1} to {:.1})", p.policy, p.wins.estimate, p.wins.low, p.wins.high))
+        .collect();
+    lines.push(format!("expected wins: {}", cells.join(", ")));
+    lines.push(format!(
+        "optimize vs round robin: wins {} ({} to {}), value {} ({} to {})",
+        pct(b.uplift_wins.estimate),
+        pct(b.uplift_wins.low),
+        pct(b.uplift_wins.high),
+        pct(b.uplift_value.estimate),
+        pct(b.uplift_value.low),
+        pct(b.uplift_value.high)
+    ));
+    for g in &b.gates {
+        lines.push(format!(
+            "gate {}: {:.4} against {:.4}: {}",
+            g.gate,
+            g.value,
+            g.threshold,
+            if g.passed { "passed" } else { "FAILED" }
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The rep's learned effect on lead `l` (0 for a rep the skill does not know).
+fn rep_effect(skill: &Skill, seg_cols: &[Option<usize>], leads: &Leads, l: usize, rep: &str) -> f64 {
+    let values: Vec<&str> = seg_cols.iter().map(|c| c.map(|c| leads.table.cell(l, c)).unwrap_or("")).collect();
+    skill.effect(rep, &values).0
+}
+
+/// Evaluates the gates. Figures compared with a baseline: AUC, skill log loss, and
+/// optimize's expected wins and value (each may be worse by `max_regression` of the
+/// baseline's figure).
+pub fn gates(b: &Backtest, g: &Gates, baseline: Option<&Backtest>) -> Vec<GateResult> {
+    let mut out = Vec::new();
+    if let Some(min) = g.min_auc {
+        out.push(GateResult::new("min-auc", b.scoring.auc, min, true));
+    }
+    if let Some(min) = g.min_uplift {
+        out.push(GateResult::new("min-uplift (optimize's wins over round robin's)", b.uplift_wins.estimate, min, true));
+    }
+    if let Some(old) = baseline {
+        let x = g.max_regression;
+        let higher = |name: &str, new: f64, old: f64| GateResult::new(format!("baseline {name}"), new, old - x * old.abs(), true);
+        let lower = |name: &str, new: f64, old: f64| GateResult::new(format!("baseline {name}"), new, old + x * old.abs(), false);
+        out.push(higher("auc", b.scoring.auc, old.scoring.auc));
+        out.push(lower("log loss", b.scoring.log_loss, old.scoring.log_loss));
+        out.push(lower("p_win log loss", b.skill.log_loss_with, old.skill.log_loss_with));
+        if let (Some(new), Some(prev)) = (b.policy("optimize"), old.policy("optimize")) {
+            out.push(higher("optimize expected wins", new.wins.estimate, prev.wins.estimate));
+            out.push(higher("optimize expected value", new.value.estimate, prev.value.estimate));
+        }
+    }
+    out
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1} %", 100.0 * x)
+}
+
+/// The backtest as a Markdown report.
+pub fn markdown(b: &Backtest) -> String {
+    use std::fmt::Write as _;
+    use crate::assign::rules::fmt_num;
+    let mut o = String::new();
+    let _ = writeln!(o, "# Backtest\n");
+    let sp = &b.split;
+    let _ = writeln!(
+        o,
+        "Trained on {} history rows, tested on the {} later ones ({} closed), cut by {}{}. Objective: {}. Seed {}.\n",
+        sp.train_rows,
+        sp.test_rows,
+        sp.test_closed,
+        sp.by,
+        sp.test_from.as_ref().map(|d| format!(", test part from {d}")).unwrap_or_default(),
+        b.objective,
+        b.seed
+    );
+    if !b.gates.is_empty() {
+        let _ = writeln!(o, "## Gates\n\n| gate | value | threshold | result |\n| --- | ---: | ---: | --- |");
+        for g in &b.gates {
+            let _ = writeln!(
+                o,
+                "| {} | {:.4} | {:.4} | {} |",
+                g.gate,
+                g.value,
+                g.threshold,
+                if g.passed { "passed" } else { "**FAILED**" }
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let s = &b.scoring;
+    let _ = writeln!(o, "## Lead scores on held-out deals\n");
+    let _ = writeln!(
+        o,
+        "| AUC | log loss | log loss of the base rate | top-decile lift |\n| ---: | ---: | ---: | ---: |\n| {:.3} | {:.4} | {:.4} | {:.2} |\n",
+        s.auc, s.log_loss, s.base_log_loss, s.top_decile_lift
+    );
+    let _ = writeln!(o, "| predicted | observed | deals |\n| ---: | ---: | ---: |");
+    for c in &s.calibration {
+        let _ = writeln!(o, "| {:.3} | {:.3} | {} |", c.mean_predicted, c.observed_rate, c.rows);
+    }
+    let k = &b.skill;
+    let _ = writeln!(o, "\n## Rep skill on held-out deals\n");
+    if k.enabled {
+        let _ = writeln!(
+            o,
+            "Log loss of p_win on {} deals: {:.4} with the learned rep effects, {:.4} with the lead score alone \
+             ({} nats per deal).\n",
+            k.rows,
+            k.log_loss_with,
+            k.log_loss_without,
+            if k.gain >= 0.0 { format!("{:.4} better", k.gain) } else { format!("{:.4} worse", -k.gain) }
+        );
+    } else {
+        let _ = writeln!(o, "Skill is switched off in the config (`[skill] enabled = false`).\n");
+    }
+    let _ = writeln!(o, "## Policies on the held-out leads\n");
+    let _ = writeln!(
+        o,
+        "| policy | assigned | same rep as really | expected wins (90 % interval) | expected won value (90 % interval) | model's own estimate of wins |\n| --- | ---: | ---: | --- | --- | ---: |"
+    );
+    for p in &b.policies {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {:.1} ({:.1} to {:.1}) | {} ({} to {}) | {:.1} |",
+            if p.policy == "actual" { "what really happened" } else { p.policy.as_str() },
+            p.assigned,
+            p.same_rep,
+            p.wins.estimate,
+            p.wins.low,
+            p.wins.high,
+            fmt_num(p.value.estimate),
+            fmt_num(p.value.low),
+            fmt_num(p.value.high),
+            p.model_wins
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\nUplift of optimize over round robin: wins {} ({} to {}), value {} ({} to {}).\n",
+        pct(b.uplift_wins.estimate),
+        pct(b.uplift_wins.low),
+        pct(b.uplift_wins.high),
+        pct(b.uplift_value.estimate),
+        pct(b.uplift_value.low),
+        pct(b.uplift_value.high)
+    );
+    let _ = writeln!(o, "## Assumptions\n");
+    for a in &b.assumptions {
+        let _ = writeln!(o, "- {a}");
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_brackets_the_replicates() {
+        let e = interval(5.0, (0..=100).map(f64::from).collect());
+        assert_eq!((e.low, e.high), (5.0, 95.0));
+        let empty = interval(3.0, vec![f64::NAN]);
+        assert_eq!((empty.low, empty.high), (3.0, 3.0));
+    }
+}

@@ -1,0 +1,116 @@
+//! What-if scenarios: a hypothetical change to the reps ("R007:capacity=+5",
+//! "R012:active=false") whose plan is compared with the real one.
+
+use std::fmt;
+use std::str::FromStr;
+
+use anyhow::Result;
+
+use crate::data::Reps;
+use crate::error::UsageError;
+
+/// One change to one rep's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// `capacity=20` sets, `capacity=+5` / `capacity=-5` adjusts (never below 0).
+    Capacity { value: f64, relative: bool },
+    Active(bool),
+    MinLeads(u32),
+}
+
+/// A scenario: changes to one rep, as written on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    pub rep: String,
+    pub changes: Vec<Change>,
+    text: String,
+}
+
+impl fmt::Display for WhatIf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+const EXPECTED: &str = "expected REP:FIELD=VALUE[,FIELD=VALUE…] with FIELD capacity (20, +5 or -5), active (true/false) \
+     or min_leads (a whole number), e.g. \"R007:capacity=+5\" or \"R012:active=false\"";
+
+impl FromStr for WhatIf {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<WhatIf, String> {
+        let (rep, rest) = s.rsplit_once(':').ok_or_else(|| format!("{s:?}: {EXPECTED}"))?;
+        let rep = rep.trim();
+        if rep.is_empty() || rest.trim().is_empty() {
+            return Err(format!("{s:?}: {EXPECTED}"));
+        }
+        let mut changes = Vec::new();
+        for part in rest.split(',') {
+            let (field, value) = part.split_once('=').ok_or_else(|| format!("{s:?}: {EXPECTED}"))?;
+            let value = value.trim();
+            let bad = || format!("{s:?}: {value:?} is not a valid {} value; {EXPECTED}", field.trim());
+            let change = match field.trim().to_ascii_lowercase().as_str() {
+                "capacity" => {
+                    let relative = value.starts_with('+') || value.starts_with('-');
+                    let v: f64 = value.parse().map_err(|_| bad())?;
+                    if !v.is_finite() || (!relative && v < 0.0) {
+                        return Err(bad());
+                    }
+                    Change::Capacity { value: v, relative }
+                }
+                "active" => Change::Active(crate::data::parse_bool(value).ok_or_else(bad)?),
+                "min_leads" => Change::MinLeads(value.parse().map_err(|_| bad())?),
+                other => return Err(format!("{s:?}: unknown field {other:?}; {EXPECTED}")),
+            };
+            changes.push(change);
+        }
+        Ok(WhatIf { rep: rep.to_string(), changes, text: s.trim().to_string() })
+    }
+}
+
+impl WhatIf {
+    /// The reps with this scenario applied; a rep id the reps file does not have is a usage error.
+    pub fn apply(&self, reps: &Reps) -> Result<Reps> {
+        let r = reps.find(&self.rep).ok_or_else(|| {
+            UsageError(format!(
+                "--what-if {:?}: no rep {:?} in {}",
+                self.text,
+                self.rep,
+                reps.table.path().display()
+            ))
+        })?;
+        let mut out = reps.clone();
+        for c in &self.changes {
+            match *c {
+                Change::Capacity { value, relative: true } => out.capacity[r] = (out.capacity[r] + value).max(0.0),
+                Change::Capacity { value, relative: false } => out.capacity[r] = value,
+                Change::Active(a) => out.active[r] = a,
+                Change::MinLeads(m) => out.min_leads[r] = m,
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let w: WhatIf = "R007:capacity=+5".parse().unwrap();
+        assert_eq!(w.rep, "R007");
+        assert_eq!(w.changes, vec![Change::Capacity { value: 5.0, relative: true }]);
+        let w: WhatIf = "R012:active=false,min_leads=0".parse().unwrap();
+        assert_eq!(w.changes, vec![Change::Active(false), Change::MinLeads(0)]);
+        let w: WhatIf = "rep:with:colons:capacity=3".parse().unwrap();
+        assert_eq!((w.rep.as_str(), w.changes[0].clone()), ("rep:with:colons", Change::Capacity { value: 3.0, relative: false }));
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_mean() {
+        for bad in ["R007", "R007:", ":capacity=1", "R007:capacity=lots", "R007:capacity=-inf", "R007:speed=2", "R007:active=maybe", "R007:min_leads=1.5", "R007:capacity=-3x"] {
+            assert!(bad.parse::<WhatIf>().is_err(), "{bad} should be refused");
+        }
+    }
+}
