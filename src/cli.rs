@@ -329,10 +329,12 @@ pub struct AssignArgs {
     /// Output CSV, written atomically.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Fill the score columns with this model (from `leadroute train`).
-    #[arg(long, value_name = "FILE", conflicts_with = "history")]
+    /// Fill the score columns with this model (from `leadroute train`); with --history as
+    /// well, the history only teaches rep skill.
+    #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
-    /// Train a scoring model on this history first, then fill the score columns.
+    /// Past outcomes: rep skill is learned from them, and without --model a scoring model is
+    /// trained on them first.
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
     /// Also write a Markdown report: summary, policies compared, reps, work queues, every lead.

@@ -388,3 +388,43 @@ fn assign_warns_about_a_stale_model_and_drifted_features() {
     let drifted = run("drifted.csv", "c.csv", "1578700800");
     assert!(drifted.contains("drifted since training") && drifted.contains("page_views"), "{drifted}");
 }
+
+#[test]
+fn large_batches_cut_the_per_lead_sections_and_say_where_the_rest_are() {
+    let wd = Workdir::new();
+    world(&wd, "69", "4000");
+    let (plan, _) = assign(&wd, "plan.csv", &["--report", "r.md", "--html", "r.html", "--report-leads", "40"]);
+    let md = String::from_utf8(wd.read("r.md")).unwrap();
+    let every = &md[md.find("## Every lead").unwrap()..];
+    let rows = every.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| lead ") && !l.starts_with("| ---")).count();
+    assert_eq!(rows, 40, "{every}");
+    assert!(every.contains("The batch has 300 leads; the per-lead sections show the 40 of highest priority"));
+    assert!(every.contains("plan.csv"));
+    // The rows shown are the 40 best-ranked leads.
+    let rank = plan.col("rank");
+    for row in plan.rows.iter().filter(|r| r[rank].parse::<usize>().unwrap() <= 40) {
+        assert!(every.contains(&format!("| {} |", row[0])), "{} missing", row[0]);
+    }
+    // Work queues say how many more each rep has.
+    assert!(md.contains("more leads of lower priority"));
+    let html = String::from_utf8(wd.read("r.html")).unwrap();
+    assert!(html.contains("the per-lead sections show the 40 of highest priority"));
+}
+
+#[test]
+fn backtest_is_identical_at_any_thread_count() {
+    let wd = Workdir::new();
+    world(&wd, "70", "4000");
+    for (threads, out) in [("1", "t1.json"), ("2", "t2.json")] {
+        let o = wd
+            .command(&[
+                "backtest", "--history", "w/history.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml",
+                "--test-fraction", "0.3", "--json", out, "--bootstrap", "100",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(wd.read("t1.json"), wd.read("t2.json"));
+}
