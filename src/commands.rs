@@ -287,7 +287,15 @@ pub fn assign(
     if !what_if.is_empty() {
         stages.mark("what-if");
     }
-    let runner_up = optimized.as_ref().map(|o| o.runner_up.as_slice());
+    // Rule policies: the rep the rule ranked next; p_win there is the score (rep-blind), or
+    // unknown (NaN, written empty) without a model.
+    let rule_runner_up: Vec<Option<(usize, f64)>> = plan
+        .runner_up
+        .iter()
+        .enumerate()
+        .map(|(l, ru)| ru.map(|r| (r, scores.as_ref().map_or(f64::NAN, |sc| sc[l]))))
+        .collect();
+    let runner_up = Some(optimized.as_ref().map_or(rule_runner_up.as_slice(), |o| o.runner_up.as_slice()));
     // Priority: by score; without a model, by deal value.
     let rank = match &scores {
         Some(sc) => scoring::rank(sc),

@@ -360,7 +360,7 @@ pub fn render(h: &HtmlInput) -> String {
                             td { @if let Some(f) = h.detail.factors { (f[l]) } }
                             td { @match d.rep { Some(r) => (reps.id[r]), None => "—" } }
                             td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                            td { @if let Some((r, p)) = h.detail.runner_up.and_then(|ru| ru[l]) { (reps.id[r]) " (" (format!("{p:.2}")) ")" } }
+                            td { @if let Some((r, p)) = h.detail.runner_up.and_then(|ru| ru[l]) { (reps.id[r]) @if p.is_finite() { " (" (format!("{p:.2}")) ")" } } }
                             td { @if let Some(reason) = d.reason { code { (reason.code()) } ": " } (d.explanation) }
                         }
                     }

@@ -70,8 +70,7 @@ pub fn fmt_p(p: f64) -> String {
 /// Writes the assignment CSV for `plan` to `path`, atomically, with each lead's priority
 /// `rank` ([`scoring::rank`] of the scores, else [`priority_rank`]). With `scores`, the
 /// score, p_win and expected value columns are filled; with
-/// `runner_up` (the optimizer's: p_win there depends on the rep), the best other eligible
-/// active rep and its p_win.
+/// `runner_up`, the rep the policy ranked next and its p_win (NaN: unknown, left empty).
 #[allow(clippy::too_many_arguments)] // one per output column group; a struct would only rename them
 pub fn write_assignments(
     path: &Path,
@@ -93,7 +92,7 @@ pub fn write_assignments(
             let tier = scoring::tier(rank[lead], leads.len()).to_string();
             let rank = rank[lead].to_string();
             let (ru_rep, ru_p) = match runner_up.and_then(|ru| ru[lead]) {
-                Some((r, p)) => (reps.id[r].as_str(), fmt_p(p)),
+                Some((r, p)) => (reps.id[r].as_str(), if p.is_finite() { fmt_p(p) } else { String::new() }),
                 None => ("", String::new()),
             };
             let score = scores.map(|s| fmt_p(s[lead])).unwrap_or_default();

@@ -664,7 +664,7 @@ pub fn markdown(
         let runner = detail
             .runner_up
             .and_then(|ru| ru[l])
-            .map(|(r, p)| format!("{} ({p:.2})", md(&reps.id[r])))
+            .map(|(r, p)| if p.is_finite() { format!("{} ({p:.2})", md(&reps.id[r])) } else { md(&reps.id[r]) })
             .unwrap_or_default();
         let decision = match d.reason {
             Some(reason) => format!("`{}`: {}", reason.code(), md(&d.explanation)),

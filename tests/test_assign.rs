@@ -118,6 +118,17 @@ fn every_policy_routes_the_example_batch_within_the_rules() {
         verify(&leads, &reps, &got, Some(("region", "territories")));
         let assigned = got.column("status").iter().filter(|s| *s == "assigned").count();
         assert!(assigned * 10 >= leads.rows.len() * 8, "{policy}: only {assigned} assigned");
+        // The runner-up is another rep the rules allow, and it is named for most leads.
+        let (rep, ru) = (got.col("rep_id"), got.col("runner_up_rep_id"));
+        let named = got.rows.iter().filter(|r| !r[ru].is_empty()).count();
+        assert!(named * 2 > assigned, "{policy}: runner-up named for {named} of {assigned}");
+        for (k, row) in got.rows.iter().enumerate().filter(|(_, r)| !r[ru].is_empty()) {
+            assert_ne!(row[ru], row[rep], "{policy}: {row:?}");
+            let terr = reps.rows.iter().find(|r| r[0] == row[ru]).map(|r| r[reps.col("territories")].clone()).unwrap();
+            let region = &leads.rows[k][leads.col("region")];
+            assert!(terr == "*" || terr.split(';').any(|t| t == region), "{policy}: {} not eligible for {region}", row[ru]);
+            assert!(row[got.col("runner_up_p_win")].is_empty(), "no model, no p_win: {row:?}");
+        }
     }
 }
 

@@ -93,6 +93,9 @@ pub struct Decision {
 pub struct Plan {
     pub policy: Policy,
     pub decisions: Vec<Decision>,
+    /// Per lead, the rep the policy ranked next after its choice (empty when the policy
+    /// does not say).
+    pub runner_up: Vec<Option<usize>>,
 }
 
 impl Plan {

@@ -284,7 +284,7 @@ pub fn optimize(
         }
     }
     Optimized {
-        plan: Plan { policy: Policy::Optimize, decisions },
+        plan: Plan { policy: Policy::Optimize, decisions, runner_up: runner_up.iter().map(|ru| ru.map(|(r, _)| r)).collect() },
         p_win,
         runner_up,
         objective_value: value + kept_value,

@@ -31,6 +31,7 @@ pub fn route_by_rule_keeping(
     let mut remaining = reps.capacity.clone();
     let mut assigned = vec![0.0f64; n_reps];
     let mut decisions: Vec<Option<Decision>> = vec![None; leads.len()];
+    let mut runner_up: Vec<Option<usize>> = vec![None; leads.len()];
     if keep_owners {
         let (kept, _) = super::keep_owners(leads, reps, elig);
         for (l, r) in kept.iter().enumerate() {
@@ -62,36 +63,35 @@ pub fn route_by_rule_keeping(
         let candidates: Vec<usize> =
             elig.reps_for(lead).iter().copied().filter(|&r| reps.active[r] && remaining[r] + EPS >= w).collect();
         let by_turn = |a: &usize, b: &usize| turn_distance(*a, pointer).cmp(&turn_distance(*b, pointer));
-        let chosen = match policy {
-            Policy::RoundRobin => *candidates.iter().min_by(|a, b| by_turn(a, b)).expect("candidates"),
-            Policy::Weighted => *candidates
-                .iter()
-                .min_by(|a, b| {
+        // The policy's order of preference among the candidates: its choice, then the runner-up.
+        let order = |a: &usize, b: &usize| -> Ordering {
+            match policy {
+                Policy::RoundRobin => by_turn(a, b),
+                Policy::Weighted => {
                     // Sainte-Laguë: the rep furthest below its weighted share after half a lead.
-                    let qa = (assigned[**a] + w / 2.0) / reps.weight[**a];
-                    let qb = (assigned[**b] + w / 2.0) / reps.weight[**b];
+                    let qa = (assigned[*a] + w / 2.0) / reps.weight[*a];
+                    let qb = (assigned[*b] + w / 2.0) / reps.weight[*b];
                     qa.partial_cmp(&qb).unwrap_or(Ordering::Equal).then_with(|| by_turn(a, b))
-                })
-                .expect("candidates"),
-            Policy::LeastLoaded | Policy::Optimize => *candidates
-                .iter()
-                .min_by(|a, b| {
-                    let la = reps.open_leads[**a] + assigned[**a];
-                    let lb = reps.open_leads[**b] + assigned[**b];
+                }
+                Policy::LeastLoaded | Policy::Optimize => {
+                    let la = reps.open_leads[*a] + assigned[*a];
+                    let lb = reps.open_leads[*b] + assigned[*b];
                     la.partial_cmp(&lb)
                         .unwrap_or(Ordering::Equal)
-                        .then_with(|| remaining[**b].partial_cmp(&remaining[**a]).unwrap_or(Ordering::Equal))
+                        .then_with(|| remaining[*b].partial_cmp(&remaining[*a]).unwrap_or(Ordering::Equal))
                         .then_with(|| by_turn(a, b))
-                })
-                .expect("candidates"),
+                }
+            }
         };
+        let chosen = *candidates.iter().min_by(|a, b| order(a, b)).expect("candidates");
+        runner_up[lead] = candidates.iter().copied().filter(|&r| r != chosen).min_by(|a, b| order(a, b));
         let explanation = explain(policy, chosen, candidates.len(), lead, reps, elig, assigned[chosen]);
         remaining[chosen] -= w;
         assigned[chosen] += w;
         pointer = (slot[chosen] + 1) % n_reps;
         decisions[lead] = Some(Decision { rep: Some(chosen), reason: None, explanation });
     }
-    Plan { policy, decisions: decisions.into_iter().map(|d| d.expect("every lead decided")).collect() }
+    Plan { policy, decisions: decisions.into_iter().map(|d| d.expect("every lead decided")).collect(), runner_up }
 }
 
 /// Each rep's slot in the rotation: file order for seed 0, a seeded shuffle otherwise.
