@@ -110,6 +110,7 @@ fn main() -> Result<()> {
                 objective,
                 keep_owners: false,
                 move_penalty: None,
+                anchor: None,
                 solve: SolveSettings { seed: g.seed, rounds: 5, ..SolveSettings::default() },
                 bound_iterations: 100,
             };

@@ -389,6 +389,7 @@ pub fn backtest(
         objective: s.objective,
         keep_owners: false,
                 move_penalty: None,
+                anchor: None,
         solve: SolveSettings { seed: s.seed, rounds: 5, ..SolveSettings::default() },
         bound_iterations: 100,
     };

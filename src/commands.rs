@@ -200,6 +200,7 @@ pub fn assign(
         objective: s.objective,
         keep_owners: s.keep_owners,
         move_penalty: s.move_penalty,
+        anchor: None,
         solve: SolveSettings { seed: s.seed, time_limit: s.time_limit, rounds: 5, ..SolveSettings::default() },
         bound_iterations: 100,
     };
@@ -256,13 +257,22 @@ pub fn assign(
         }
     };
     let moves = moves(&mut plan, &leads, &reps, &elig, s, &p_with);
+    let moved_from_owner = |p: &assign::Plan| -> i64 {
+        (0..leads.len())
+            .filter(|&l| leads.owner[l].as_deref().is_some_and(|o| p.decisions[l].rep.map(|r| reps.id[r].as_str()) != Some(o)))
+            .count() as i64
+    };
     // What-if scenarios: the same policy on changed reps, against this plan.
     let mut what_if = Vec::new();
     for w in &s.what_if {
         let alt = w.apply(&reps)?;
         let (alt_plan, alt_p): (assign::Plan, Vec<Option<f64>>) = match (&learned, &logits) {
             (Some(skill), Some(z)) => {
-                let o = optimize::optimize(&leads, &alt, &elig, z, skill, &optimize_settings);
+                let anchored = OptimizeSettings {
+                    anchor: Some(plan.decisions.iter().map(|d| d.rep).collect()),
+                    ..optimize_settings.clone()
+                };
+                let o = optimize::optimize(&leads, &alt, &elig, z, skill, &anchored);
                 (o.plan, o.p_win)
             }
             _ => {
@@ -282,6 +292,7 @@ pub fn assign(
             expected_wins_change: scores.as_ref().map(|_| w1 - w0),
             expected_value_change: scores.as_ref().map(|_| v1 - v0),
             leads_changing_rep: (0..leads.len()).filter(|&l| alt_plan.decisions[l].rep != plan.decisions[l].rep).count(),
+            moves_change: leads.owner.iter().any(Option::is_some).then(|| moved_from_owner(&alt_plan) - moved_from_owner(&plan)),
         });
     }
     if !what_if.is_empty() {

@@ -79,8 +79,14 @@ fn bars(rows: &[(String, f64, Option<f64>)], texts: &[String]) -> Markup {
     }
 }
 
-/// A histogram of values in [0, 1].
-fn histogram(values: &[f64], bins: usize) -> Markup {
+/// Above this many active reps the load chart is a histogram of utilisation instead of a
+/// bar per rep (a 200-bar chart is a scroll, not a picture).
+const MAX_BAR_REPS: usize = 40;
+
+/// A histogram of values in [0, 1]; `what` names the things counted, `percent` labels the
+/// axis in percent instead of probabilities.
+fn histogram(values: &[f64], bins: usize, what: &str, percent: bool) -> Markup {
+    let label = |x: f64| if percent { format!("{:.0} %", 100.0 * x) } else { format!("{x:.2}") };
     let mut counts = vec![0usize; bins];
     for &v in values {
         counts[((v * bins as f64) as usize).min(bins - 1)] += 1;
@@ -93,12 +99,15 @@ fn histogram(values: &[f64], bins: usize) -> Markup {
             @for (k, c) in counts.iter().enumerate() {
                 @let bh = (h - pad) * *c as f64 / top;
                 rect x=(pad + k as f64 * bw + 1.0) y=(h - bh) width=(bw - 2.0) height=(bh) fill="#2f6db5" {
-                    title { (format!("{:.2}–{:.2}: {c} leads", k as f64 / bins as f64, (k + 1) as f64 / bins as f64)) }
+                    title { (format!("{}–{}: {c} {what}", label(k as f64 / bins as f64), label((k + 1) as f64 / bins as f64))) }
+                }
+                @if *c > 0 {
+                    text x=(pad + (k as f64 + 0.5) * bw) y=(h - bh - 4.0) text-anchor="middle" { (c) }
                 }
             }
             line x1=(pad) y1=(h) x2=(w - pad) y2=(h) stroke="#9aa5b1" {}
             @for t in 0..=4 {
-                text x=(pad + (w - 2.0 * pad) * t as f64 / 4.0) y=(h + 16.0) text-anchor="middle" { (format!("{:.2}", t as f64 / 4.0)) }
+                text x=(pad + (w - 2.0 * pad) * t as f64 / 4.0) y=(h + 16.0) text-anchor="middle" { (label(t as f64 / 4.0)) }
             }
         }
     }
@@ -253,7 +262,7 @@ pub fn render(h: &HtmlInput) -> String {
                     h2 { "What if" }
                     p.muted { "Each scenario re-plans the batch with the same policy and compares with this plan." }
                     div.scroll { table {
-                        tr { th { "scenario" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } th.n { "leads changing rep" } }
+                        tr { th { "scenario" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } th.n { "leads changing rep" } th.n { "leaving their owner" } }
                         @for w in &s.what_if {
                             tr {
                                 td { code { (w.change) } }
@@ -261,6 +270,7 @@ pub fn render(h: &HtmlInput) -> String {
                                 td.n { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
                                 td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (thousands(x.abs(), 0)) } }
                                 td.n { (w.leads_changing_rep) }
+                                td.n { @if let Some(m) = w.moves_change { (format!("{m:+}")) } }
                             }
                         }
                     } }
@@ -276,8 +286,19 @@ pub fn render(h: &HtmlInput) -> String {
                     } }
                 }
                 h2 { "Load against capacity" }
-                p.muted { "Filled: workload given in this batch; outline: capacity." }
-                div.chart { (bars(&load_rows, &load_texts)) }
+                @if load_rows.len() <= MAX_BAR_REPS {
+                    p.muted { "Filled: workload given in this batch; outline: capacity." }
+                    div.chart { (bars(&load_rows, &load_texts)) }
+                } @else {
+                    @let util: Vec<f64> = s.reps.iter().filter(|r| r.active && r.capacity > 0.0).map(|r| (r.load / r.capacity).min(1.0)).collect();
+                    @let full = s.reps.iter().filter(|r| r.active && r.at_capacity).count();
+                    @let idle = s.reps.iter().filter(|r| r.active && r.leads == 0).count();
+                    p.muted {
+                        "Active reps by how much of their capacity this batch uses: " (full) " of " (load_rows.len()) " are full"
+                        @if idle > 0 { ", " (idle) " got no lead" } ". Each rep's figures are in the table below."
+                    }
+                    div.chart { (histogram(&util, 10, "reps", true)) }
+                }
                 div.scroll { table {
                     tr { th { "rep" } th.n { "load / capacity" } th.n { "leads" } th.n { "share of leads" } th.n { "expected wins" } th.n { "share of value" } th { "capacity binds" } th.n { "one more unit is worth" } }
                     @for r in &s.reps {
@@ -296,7 +317,7 @@ pub fn render(h: &HtmlInput) -> String {
                 @if let Some(scores) = h.detail.scores {
                     h2 { "Score distribution" }
                     p.muted { "Calibrated probability to convert, leads per band." }
-                    div.chart { (histogram(scores, 20)) }
+                    div.chart { (histogram(scores, 20, "leads", false)) }
                 }
                 @if let Some(skill) = h.skill {
                     @if !skill.segments.is_empty() {
@@ -389,7 +410,7 @@ mod tests {
     fn bars_and_histogram_are_svg() {
         let b = bars(&[("a<b".into(), 2.0, Some(4.0)), ("c".into(), 4.0, None)], &["2 / 4".into()]).into_string();
         assert!(b.starts_with("<svg") && b.contains("a&lt;b") && !b.contains("a<b"));
-        let hst = histogram(&[0.0, 0.5, 0.99, 1.0], 4).into_string();
+        let hst = histogram(&[0.0, 0.5, 0.99, 1.0], 4, "leads", false).into_string();
         assert_eq!(hst.matches("<rect").count(), 4);
     }
 }

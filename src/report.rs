@@ -66,6 +66,9 @@ pub struct WhatIfLine {
     pub expected_value_change: Option<f64>,
     /// Leads whose rep differs from the plan's.
     pub leads_changing_rep: usize,
+    /// Change in how many leads leave their current owner (when leads have owners): a
+    /// scenario can raise expected value by moving more of them.
+    pub moves_change: Option<i64>,
 }
 
 impl std::fmt::Display for WhatIfLine {
@@ -74,7 +77,11 @@ impl std::fmt::Display for WhatIfLine {
         if let (Some(w), Some(v)) = (self.expected_wins_change, self.expected_value_change) {
             write!(f, ", expected wins {w:+.2}, expected value {}{}", if v < 0.0 { "-" } else { "+" }, fmt_num((v.abs() * 100.0).round() / 100.0))?;
         }
-        write!(f, "; {} leads change rep", self.leads_changing_rep)
+        write!(f, "; {} leads change rep", self.leads_changing_rep)?;
+        if let Some(m) = self.moves_change.filter(|&m| m != 0) {
+            write!(f, ", {m:+} leaving their current owner")?;
+        }
+        Ok(())
     }
 }
 
@@ -525,17 +532,18 @@ pub fn markdown(
         let _ = writeln!(o, "Each scenario re-plans the batch with the same policy and compares with this plan.\n");
         let _ = writeln!(
             o,
-            "| scenario | assigned | expected wins | expected value | leads changing rep |\n| --- | ---: | ---: | ---: | ---: |"
+            "| scenario | assigned | expected wins | expected value | leads changing rep | leaving their owner |\n| --- | ---: | ---: | ---: | ---: | ---: |"
         );
         for w in &summary.what_if {
             let _ = writeln!(
                 o,
-                "| {} | {:+} | {} | {} | {} |",
+                "| {} | {:+} | {} | {} | {} | {} |",
                 md(&w.change),
                 w.assigned_change,
                 w.expected_wins_change.map(|x| format!("{x:+.2}")).unwrap_or_default(),
                 w.expected_value_change.map(|x| format!("{x:+.0}")).unwrap_or_default(),
-                w.leads_changing_rep
+                w.leads_changing_rep,
+                w.moves_change.map(|m| format!("{m:+}")).unwrap_or_default()
             );
         }
     }

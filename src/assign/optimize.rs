@@ -41,6 +41,11 @@ pub struct OptimizeSettings {
     /// Move a lead away from its current owner only when that gains more than this, in the
     /// objective's units (expected value, or expected wins).
     pub move_penalty: Option<f64>,
+    /// A plan to stay close to (per lead, its rep there): each lead gets a tie-breaking bonus,
+    /// of the order of the auction's ε, for that rep, so a re-plan after a small change
+    /// (a what-if) moves only the leads the change makes worth moving, not the ones that
+    /// were merely tied.
+    pub anchor: Option<Vec<Option<usize>>>,
     pub solve: SolveSettings,
     /// Subgradient iterations of the bound.
     pub bound_iterations: usize,
@@ -96,9 +101,9 @@ struct LeadProblem<'a> {
     floor: Vec<u32>,
     cands: Vec<Vec<u32>>,
     cand_of: Vec<u32>,
-    /// Each item's current owner (`u32::MAX` for none) and what keeping it there is worth.
-    owner: Vec<u32>,
-    stay_bonus: f64,
+    /// Per item, up to two reps (`u32::MAX` for none) with a bonus for staying there: the
+    /// current owner (the move penalty) and the anchor plan's rep (a tie-breaker).
+    stay: Vec<[(u32, f64); 2]>,
 }
 
 impl Instance for LeadProblem<'_> {
@@ -115,7 +120,7 @@ impl Instance for LeadProblem<'_> {
         &self.cands[self.cand_of[i] as usize]
     }
     fn profit(&self, i: usize, bin: usize) -> f64 {
-        let stay = if self.owner[i] == bin as u32 { self.stay_bonus } else { 0.0 };
+        let stay: f64 = self.stay[i].iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum();
         self.weight_of[i] * self.pw.p(self.items[i], bin) + stay
     }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
@@ -203,13 +208,20 @@ pub fn optimize(
         pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
         capacity: capacity.clone(),
         floor,
-        owner: match s.move_penalty {
-            Some(_) => {
-                items.iter().map(|&l| leads.owner[l].as_deref().and_then(|o| reps.find(o)).map_or(u32::MAX, |r| r as u32)).collect()
-            }
-            None => vec![u32::MAX; items.len()],
+        stay: {
+            let owner_of = |l: usize| leads.owner[l].as_deref().and_then(|o| reps.find(o));
+            // Twice the auction's ε: enough to break ties, too little to matter otherwise.
+            let tie = 2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
+                / items.len().max(1) as f64;
+            items
+                .iter()
+                .map(|&l| {
+                    let own = s.move_penalty.and_then(|x| owner_of(l).map(|r| (r as u32, x)));
+                    let anchor = s.anchor.as_ref().and_then(|a| a.get(l).copied().flatten()).map(|r| (r as u32, tie));
+                    [own.unwrap_or((u32::MAX, 0.0)), anchor.unwrap_or((u32::MAX, 0.0))]
+                })
+                .collect()
         },
-        stay_bonus: s.move_penalty.unwrap_or(0.0),
         items,
         cands,
         cand_of,

@@ -263,10 +263,8 @@ pub fn train_continuing(
         )
         .into());
     }
+    // Open deals are normal in a history (the train report counts them): no warning.
     let mut warnings = Vec::new();
-    if open > 0 {
-        warnings.push(format!("{open} history rows have an open outcome and are not learned from"));
-    }
 
     let (train_rows, valid_rows, split) = split_rows(table, cfg, &labels, params);
     let y: Vec<bool> = train_rows.iter().map(|&r| labels[r].unwrap_or(false)).collect();
