@@ -206,21 +206,23 @@ pub fn assign(
     };
     let (plan, p_win, optimum, method) = match (s.policy, &logits, &model) {
         (Policy::Optimize, Some(z), Some(m)) => {
-            let skill = match &history {
-                Some(_) if !cfg.skill.enabled => {
+            let skill = match (&history, m.skill.as_ref()) {
+                (_, _) if !cfg.skill.enabled => {
                     warnings.push(format!(
                         "{}: [skill] enabled = false, so every rep is taken as equally good and leads go by score alone",
                         cfg.describe()
                     ));
                     Skill::default()
                 }
-                Some(h) => {
+                (Some(h), _) => {
                     let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
                     skill::learn(h, &cfg, &settings, m, warnings)?
                 }
-                None => {
-                    warnings
-                        .push("no --history: rep skill is unknown, so p_win is the lead score for every rep".into());
+                (None, Some(stored)) => stored.clone(),
+                (None, None) => {
+                    warnings.push(
+                        "no --history and the model file holds no rep skill: p_win is the lead score for every rep".into(),
+                    );
                     Skill::default()
                 }
             };
@@ -602,8 +604,14 @@ pub fn train(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>)
     let table = Table::read(&s.history, "history")?;
     let hash = model::file_sha256(&s.history)?;
     let labels = model::labels(&table, &cfg)?;
-    let trained = model::train_continuing(&table, &cfg, &s.params, hash, progress, labels, from.as_ref())?;
+    let mut trained = model::train_continuing(&table, &cfg, &s.params, hash, progress, labels, from.as_ref())?;
     warnings.extend(trained.warnings);
+    // Rep skill from the same history, stored with the model for `assign --model`.
+    let has_reps = cfg.columns.headers("rep_id").into_iter().any(|h| table.column(h).is_some());
+    if cfg.skill.enabled && has_reps {
+        let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: s.params.clone() };
+        trained.model.skill = Some(skill::learn(&table, &cfg, &settings, &trained.model, warnings)?);
+    }
     trained.model.save(&s.model)?;
     Ok(trained.model)
 }

@@ -53,18 +53,53 @@ impl Effect {
 }
 
 /// Learned rep effects.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Skill {
     pub segments: Vec<String>,
     /// rep id → overall effect.
+    #[serde(with = "sorted_overall")]
     pub overall: HashMap<String, Effect>,
     /// (rep id, segment, lower-cased value) → extra effect on top of the overall one.
+    #[serde(with = "sorted_by_segment")]
     pub by_segment: HashMap<(String, String, String), Effect>,
     /// How far apart reps are (standard deviation of true effects, estimated).
     pub spread_overall: f64,
     pub spread_segment: Vec<f64>,
     /// Out-of-fold or in-sample scores (for the report).
     pub out_of_fold: bool,
+}
+
+/// The maps as lists sorted by key, so a model file holding them is byte-identical run to run.
+mod sorted_overall {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &HashMap<String, Effect>, s: S) -> Result<S::Ok, S::Error> {
+        let mut v: Vec<(&String, &Effect)> = m.iter().collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<String, Effect>, D::Error> {
+        Ok(Vec::<(String, Effect)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+mod sorted_by_segment {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    type Key = (String, String, String);
+
+    pub fn serialize<S: Serializer>(m: &HashMap<Key, Effect>, s: S) -> Result<S::Ok, S::Error> {
+        let mut v: Vec<(&Key, &Effect)> = m.iter().collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<Key, Effect>, D::Error> {
+        Ok(Vec::<(Key, Effect)>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 impl Skill {

@@ -428,3 +428,28 @@ fn backtest_is_identical_at_any_thread_count() {
     }
     assert_eq!(wd.read("t1.json"), wd.read("t2.json"));
 }
+
+#[test]
+fn a_model_file_carries_rep_skill_to_assign() {
+    let wd = Workdir::new();
+    world(&wd, "71", "6000");
+    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "m.json"]);
+    let m: Value = serde_json::from_slice(&wd.read("m.json")).unwrap();
+    assert!(m["skill"]["overall"].as_array().is_some_and(|o| o.len() >= 10), "{}", m["skill"]);
+    let out = wd.run(&[
+        "assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml", "--model", "m.json",
+        "--out", "a.csv",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("p_win is the lead score for every rep"), "{stderr}");
+    // p_win depends on the rep: the chosen rep and the runner-up differ for some lead.
+    let plan = wd.read_csv("a.csv");
+    let (p, ru) = (plan.col("p_win"), plan.col("runner_up_p_win"));
+    assert!(plan.rows.iter().any(|r| !r[ru].is_empty() && r[p] != r[ru]));
+    // Twice the same model file and batch: the same bytes.
+    wd.run(&[
+        "assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml", "--model", "m.json",
+        "--out", "b.csv",
+    ]);
+    assert_eq!(wd.read("a.csv"), wd.read("b.csv"));
+}

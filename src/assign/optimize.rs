@@ -95,15 +95,21 @@ struct LeadProblem<'a> {
     leads: &'a Leads,
     /// Items are these leads.
     items: Vec<usize>,
-    weight_of: Vec<f64>,
     pw: PWin,
     capacity: Vec<f64>,
     floor: Vec<u32>,
     cands: Vec<Vec<u32>>,
     cand_of: Vec<u32>,
+    /// Each (signature, class)'s candidates by decreasing p_win, and each item's order.
+    orders: Vec<Vec<u32>>,
+    order_of: Vec<u32>,
     /// Per item, up to two reps (`u32::MAX` for none) with a bonus for staying there: the
     /// current owner (the move penalty) and the anchor plan's rep (a tie-breaker).
     stay: Vec<[(u32, f64); 2]>,
+    any_stay: bool,
+    /// Per item: score log-odds, weight in the objective, offset of its signature's row of
+    /// rep effects — what a profit needs, side by side.
+    fast: Vec<(f64, f64, u32)>,
 }
 
 impl Instance for LeadProblem<'_> {
@@ -119,15 +125,41 @@ impl Instance for LeadProblem<'_> {
     fn candidates(&self, i: usize) -> &[u32] {
         &self.cands[self.cand_of[i] as usize]
     }
+    #[inline]
     fn profit(&self, i: usize, bin: usize) -> f64 {
-        let stay: f64 = self.stay[i].iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum();
-        self.weight_of[i] * self.pw.p(self.items[i], bin) + stay
+        // One cache line per item: the auction's bids jump between a million items.
+        let (z, w, offset) = self.fast[i];
+        let base = w * sigmoid(z + self.pw.effect[offset as usize + bin]);
+        if self.any_stay {
+            base + self.stay[i].iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum::<f64>()
+        } else {
+            base
+        }
+    }
+    fn warm(&self, i: usize) {
+        std::hint::black_box(self.fast[i].0);
     }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
         self.leads.workload[self.items[i]]
     }
     fn floor(&self, bin: usize) -> u32 {
         self.floor[bin]
+    }
+    fn ordered(&self, i: usize) -> Option<(&[u32], [u32; 2])> {
+        let extra = |k: usize| {
+            let (r, bonus) = self.stay[i][k];
+            if bonus > 0.0 { r } else { u32::MAX }
+        };
+        Some((&self.orders[self.order_of[i] as usize], [extra(0), extra(1)]))
+    }
+    fn weight_per_item(&self) -> bool {
+        true
+    }
+    fn order_lists(&self) -> &[Vec<u32>] {
+        &self.orders
+    }
+    fn order_of(&self, i: usize) -> usize {
+        self.order_of[i] as usize
     }
 }
 
@@ -189,22 +221,44 @@ pub fn optimize(
         floor[*r] = floor[*r].saturating_sub(1);
     }
     let items: Vec<usize> = (0..leads.len()).filter(|&l| kept[l].is_none()).collect();
-    let mut class_ids: HashMap<Vec<usize>, u32> = HashMap::new();
+    // Candidates: the active reps of the lead's eligibility class. Within a class, leads of
+    // one segment signature rank the reps the same way (p_win rises with the rep's effect),
+    // so one order per (signature, class) serves every lead and no lead × rep table is built.
+    let mut cand_index: HashMap<usize, u32> = HashMap::new();
     let mut cands: Vec<Vec<u32>> = Vec::new();
-    let cand_of: Vec<u32> = items
-        .iter()
-        .map(|&l| {
-            let list: Vec<usize> = elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).collect();
-            let next = class_ids.len() as u32;
-            *class_ids.entry(list.clone()).or_insert_with(|| {
-                cands.push(list.iter().map(|&r| r as u32).collect());
+    let cand_of_lead: Vec<u32> = (0..leads.len())
+        .map(|l| {
+            let next = cand_index.len() as u32;
+            *cand_index.entry(elig.class_id(l)).or_insert_with(|| {
+                cands.push(elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).map(|r| r as u32).collect());
                 next
             })
         })
         .collect();
+    let mut order_index: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut orders: Vec<Vec<u32>> = Vec::new();
+    let order_of_lead: Vec<u32> = (0..leads.len())
+        .map(|l| {
+            let (sig, cand) = (sig_of_lead[l], cand_of_lead[l]);
+            let next = order_index.len() as u32;
+            *order_index.entry((sig, cand)).or_insert_with(|| {
+                let mut list = cands[cand as usize].clone();
+                let e = |r: u32| effect[sig as usize * n_reps + r as usize];
+                list.sort_by(|&a, &b| e(b).total_cmp(&e(a)).then(a.cmp(&b)));
+                orders.push(list);
+                next
+            })
+        })
+        .collect();
+    let cand_of: Vec<u32> = items.iter().map(|&l| cand_of_lead[l]).collect();
+    let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
+    let fast: Vec<(f64, f64, u32)> =
+        items.iter().map(|&l| (z[l], weight_of_lead(l), sig_of_lead[l] * n_reps as u32)).collect();
+    let any_stay = s.move_penalty.is_some() || s.anchor.is_some();
     let problem = LeadProblem {
+        fast,
+        any_stay,
         leads,
-        weight_of: items.iter().map(|&l| weight_of_lead(l)).collect(),
         pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
         capacity: capacity.clone(),
         floor,
@@ -225,6 +279,8 @@ pub fn optimize(
         items,
         cands,
         cand_of,
+        orders,
+        order_of,
     };
     let (sol, value, bound, shadow_price, method) = solve(&problem, s);
     let kept_value: f64 =
@@ -266,8 +322,12 @@ pub fn optimize(
     let mut runner_up = vec![None; leads.len()];
     let mut decisions = Vec::with_capacity(leads.len());
     for l in 0..leads.len() {
-        let others = elig.reps_for(l).iter().copied().filter(|&r| reps.active[r] && Some(r) != chosen[l]);
-        runner_up[l] = others.map(|r| (r, p(l, r))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        // The first rep in the lead's order other than its own: the best other by p_win.
+        runner_up[l] = problem.orders[order_of_lead[l] as usize]
+            .iter()
+            .map(|&r| r as usize)
+            .find(|&r| Some(r) != chosen[l])
+            .map(|r| (r, p(l, r)));
         match chosen[l] {
             Some(r) => {
                 p_win[l] = Some(p(l, r));
@@ -311,6 +371,9 @@ pub fn optimize(
 /// Relative distance to the bound below which a plan is not worked on further.
 const CLOSE_ENOUGH: f64 = 1e-3;
 
+/// Largest batch on which a loose warm certificate is retried with a cold auction.
+const COLD_RETRY_MAX: usize = 300_000;
+
 /// The warm auction's coarse ε, as a multiple of the final one.
 const WARM_START: f64 = 8.0;
 
@@ -326,7 +389,22 @@ fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Ve
         let (mut bound, _) = solver::lagrangian_value(problem, &a.lambda);
         let mut lambda = a.lambda;
         let mut method = format!("auction ({} bids, ε {:.3e})", a.bids, a.eps);
-        if gap(value, bound) {
+        // A warm start can leave a rep with room at a positive reserve price, which a cold
+        // auction would price at 0; the bound at those prices zeroed is valid too and often
+        // tighter.
+        let unit = problem.leads.workload.iter().copied().fold(f64::INFINITY, f64::min);
+        let zeroed: Vec<f64> = (0..problem.n_bins())
+            .map(|b| if problem.capacity(b) - sol.load[b] + 1e-9 >= unit { 0.0 } else { lambda[b] })
+            .collect();
+        if zeroed != lambda {
+            let (b2, _) = solver::lagrangian_value(problem, &zeroed);
+            if b2 < bound {
+                (bound, lambda) = (b2, zeroed);
+            }
+        }
+        // A cold auction costs far more than the warm one; on a large batch the certificate
+        // of the warm one is reported as it is.
+        if gap(value, bound) && problem.n_items() <= COLD_RETRY_MAX {
             let cold = auction::auction(problem, AUCTION_EPS, None).expect("the warm auction ran");
             let cold_value = solver::verify(problem, &cold.solution).unwrap_or(f64::NAN);
             let (cold_bound, _) = solver::lagrangian_value(problem, &cold.lambda);

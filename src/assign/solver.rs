@@ -52,6 +52,58 @@ pub trait Instance: Sync {
     fn floor(&self, _bin: usize) -> u32 {
         0
     }
+    /// Item `i`'s candidate bins in decreasing order of profit, except for the (up to two)
+    /// bins in the second part — `u32::MAX` for none — whose profit may be anywhere; `None`
+    /// when the instance cannot say without computing every profit. Scans in this order
+    /// stop as soon as no later bin can matter, so a batch of a million leads and a
+    /// thousand reps never computes its billion profits.
+    fn ordered(&self, _i: usize) -> Option<(&[u32], [u32; 2])> {
+        None
+    }
+    /// With [`Instance::ordered`]: how many distinct orders there are, and which one item `i`
+    /// follows (items of one order share its list).
+    fn order_lists(&self) -> &[Vec<u32>] {
+        &[]
+    }
+    fn order_of(&self, _i: usize) -> usize {
+        0
+    }
+    /// Brings item `i`'s data into cache ahead of its turn (a hint; no effect by default).
+    fn warm(&self, _i: usize) {}
+    /// Whether an item weighs the same in every bin (so one weight per item tells all).
+    fn weight_per_item(&self) -> bool {
+        false
+    }
+}
+
+/// Item `i`'s best (bin, profit) over its candidates and a value to beat, visiting bins in
+/// [`Instance::ordered`] order when known: `visit(bin, profit)` sees the extra bins first,
+/// then the ordered ones until `stop(profit)` says none of the rest can matter.
+#[inline]
+pub(crate) fn scan_ordered<I: Instance + ?Sized>(
+    inst: &I,
+    i: usize,
+    mut visit: impl FnMut(u32, f64),
+    stop: impl Fn(usize, f64) -> bool,
+) -> bool {
+    let Some((order, extras)) = inst.ordered(i) else { return false };
+    let cands = inst.candidates(i);
+    for e in extras {
+        if e != u32::MAX && cands.binary_search(&e).is_ok() {
+            visit(e, inst.profit(i, e as usize));
+        }
+    }
+    for (k, &b) in order.iter().enumerate() {
+        if extras.contains(&b) {
+            continue;
+        }
+        let p = inst.profit(i, b as usize);
+        if stop(k, p) {
+            break;
+        }
+        visit(b, p);
+    }
+    true
 }
 
 /// A (possibly partial) assignment.
@@ -757,6 +809,7 @@ pub fn lagrangian_value<I: Instance + ?Sized>(inst: &I, lambda: &[f64]) -> (f64,
     const CHUNK: usize = 2048;
     let m = inst.n_bins();
     let n = inst.n_items();
+    let nonnegative = lambda.iter().all(|&l| l >= 0.0);
     let parts: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
@@ -764,11 +817,31 @@ pub fn lagrangian_value<I: Instance + ?Sized>(inst: &I, lambda: &[f64]) -> (f64,
             let mut used = vec![0.0; m];
             for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                 let mut pick: Option<(f64, usize)> = if inst.must_assign() { None } else { Some((0.0, usize::MAX)) };
-                for &b in inst.candidates(i) {
+                let consider = |b: u32, p: f64, pick: &mut Option<(f64, usize)>| {
                     let bu = b as usize;
-                    let r = inst.profit(i, bu) - lambda[bu] * inst.weight(i, bu);
+                    let r = p - lambda[bu] * inst.weight(i, bu);
                     if pick.is_none_or(|(pr, pb)| r > pr || (r == pr && bu < pb)) {
-                        pick = Some((r, bu));
+                        *pick = Some((r, bu));
+                    }
+                };
+                // In profit order a bin whose whole profit is below the best net value so far
+                // cannot win (multipliers are never negative), nor can any after it.
+                let cell = std::cell::Cell::new(pick);
+                let ordered = nonnegative
+                    && scan_ordered(
+                        inst,
+                        i,
+                        |b, p| {
+                            let mut pk = cell.get();
+                            consider(b, p, &mut pk);
+                            cell.set(pk);
+                        },
+                        |_, p| cell.get().is_some_and(|(pr, _)| p < pr),
+                    );
+                pick = cell.get();
+                if !ordered {
+                    for &b in inst.candidates(i) {
+                        consider(b, inst.profit(i, b as usize), &mut pick);
                     }
                 }
                 if let Some((r, b)) = pick {

@@ -85,6 +85,10 @@ pub struct Model {
     /// Per feature, the share of training rows in each bin (for the drift check).
     #[serde(default)]
     pub train_distribution: Vec<Vec<f64>>,
+    /// Rep skill learned from the same history by `train`, so `assign --model` routes
+    /// without relearning it (absent when the history names no reps).
+    #[serde(default)]
+    pub skill: Option<crate::skill::Skill>,
 }
 
 /// One training run of a model: its data and its held-out quality.
@@ -368,6 +372,7 @@ pub fn train_continuing(
         trees,
         history,
         train_distribution: bin_distribution(&xt),
+        skill: None,
     };
     Ok(Trained { model, warnings })
 }
