@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, short, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
+    /// Worker threads (default: one per core). Outputs are identical at any thread count.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -216,7 +216,10 @@ pub fn assign(
                 }
                 (Some(h), _) => {
                     let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
-                    skill::learn(h, &cfg, &settings, m, warnings)?
+                    let spinner = progress.spinner("learning rep skill");
+                    let learned = skill::learn(h, &cfg, &settings, m, warnings);
+                    spinner.finish();
+                    learned?
                 }
                 (None, Some(stored)) => stored.clone(),
                 (None, None) => {
@@ -227,7 +230,9 @@ pub fn assign(
                 }
             };
             stages.mark("skill");
+            let spinner = progress.spinner(&format!("optimizing {} leads × {} reps", leads.len(), reps.len()));
             let o = optimize::optimize(&leads, &reps, &elig, z, &skill, &optimize_settings);
+            spinner.finish();
             for &(r, given) in &o.short_of_floor {
                 warnings.push(format!(
                     "rep {} gets {given} leads, short of its min_leads {}: no more eligible leads could be moved to it within the capacities",
@@ -628,7 +633,7 @@ pub struct ScoreSettings {
 }
 
 /// `score`: probability to convert, rank, tier and top factors for every lead.
-pub fn score(s: &ScoreSettings, warnings: &mut Vec<String>, stages: &mut Stages) -> Result<usize> {
+pub fn score(s: &ScoreSettings, progress: &Progress, warnings: &mut Vec<String>, stages: &mut Stages) -> Result<usize> {
     check_output_path(&s.out)?;
     let cfg = load_config(s.config.as_deref())?;
     let model = Model::load(&s.model)?;
@@ -637,12 +642,14 @@ pub fn score(s: &ScoreSettings, warnings: &mut Vec<String>, stages: &mut Stages)
     stages.mark("read");
     let leads = Leads::from_table(table, &cfg)?;
     stages.mark("validate");
+    let spinner = progress.spinner(&format!("scoring {} leads", leads.len()));
     let (x, w): (Binned, Vec<String>) = model.bin_leads(&leads.table, &cfg)?;
     warnings.extend(w);
     stages.mark("features");
     let p = model.predict(&x);
     stages.mark("predict");
     write_scores(&s.out, &model, &x, &leads, &cfg, &p, s.factors)?;
+    spinner.finish();
     stages.mark("factors+write");
     Ok(leads.len())
 }

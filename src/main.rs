@@ -30,6 +30,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &cli::Cli) -> anyhow::Result<()> {
+    if let Some(n) = cli.threads {
+        // Results do not depend on the thread count; only the time does.
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
+    }
     let say = |msg: String| {
         if !cli.quiet {
             eprintln!("{msg}");
@@ -107,7 +114,7 @@ fn dispatch(
         cli::Command::Score(args) => {
             let s = args.settings();
             let mut stages = Stages::new();
-            let n = leadroute::commands::score(&s, warnings, &mut stages)?;
+            let n = leadroute::commands::score(&s, progress, warnings, &mut stages)?;
             say(format!("scored {n} leads; wrote {}", s.out.display()));
             if cli.verbose {
                 say(format!("timing: {}", stages.summary()));

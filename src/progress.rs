@@ -40,6 +40,24 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// A spinner with a label, for a stage whose length is not known in advance.
+    pub fn spinner(&self, label: &str) -> Bar {
+        let pb = if self.enabled {
+            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                pb.set_style(style);
+            }
+            pb.set_message(label.to_string());
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        } else {
+            ProgressBar::hidden()
+        };
+        Bar(pb)
+    }
+}
+
 /// One progress bar (possibly hidden).
 pub struct Bar(ProgressBar);
 
