@@ -234,7 +234,8 @@ fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize
                 )
                 .into());
             }
-            let (test, train): (Vec<usize>, Vec<usize>) = order.iter().partition(|&&r| dates[r].is_some_and(|d| d >= from));
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                order.iter().partition(|&&r| dates[r].is_some_and(|d| d >= from));
             (train, test, "date")
         }
         Split::Fraction(x) => {
@@ -377,7 +378,9 @@ pub fn backtest(
     let workload: f64 = leads.workload.iter().sum();
     let room: f64 = (0..reps.len()).filter(|&r| reps.active[r]).map(|r| reps.capacity[r]).sum();
     if room <= 0.0 {
-        return Err(InputError::file(&s.reps, "no active rep has capacity; a backtest needs someone to route to").into());
+        return Err(
+            InputError::file(&s.reps, "no active rep has capacity; a backtest needs someone to route to").into()
+        );
     }
     let scale = workload / room;
     for r in 0..reps.len() {
@@ -388,8 +391,8 @@ pub fn backtest(
     let settings = OptimizeSettings {
         objective: s.objective,
         keep_owners: false,
-                move_penalty: None,
-                anchor: None,
+        move_penalty: None,
+        anchor: None,
         solve: SolveSettings { seed: s.seed, rounds: 5, ..SolveSettings::default() },
         bound_iterations: 100,
     };
@@ -454,7 +457,9 @@ pub fn backtest(
         actual_assigned,
         Contributions {
             model_wins: (0..leads.len())
-                .filter_map(|l| leads.owner[l].as_ref().map(|rep| sigmoid(z[l] + rep_effect(&skill, &seg_cols, &leads, l, rep))))
+                .filter_map(|l| {
+                    leads.owner[l].as_ref().map(|rep| sigmoid(z[l] + rep_effect(&skill, &seg_cols, &leads, l, rep)))
+                })
                 .sum(),
             model_value: (0..leads.len())
                 .filter_map(|l| {
@@ -474,7 +479,8 @@ pub fn backtest(
     let boot: Vec<Vec<(f64, f64)>> = (0..s.bootstrap)
         .into_par_iter()
         .map(|k| {
-            let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xB007_57A9 ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(s.seed ^ 0xB007_57A9 ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let mut sums = vec![(0.0, 0.0); parts.len()];
             for _ in 0..n {
                 let l = rng.random_range(0..n);
@@ -640,8 +646,12 @@ pub fn gates(b: &Backtest, g: &Gates, baseline: Option<&Backtest>) -> Vec<GateRe
     }
     if let Some(old) = baseline {
         let x = g.max_regression;
-        let higher = |name: &str, new: f64, old: f64| GateResult::new(format!("baseline {name}"), new, old - x * old.abs(), true);
-        let lower = |name: &str, new: f64, old: f64| GateResult::new(format!("baseline {name}"), new, old + x * old.abs(), false);
+        let higher = |name: &str, new: f64, old: f64| {
+            GateResult::new(format!("baseline {name}"), new, old - x * old.abs(), true)
+        };
+        let lower = |name: &str, new: f64, old: f64| {
+            GateResult::new(format!("baseline {name}"), new, old + x * old.abs(), false)
+        };
         out.push(higher("auc", b.scoring.auc, old.scoring.auc));
         out.push(lower("log loss", b.scoring.log_loss, old.scoring.log_loss));
         out.push(lower("p_win log loss", b.skill.log_loss_with, old.skill.log_loss_with));
@@ -659,8 +669,8 @@ fn pct(x: f64) -> String {
 
 /// The backtest as a Markdown report.
 pub fn markdown(b: &Backtest) -> String {
-    use std::fmt::Write as _;
     use crate::assign::rules::fmt_num;
+    use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(o, "# Backtest\n");
     let sp = &b.split;

@@ -152,7 +152,8 @@ pub struct BacktestArgs {
 }
 
 fn date(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    leadroute::data::parse_datetime(s).ok_or_else(|| format!("expected a date like 2025-06-30 or 2025-06-30T12:00:00, found {s:?}"))
+    leadroute::data::parse_datetime(s)
+        .ok_or_else(|| format!("expected a date like 2025-06-30 or 2025-06-30T12:00:00, found {s:?}"))
 }
 
 impl BacktestArgs {

@@ -224,7 +224,8 @@ pub fn assign(
                 (None, Some(stored)) => stored.clone(),
                 (None, None) => {
                     warnings.push(
-                        "no --history and the model file holds no rep skill: p_win is the lead score for every rep".into(),
+                        "no --history and the model file holds no rep skill: p_win is the lead score for every rep"
+                            .into(),
                     );
                     Skill::default()
                 }
@@ -266,7 +267,9 @@ pub fn assign(
     let moves = moves(&mut plan, &leads, &reps, &elig, s, &p_with);
     let moved_from_owner = |p: &assign::Plan| -> i64 {
         (0..leads.len())
-            .filter(|&l| leads.owner[l].as_deref().is_some_and(|o| p.decisions[l].rep.map(|r| reps.id[r].as_str()) != Some(o)))
+            .filter(|&l| {
+                leads.owner[l].as_deref().is_some_and(|o| p.decisions[l].rep.map(|r| reps.id[r].as_str()) != Some(o))
+            })
             .count() as i64
     };
     // What-if scenarios: the same policy on changed reps, against this plan.
@@ -284,13 +287,21 @@ pub fn assign(
             }
             _ => {
                 let alt_plan = assign::route_by_rule_keeping(s.policy, &leads, &alt, &elig, s.seed, s.keep_owners);
-                let alt_p = alt_plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.as_ref().map(|p| p[l]))).collect();
+                let alt_p = alt_plan
+                    .decisions
+                    .iter()
+                    .enumerate()
+                    .map(|(l, d)| d.rep.and(scores.as_ref().map(|p| p[l])))
+                    .collect();
                 (alt_plan, alt_p)
             }
         };
         assign::check(&alt_plan, &leads, &alt, &elig).with_context(|| format!("the plan of --what-if {w}"))?;
         let totals = |p: &[Option<f64>]| -> (f64, f64) {
-            p.iter().enumerate().filter_map(|(l, p)| p.map(|p| (p, p * leads.value[l]))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+            p.iter()
+                .enumerate()
+                .filter_map(|(l, p)| p.map(|p| (p, p * leads.value[l])))
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
         };
         let ((w0, v0), (w1, v1)) = (totals(&p_win), totals(&alt_p));
         what_if.push(report::WhatIfLine {
@@ -298,8 +309,14 @@ pub fn assign(
             assigned_change: alt_plan.assigned() as i64 - plan.assigned() as i64,
             expected_wins_change: scores.as_ref().map(|_| w1 - w0),
             expected_value_change: scores.as_ref().map(|_| v1 - v0),
-            leads_changing_rep: (0..leads.len()).filter(|&l| alt_plan.decisions[l].rep != plan.decisions[l].rep).count(),
-            moves_change: leads.owner.iter().any(Option::is_some).then(|| moved_from_owner(&alt_plan) - moved_from_owner(&plan)),
+            leads_changing_rep: (0..leads.len())
+                .filter(|&l| alt_plan.decisions[l].rep != plan.decisions[l].rep)
+                .count(),
+            moves_change: leads
+                .owner
+                .iter()
+                .any(Option::is_some)
+                .then(|| moved_from_owner(&alt_plan) - moved_from_owner(&plan)),
         });
     }
     if !what_if.is_empty() {
@@ -478,7 +495,10 @@ fn moves(
         } else {
             let r0 = owner_rep.expect("why_not_kept covers unknown owners");
             if load[r0] + leads.workload[l] > reps.capacity[r0] + assign::EPS {
-                format!("its current owner {owner} has no room left (capacity {})", assign::rules::fmt_num(reps.capacity[r0]))
+                format!(
+                    "its current owner {owner} has no room left (capacity {})",
+                    assign::rules::fmt_num(reps.capacity[r0])
+                )
             } else {
                 match (to, s.policy) {
                     (Some(r), Policy::Optimize) => {

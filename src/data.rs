@@ -109,7 +109,9 @@ impl Leads {
         for row in 0..table.len() {
             let id = table.cell(row, lead_col).trim();
             if id.is_empty() {
-                return Err(table.cell_error(row, lead_col, "empty lead_id; expected the id of a lead in the batch").into());
+                return Err(table
+                    .cell_error(row, lead_col, "empty lead_id; expected the id of a lead in the batch")
+                    .into());
             }
             if let Some(first) = seen.insert(id, row) {
                 return Err(table

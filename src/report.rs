@@ -75,7 +75,12 @@ impl std::fmt::Display for WhatIfLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {:+} assigned", self.change, self.assigned_change)?;
         if let (Some(w), Some(v)) = (self.expected_wins_change, self.expected_value_change) {
-            write!(f, ", expected wins {w:+.2}, expected value {}{}", if v < 0.0 { "-" } else { "+" }, fmt_num((v.abs() * 100.0).round() / 100.0))?;
+            write!(
+                f,
+                ", expected wins {w:+.2}, expected value {}{}",
+                if v < 0.0 { "-" } else { "+" },
+                fmt_num((v.abs() * 100.0).round() / 100.0)
+            )?;
         }
         write!(f, "; {} leads change rep", self.leads_changing_rep)?;
         if let Some(m) = self.moves_change.filter(|&m| m != 0) {

@@ -13,7 +13,10 @@ use crate::error::UsageError;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// `capacity=20` sets, `capacity=+5` / `capacity=-5` adjusts (never below 0).
-    Capacity { value: f64, relative: bool },
+    Capacity {
+        value: f64,
+        relative: bool,
+    },
     Active(bool),
     MinLeads(u32),
 }
@@ -72,12 +75,7 @@ impl WhatIf {
     /// The reps with this scenario applied; a rep id the reps file does not have is a usage error.
     pub fn apply(&self, reps: &Reps) -> Result<Reps> {
         let r = reps.find(&self.rep).ok_or_else(|| {
-            UsageError(format!(
-                "--what-if {:?}: no rep {:?} in {}",
-                self.text,
-                self.rep,
-                reps.table.path().display()
-            ))
+            UsageError(format!("--what-if {:?}: no rep {:?} in {}", self.text, self.rep, reps.table.path().display()))
         })?;
         let mut out = reps.clone();
         for c in &self.changes {
@@ -104,12 +102,25 @@ mod tests {
         let w: WhatIf = "R012:active=false,min_leads=0".parse().unwrap();
         assert_eq!(w.changes, vec![Change::Active(false), Change::MinLeads(0)]);
         let w: WhatIf = "rep:with:colons:capacity=3".parse().unwrap();
-        assert_eq!((w.rep.as_str(), w.changes[0].clone()), ("rep:with:colons", Change::Capacity { value: 3.0, relative: false }));
+        assert_eq!(
+            (w.rep.as_str(), w.changes[0].clone()),
+            ("rep:with:colons", Change::Capacity { value: 3.0, relative: false })
+        );
     }
 
     #[test]
     fn rejects_what_it_cannot_mean() {
-        for bad in ["R007", "R007:", ":capacity=1", "R007:capacity=lots", "R007:capacity=-inf", "R007:speed=2", "R007:active=maybe", "R007:min_leads=1.5", "R007:capacity=-3x"] {
+        for bad in [
+            "R007",
+            "R007:",
+            ":capacity=1",
+            "R007:capacity=lots",
+            "R007:capacity=-inf",
+            "R007:speed=2",
+            "R007:active=maybe",
+            "R007:min_leads=1.5",
+            "R007:capacity=-3x",
+        ] {
             assert!(bad.parse::<WhatIf>().is_err(), "{bad} should be refused");
         }
     }

@@ -126,7 +126,11 @@ fn every_policy_routes_the_example_batch_within_the_rules() {
             assert_ne!(row[ru], row[rep], "{policy}: {row:?}");
             let terr = reps.rows.iter().find(|r| r[0] == row[ru]).map(|r| r[reps.col("territories")].clone()).unwrap();
             let region = &leads.rows[k][leads.col("region")];
-            assert!(terr == "*" || terr.split(';').any(|t| t == region), "{policy}: {} not eligible for {region}", row[ru]);
+            assert!(
+                terr == "*" || terr.split(';').any(|t| t == region),
+                "{policy}: {} not eligible for {region}",
+                row[ru]
+            );
             assert!(row[got.col("runner_up_p_win")].is_empty(), "no model, no p_win: {row:?}");
         }
     }

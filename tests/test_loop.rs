@@ -39,9 +39,10 @@ fn backtest(wd: &Workdir, config: &str, extra: &[&str], code: i32) -> (Option<Va
     ];
     args.extend_from_slice(extra);
     let out = wd.run_expect(&args, code);
-    let json = args.iter().position(|a| *a == "--json").map(|i| {
-        serde_json::from_slice::<Value>(&wd.read(args[i + 1])).expect("backtest JSON parses")
-    });
+    let json = args
+        .iter()
+        .position(|a| *a == "--json")
+        .map(|i| serde_json::from_slice::<Value>(&wd.read(args[i + 1])).expect("backtest JSON parses"));
     (json, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
@@ -90,7 +91,9 @@ fn backtest_judges_scores_skill_and_policies_on_held_out_history() {
     assert!((f(&b["uplift_wins"]["estimate"]) - (opt / rr - 1.0)).abs() < 1e-9);
     assert!(stdout.contains("expected wins: optimize"), "{stdout}");
     let report = String::from_utf8(wd.read("bt.md")).unwrap();
-    for part in ["## Lead scores on held-out deals", "## Rep skill on held-out deals", "doubly robust", "## Assumptions"] {
+    for part in
+        ["## Lead scores on held-out deals", "## Rep skill on held-out deals", "doubly robust", "## Assumptions"]
+    {
         assert!(report.contains(part), "report lacks {part}");
     }
     // Same inputs and seed: byte-identical JSON.
@@ -171,7 +174,8 @@ fn current_owners(wd: &Workdir) -> Vec<(String, String)> {
     let covers = |t: &str, g: &str| t.trim() == "*" || t.split(';').any(|x| x.trim().eq_ignore_ascii_case(g));
     let mut owned = Vec::new();
     for (k, row) in leads.rows.iter().enumerate().step_by(3) {
-        let eligible: Vec<&String> = ids.iter().zip(&terr).filter(|(_, t)| covers(t, &row[region])).map(|(i, _)| i).collect();
+        let eligible: Vec<&String> =
+            ids.iter().zip(&terr).filter(|(_, t)| covers(t, &row[region])).map(|(i, _)| i).collect();
         if !eligible.is_empty() {
             owned.push((row[0].clone(), eligible[k % eligible.len()].clone()));
         }
@@ -191,9 +195,8 @@ fn lock_keeps_owners_and_every_move_is_explained() {
     let owned = current_owners(&wd);
     let (free, _) = assign(&wd, "free.csv", &["--current", "current.csv", "--summary-json", "free.json"]);
     let (locked, _) = assign(&wd, "locked.csv", &["--current", "current.csv", "--lock", "--report", "locked.md"]);
-    let rep_of = |plan: &Csv, lead: &str| -> String {
-        plan.rows.iter().find(|r| r[0] == lead).map(|r| r[1].clone()).unwrap()
-    };
+    let rep_of =
+        |plan: &Csv, lead: &str| -> String { plan.rows.iter().find(|r| r[0] == lead).map(|r| r[1].clone()).unwrap() };
     let why_of = |plan: &Csv, lead: &str| -> String {
         let c = plan.col("explanation");
         plan.rows.iter().find(|r| r[0] == lead).map(|r| r[c].clone()).unwrap()
@@ -207,10 +210,7 @@ fn lock_keeps_owners_and_every_move_is_explained() {
             moved_locked += 1;
             // Under --lock a lead leaves only when its owner cannot keep it.
             let why = why_of(&locked, lead);
-            assert!(
-                why.starts_with(&format!("Moved from {owner}: its current owner {owner} ")),
-                "{lead}: {why}"
-            );
+            assert!(why.starts_with(&format!("Moved from {owner}: its current owner {owner} ")), "{lead}: {why}");
         }
     }
     assert!(kept > owned.len() / 2, "kept {kept} of {}", owned.len());
@@ -259,8 +259,21 @@ fn a_move_penalty_trades_gain_for_stability() {
     // A rule policy has no gain to weigh: usage error.
     let err = wd.fail(
         &[
-            "assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml",
-            "--policy", "round-robin", "--current", "current.csv", "--move-penalty", "5", "--out", "rr.csv",
+            "assign",
+            "--leads",
+            "w/leads.csv",
+            "--reps",
+            "w/reps.csv",
+            "--config",
+            "w/leadroute.toml",
+            "--policy",
+            "round-robin",
+            "--current",
+            "current.csv",
+            "--move-penalty",
+            "5",
+            "--out",
+            "rr.csv",
         ],
         2,
     );
@@ -275,7 +288,16 @@ fn what_if_reports_the_change_against_the_plan() {
     let (plan, stderr) = assign(
         &wd,
         "plan.csv",
-        &["--what-if", "R001:active=false", "--what-if", "R002:capacity=+5", "--summary-json", "s.json", "--report", "r.md"],
+        &[
+            "--what-if",
+            "R001:active=false",
+            "--what-if",
+            "R002:capacity=+5",
+            "--summary-json",
+            "s.json",
+            "--report",
+            "r.md",
+        ],
     );
     let s: Value = serde_json::from_slice(&wd.read("s.json")).unwrap();
     let w = s["what_if"].as_array().unwrap();
@@ -294,8 +316,19 @@ fn what_if_reports_the_change_against_the_plan() {
     for bad in ["R999:capacity=+1", "R001:capacity=lots"] {
         let err = wd.fail(
             &[
-                "assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml",
-                "--policy", "round-robin", "--what-if", bad, "--out", "bad.csv",
+                "assign",
+                "--leads",
+                "w/leads.csv",
+                "--reps",
+                "w/reps.csv",
+                "--config",
+                "w/leadroute.toml",
+                "--policy",
+                "round-robin",
+                "--what-if",
+                bad,
+                "--out",
+                "bad.csv",
             ],
             2,
         );
@@ -327,7 +360,17 @@ fn train_continues_an_earlier_model_and_keeps_its_history() {
     world(&wd, "67", "8000");
     split_history(&wd);
     wd.run(&["train", "--history", "old.csv", "--config", "w/leadroute.toml", "--model", "m1.json"]);
-    let out = wd.run(&["train", "--history", "new.csv", "--config", "w/leadroute.toml", "--from", "m1.json", "--model", "m2.json"]);
+    let out = wd.run(&[
+        "train",
+        "--history",
+        "new.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--from",
+        "m1.json",
+        "--model",
+        "m2.json",
+    ]);
     let m1: Value = serde_json::from_slice(&wd.read("m1.json")).unwrap();
     let m2: Value = serde_json::from_slice(&wd.read("m2.json")).unwrap();
     assert_eq!(m1["history"].as_array().unwrap().len(), 1);
@@ -342,7 +385,17 @@ fn train_continues_an_earlier_model_and_keeps_its_history() {
     assert_eq!(m2["trees"][0], m1["trees"][0]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("training history"));
     // The continued model scores leads like any other.
-    wd.run(&["score", "--leads", "w/leads.csv", "--model", "m2.json", "--config", "w/leadroute.toml", "--out", "s.csv"]);
+    wd.run(&[
+        "score",
+        "--leads",
+        "w/leads.csv",
+        "--model",
+        "m2.json",
+        "--config",
+        "w/leadroute.toml",
+        "--out",
+        "s.csv",
+    ]);
     assert_eq!(wd.read_csv("s.csv").rows.len(), 300);
 }
 
@@ -357,7 +410,17 @@ fn assign_warns_about_a_stale_model_and_drifted_features() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let base = ["assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml", "--model", "m.json"];
+    let base = [
+        "assign",
+        "--leads",
+        "w/leads.csv",
+        "--reps",
+        "w/reps.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--model",
+        "m.json",
+    ];
     let run = |leads: &str, out: &str, epoch: &str| -> String {
         let mut args = base.to_vec();
         args[2] = leads;
@@ -396,7 +459,8 @@ fn large_batches_cut_the_per_lead_sections_and_say_where_the_rest_are() {
     let (plan, _) = assign(&wd, "plan.csv", &["--report", "r.md", "--html", "r.html", "--report-leads", "40"]);
     let md = String::from_utf8(wd.read("r.md")).unwrap();
     let every = &md[md.find("## Every lead").unwrap()..];
-    let rows = every.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| lead ") && !l.starts_with("| ---")).count();
+    let rows =
+        every.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| lead ") && !l.starts_with("| ---")).count();
     assert_eq!(rows, 40, "{every}");
     assert!(every.contains("The batch has 300 leads; the per-lead sections show the 40 of highest priority"));
     assert!(every.contains("plan.csv"));
@@ -418,8 +482,19 @@ fn backtest_is_identical_at_any_thread_count() {
     for (threads, out) in [("1", "t1.json"), ("2", "t2.json")] {
         let o = wd
             .command(&[
-                "backtest", "--history", "w/history.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml",
-                "--test-fraction", "0.3", "--json", out, "--bootstrap", "100",
+                "backtest",
+                "--history",
+                "w/history.csv",
+                "--reps",
+                "w/reps.csv",
+                "--config",
+                "w/leadroute.toml",
+                "--test-fraction",
+                "0.3",
+                "--json",
+                out,
+                "--bootstrap",
+                "100",
             ])
             .env("RAYON_NUM_THREADS", threads)
             .output()
@@ -437,8 +512,17 @@ fn a_model_file_carries_rep_skill_to_assign() {
     let m: Value = serde_json::from_slice(&wd.read("m.json")).unwrap();
     assert!(m["skill"]["overall"].as_array().is_some_and(|o| o.len() >= 10), "{}", m["skill"]);
     let out = wd.run(&[
-        "assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml", "--model", "m.json",
-        "--out", "a.csv",
+        "assign",
+        "--leads",
+        "w/leads.csv",
+        "--reps",
+        "w/reps.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--model",
+        "m.json",
+        "--out",
+        "a.csv",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("p_win is the lead score for every rep"), "{stderr}");
@@ -448,8 +532,17 @@ fn a_model_file_carries_rep_skill_to_assign() {
     assert!(plan.rows.iter().any(|r| !r[ru].is_empty() && r[p] != r[ru]));
     // Twice the same model file and batch: the same bytes.
     wd.run(&[
-        "assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml", "--model", "m.json",
-        "--out", "b.csv",
+        "assign",
+        "--leads",
+        "w/leads.csv",
+        "--reps",
+        "w/reps.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--model",
+        "m.json",
+        "--out",
+        "b.csv",
     ]);
     assert_eq!(wd.read("a.csv"), wd.read("b.csv"));
 }

@@ -6,6 +6,6 @@ mod workdir;
 mod test_assign;
 mod test_errors;
 mod test_generate;
-mod test_model;
 mod test_loop;
+mod test_model;
 mod test_optimize;

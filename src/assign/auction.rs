@@ -350,13 +350,7 @@ impl Instance for Sample<'_> {
 /// Prices from an auction on a sample of a large batch (its capacities scaled to the
 /// sample), lowered by the sample's ε: near the full batch's market-clearing prices, so
 /// the full auction starts close to its end instead of fighting every price war from zero.
-fn sampled_prices<I: Instance>(
-    inst: &I,
-    eps_rel: f64,
-    factor: f64,
-    slots: &[usize],
-    w: f64,
-) -> Option<Vec<f64>> {
+fn sampled_prices<I: Instance>(inst: &I, eps_rel: f64, factor: f64, slots: &[usize], w: f64) -> Option<Vec<f64>> {
     let n = inst.n_items();
     if n <= SAMPLE_ABOVE {
         return None;
@@ -527,7 +521,8 @@ mod tests {
     impl Logistic {
         fn new(seed: u64, n: usize, bins: usize, sigs: usize, cap: f64) -> Logistic {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let e: Vec<Vec<f64>> = (0..sigs).map(|_| (0..bins).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+            let e: Vec<Vec<f64>> =
+                (0..sigs).map(|_| (0..bins).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
             let orders = e
                 .iter()
                 .map(|row| {

@@ -356,7 +356,11 @@ pub fn optimize(
         }
     }
     Optimized {
-        plan: Plan { policy: Policy::Optimize, decisions, runner_up: runner_up.iter().map(|ru| ru.map(|(r, _)| r)).collect() },
+        plan: Plan {
+            policy: Policy::Optimize,
+            decisions,
+            runner_up: runner_up.iter().map(|ru| ru.map(|(r, _)| r)).collect(),
+        },
         p_win,
         runner_up,
         objective_value: value + kept_value,

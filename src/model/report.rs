@@ -38,7 +38,11 @@ pub fn text(m: &Model) -> String {
     }
     if m.history.len() > 1 {
         let _ = writeln!(s, "training history (oldest first):");
-        let _ = writeln!(s, "  {:<20}  {:>6}  {:>6}  {:>9}  {:>6}  {:>8}", "trained at", "won", "lost", "new trees", "AUC", "log loss");
+        let _ = writeln!(
+            s,
+            "  {:<20}  {:>6}  {:>6}  {:>9}  {:>6}  {:>8}",
+            "trained at", "won", "lost", "new trees", "AUC", "log loss"
+        );
         for r in &m.history {
             let _ = writeln!(
                 s,
