@@ -190,30 +190,6 @@ const BID_BUDGET: usize = 100;
 const WARM_AHEAD: usize = 6;
 
 /// The auction proper. Returns each item's bin, the bids made and the widest `ε` used.
-fn bid_all<I: Instance + ?Sized>(
-    inst: &I,
-    table: &Profits,
-    slots: &[usize],
-    price: &mut [f64],
-    eps: f64,
-) -> (Vec<Option<u32>>, usize, f64) {
-    let mut market = Market::new(inst.n_items(), slots);
-    let (bids, eps) = bid_from(inst, table, slots, price, eps, &mut market, (0..inst.n_items() as u32).collect());
-    (market.bin, bids, eps)
-}
-
-/// Who holds which bids: each bin's held bids (lowest on top) and each item's bin.
-struct Market {
-    held: Vec<BinaryHeap<Reverse<Key>>>,
-    bin: Vec<Option<u32>>,
-}
-
-impl Market {
-    fn new(n: usize, slots: &[usize]) -> Market {
-        Market { held: slots.iter().map(|_| BinaryHeap::new()).collect(), bin: vec![None; n] }
-    }
-}
-
 /// The item's best bin, its net value and the second-best net value at `price`.
 #[inline]
 fn best_of_item<I: Instance + ?Sized>(
@@ -232,19 +208,20 @@ fn best_of_item<I: Instance + ?Sized>(
     }
 }
 
-/// Bids until no item in `free` (or evicted on the way) wants to bid. Returns the bids made
-/// and the widest `ε` used.
-fn bid_from<I: Instance + ?Sized>(
+/// The auction proper: every item bids until none wants to. Returns each item's bin, the
+/// bids made and the widest `ε` used.
+fn bid_all<I: Instance + ?Sized>(
     inst: &I,
     table: &Profits,
     slots: &[usize],
     price: &mut [f64],
     mut eps: f64,
-    market: &mut Market,
-    mut free: VecDeque<u32>,
-) -> (usize, f64) {
+) -> (Vec<Option<u32>>, usize, f64) {
     let n = inst.n_items();
-    let (held, bin) = (&mut market.held, &mut market.bin);
+    // Held bids as (amount, item): the lowest on top.
+    let mut held: Vec<BinaryHeap<Reverse<Key>>> = slots.iter().map(|_| BinaryHeap::new()).collect();
+    let mut bin: Vec<Option<u32>> = vec![None; n];
+    let mut free: VecDeque<u32> = (0..n as u32).collect();
     let budget = BID_BUDGET * n.max(1);
     let mut bids = 0;
     let mut until_wider = budget;
@@ -283,7 +260,7 @@ fn bid_from<I: Instance + ?Sized>(
             price[bu] = heap.peek().map_or(price[bu], |Reverse(low)| low.0);
         }
     }
-    (bids, eps)
+    (bin, bids, eps)
 }
 
 /// Bids between refreshes of the price floors along each order.
