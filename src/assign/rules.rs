@@ -49,7 +49,10 @@ pub fn route_by_rule_keeping(
     let slot = rotation(n_reps, seed);
     // `pointer` is the rotation slot whose turn is next.
     let mut pointer = 0;
-    let turn_distance = |rep: usize, pointer: usize| (slot[rep] + n_reps - pointer) % n_reps.max(1);
+    let turn_distance = |rep: usize, pointer: usize| {
+        let s = slot[rep];
+        if s >= pointer { s - pointer } else { s + n_reps - pointer }
+    };
 
     for lead in arrival_order(leads) {
         if decisions[lead].is_some() {
@@ -60,8 +63,6 @@ pub fn route_by_rule_keeping(
             continue;
         }
         let w = leads.workload[lead];
-        let candidates: Vec<usize> =
-            elig.reps_for(lead).iter().copied().filter(|&r| reps.active[r] && remaining[r] + EPS >= w).collect();
         let by_turn = |a: &usize, b: &usize| turn_distance(*a, pointer).cmp(&turn_distance(*b, pointer));
         // The policy's order of preference among the candidates: its choice, then the runner-up.
         let order = |a: &usize, b: &usize| -> Ordering {
@@ -83,9 +84,28 @@ pub fn route_by_rule_keeping(
                 }
             }
         };
-        let chosen = *candidates.iter().min_by(|a, b| order(a, b)).expect("candidates");
-        runner_up[lead] = candidates.iter().copied().filter(|&r| r != chosen).min_by(|a, b| order(a, b));
-        let explanation = explain(policy, chosen, candidates.len(), lead, reps, elig, assigned[chosen]);
+        // One pass over the eligible reps with room: how many, the first and the second.
+        let (mut n_candidates, mut first, mut second) = (0usize, None::<usize>, None::<usize>);
+        for &r in elig.reps_for(lead) {
+            if !(reps.active[r] && remaining[r] + EPS >= w) {
+                continue;
+            }
+            n_candidates += 1;
+            match first {
+                Some(f) if order(&r, &f) != Ordering::Less => {
+                    if second.is_none_or(|s| order(&r, &s) == Ordering::Less) {
+                        second = Some(r);
+                    }
+                }
+                _ => {
+                    second = first;
+                    first = Some(r);
+                }
+            }
+        }
+        let chosen = first.expect("blocked_reason found a rep with room");
+        runner_up[lead] = second;
+        let explanation = explain(policy, chosen, n_candidates, lead, reps, elig, assigned[chosen]);
         remaining[chosen] -= w;
         assigned[chosen] += w;
         pointer = (slot[chosen] + 1) % n_reps;
