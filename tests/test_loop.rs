@@ -146,20 +146,15 @@ fn gates_say_which_and_by_how_much() {
     backtest(&wd, "w/leadroute.toml", &["--test-fraction", "1.5"], 2);
 }
 
+/// `assign` on the world's batch, reps and config, then `extra`.
+fn assign_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml"];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn assign(wd: &Workdir, out: &str, extra: &[&str]) -> (Csv, String) {
-    let mut args = vec![
-        "assign",
-        "--leads",
-        "w/leads.csv",
-        "--reps",
-        "w/reps.csv",
-        "--config",
-        "w/leadroute.toml",
-        "--history",
-        "w/history.csv",
-        "--out",
-        out,
-    ];
+    let mut args = assign_args(&["--history", "w/history.csv", "--out", out]);
     args.extend_from_slice(extra);
     let o = wd.run(&args);
     (wd.read_csv(out), String::from_utf8_lossy(&o.stderr).into_owned())
@@ -258,14 +253,7 @@ fn a_move_penalty_trades_gain_for_stability() {
     }
     // A rule policy has no gain to weigh: usage error.
     let err = wd.fail(
-        &[
-            "assign",
-            "--leads",
-            "w/leads.csv",
-            "--reps",
-            "w/reps.csv",
-            "--config",
-            "w/leadroute.toml",
+        &assign_args(&[
             "--policy",
             "round-robin",
             "--current",
@@ -274,7 +262,7 @@ fn a_move_penalty_trades_gain_for_stability() {
             "5",
             "--out",
             "rr.csv",
-        ],
+        ]),
         2,
     );
     assert!(err.contains("--move-penalty"), "{err}");
@@ -314,24 +302,7 @@ fn what_if_reports_the_change_against_the_plan() {
     assert!(String::from_utf8(wd.read("r.md")).unwrap().contains("## What if"));
     // An unknown rep or a malformed change is a usage error.
     for bad in ["R999:capacity=+1", "R001:capacity=lots"] {
-        let err = wd.fail(
-            &[
-                "assign",
-                "--leads",
-                "w/leads.csv",
-                "--reps",
-                "w/reps.csv",
-                "--config",
-                "w/leadroute.toml",
-                "--policy",
-                "round-robin",
-                "--what-if",
-                bad,
-                "--out",
-                "bad.csv",
-            ],
-            2,
-        );
+        let err = wd.fail(&assign_args(&["--policy", "round-robin", "--what-if", bad, "--out", "bad.csv"]), 2);
         assert!(err.contains(bad), "{err}");
         assert!(!wd.exists("bad.csv"));
     }
@@ -410,19 +381,8 @@ fn assign_warns_about_a_stale_model_and_drifted_features() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let base = [
-        "assign",
-        "--leads",
-        "w/leads.csv",
-        "--reps",
-        "w/reps.csv",
-        "--config",
-        "w/leadroute.toml",
-        "--model",
-        "m.json",
-    ];
     let run = |leads: &str, out: &str, epoch: &str| -> String {
-        let mut args = base.to_vec();
+        let mut args = assign_args(&["--model", "m.json"]);
         args[2] = leads;
         args.extend_from_slice(&["--policy", "round-robin", "--out", out, "--report", "r.md"]);
         let o = wd.command(&args).env("SOURCE_DATE_EPOCH", epoch).output().unwrap();
@@ -511,19 +471,7 @@ fn a_model_file_carries_rep_skill_to_assign() {
     wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "m.json"]);
     let m: Value = serde_json::from_slice(&wd.read("m.json")).unwrap();
     assert!(m["skill"]["overall"].as_array().is_some_and(|o| o.len() >= 10), "{}", m["skill"]);
-    let out = wd.run(&[
-        "assign",
-        "--leads",
-        "w/leads.csv",
-        "--reps",
-        "w/reps.csv",
-        "--config",
-        "w/leadroute.toml",
-        "--model",
-        "m.json",
-        "--out",
-        "a.csv",
-    ]);
+    let out = wd.run(&assign_args(&["--model", "m.json", "--out", "a.csv"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("p_win is the lead score for every rep"), "{stderr}");
     // p_win depends on the rep: the chosen rep and the runner-up differ for some lead.
@@ -531,18 +479,6 @@ fn a_model_file_carries_rep_skill_to_assign() {
     let (p, ru) = (plan.col("p_win"), plan.col("runner_up_p_win"));
     assert!(plan.rows.iter().any(|r| !r[ru].is_empty() && r[p] != r[ru]));
     // Twice the same model file and batch: the same bytes.
-    wd.run(&[
-        "assign",
-        "--leads",
-        "w/leads.csv",
-        "--reps",
-        "w/reps.csv",
-        "--config",
-        "w/leadroute.toml",
-        "--model",
-        "m.json",
-        "--out",
-        "b.csv",
-    ]);
+    wd.run(&assign_args(&["--model", "m.json", "--out", "b.csv"]));
     assert_eq!(wd.read("a.csv"), wd.read("b.csv"));
 }

@@ -77,15 +77,14 @@ impl Profits {
             start.push(start[i] + inst.candidates(i).len());
         }
         let best_of = |i: usize| {
-            let mut best = 0.0f64;
-            let best_cell = std::cell::Cell::new(0.0f64);
-            if scan_ordered(inst, i, |_, p| best_cell.set(best_cell.get().max(p)), |_, p| p <= best_cell.get()) {
-                return best_cell.get();
+            let best = std::cell::Cell::new(0.0f64);
+            let keep = |_, p: f64| best.set(best.get().max(p));
+            if !scan_ordered(inst, i, keep, |_, p| p <= best.get()) {
+                for &b in inst.candidates(i) {
+                    keep(b, inst.profit(i, b as usize));
+                }
             }
-            for &b in inst.candidates(i) {
-                best = best.max(inst.profit(i, b as usize));
-            }
-            best
+            best.get()
         };
         if start[n] > max_table {
             let best = (0..n).into_par_iter().with_min_len(256).map(best_of).collect();
