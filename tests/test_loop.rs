@@ -234,8 +234,7 @@ fn a_move_penalty_trades_gain_for_stability() {
     let owned = current_owners(&wd);
     let moved = |plan: &Csv| owned.iter().filter(|(l, o)| plan.rows.iter().any(|r| r[0] == *l && r[1] != *o)).count();
     let value = |plan: &Csv| -> f64 {
-        let (p, v) = (plan.col("p_win"), plan.col("expected_value"));
-        let _ = p;
+        let v = plan.col("expected_value");
         plan.rows.iter().filter_map(|r| r[v].parse::<f64>().ok()).sum()
     };
     let (zero, _) = assign(&wd, "p0.csv", &["--current", "current.csv", "--move-penalty", "0"]);
