@@ -439,26 +439,7 @@ fn backtest_is_identical_at_any_thread_count() {
     let wd = Workdir::new();
     world(&wd, "70", "4000");
     for (threads, out) in [("1", "t1.json"), ("2", "t2.json")] {
-        let o = wd
-            .command(&[
-                "backtest",
-                "--history",
-                "w/history.csv",
-                "--reps",
-                "w/reps.csv",
-                "--config",
-                "w/leadroute.toml",
-                "--test-fraction",
-                "0.3",
-                "--json",
-                out,
-                "--bootstrap",
-                "100",
-            ])
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        backtest(&wd, "w/leadroute.toml", &["--threads", threads, "--json", out], 0);
     }
     assert_eq!(wd.read("t1.json"), wd.read("t2.json"));
 }

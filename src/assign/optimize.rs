@@ -104,9 +104,9 @@ struct LeadProblem<'a> {
     orders: Vec<Vec<u32>>,
     order_of: Vec<u32>,
     /// Per item, up to two reps (`u32::MAX` for none) with a bonus for staying there: the
-    /// current owner (the move penalty) and the anchor plan's rep (a tie-breaker).
+    /// current owner (the move penalty) and the anchor plan's rep (a tie-breaker); empty
+    /// when there is neither.
     stay: Vec<[(u32, f64); 2]>,
-    any_stay: bool,
     /// Per item: score log-odds, weight in the objective, offset of its signature's row of
     /// rep effects — what a profit needs, side by side.
     fast: Vec<(f64, f64, u32)>,
@@ -130,10 +130,9 @@ impl Instance for LeadProblem<'_> {
         // One cache line per item: the auction's bids jump between a million items.
         let (z, w, offset) = self.fast[i];
         let base = w * sigmoid(z + self.pw.effect[offset as usize + bin]);
-        if self.any_stay {
-            base + self.stay[i].iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum::<f64>()
-        } else {
-            base
+        match self.stay.get(i) {
+            Some(stay) => base + stay.iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum::<f64>(),
+            None => base,
         }
     }
     fn warm(&self, i: usize) {
@@ -146,9 +145,9 @@ impl Instance for LeadProblem<'_> {
         self.floor[bin]
     }
     fn ordered(&self, i: usize) -> Option<(&[u32], [u32; 2])> {
-        let extra = |k: usize| {
-            let (r, bonus) = self.stay[i][k];
-            if bonus > 0.0 { r } else { u32::MAX }
+        let extra = |k: usize| match self.stay.get(i).map(|s| s[k]) {
+            Some((r, bonus)) if bonus > 0.0 => r,
+            _ => u32::MAX,
         };
         Some((&self.orders[self.order_of[i] as usize], [extra(0), extra(1)]))
     }
@@ -254,19 +253,24 @@ pub fn optimize(
     let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
     let fast: Vec<(f64, f64, u32)> =
         items.iter().map(|&l| (z[l], weight_of_lead(l), sig_of_lead[l] * n_reps as u32)).collect();
-    let any_stay = s.move_penalty.is_some() || s.anchor.is_some();
     let problem = LeadProblem {
         fast,
-        any_stay,
         leads,
         pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
         capacity: capacity.clone(),
         floor,
-        stay: {
+        stay: if s.move_penalty.is_none() && s.anchor.is_none() {
+            Vec::new()
+        } else {
             let owner_of = |l: usize| leads.owner[l].as_deref().and_then(|o| reps.find(o));
             // Twice the auction's ε: enough to break ties, too little to matter otherwise.
-            let tie = 2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
-                / items.len().max(1) as f64;
+            let tie = match s.anchor {
+                Some(_) => {
+                    2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
+                        / items.len().max(1) as f64
+                }
+                None => 0.0,
+            };
             items
                 .iter()
                 .map(|&l| {
