@@ -6,21 +6,7 @@ use serde_json::Value;
 use crate::workdir::{Csv, Workdir};
 
 fn world(wd: &Workdir, seed: &str, history: &str) {
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        seed,
-        "--leads",
-        "300",
-        "--reps",
-        "10",
-        "--history",
-        history,
-        "--skill-spread",
-        "0.8",
-    ]);
+    wd.world(seed, "300", history);
 }
 
 fn backtest(wd: &Workdir, config: &str, extra: &[&str], code: i32) -> (Option<Value>, String, String) {

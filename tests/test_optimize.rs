@@ -9,21 +9,7 @@ use crate::test_assign::verify;
 use crate::workdir::{Csv, Workdir};
 
 fn world(wd: &Workdir, seed: &str) {
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        seed,
-        "--leads",
-        "400",
-        "--reps",
-        "10",
-        "--history",
-        "8000",
-        "--skill-spread",
-        "0.8",
-    ]);
+    wd.world(seed, "400", "8000");
 }
 
 fn assign(wd: &Workdir, out: &str, extra: &[&str]) -> Csv {

@@ -57,6 +57,26 @@ impl Workdir {
         read_csv(&self.path(rel))
     }
 
+    /// Generates a world in `w/`: 10 reps whose skill by industry spreads 0.8 in log-odds,
+    /// `leads` new leads and `history` past outcomes.
+    pub fn world(&self, seed: &str, leads: &str, history: &str) {
+        self.run(&[
+            "generate",
+            "--out",
+            "w",
+            "--seed",
+            seed,
+            "--leads",
+            leads,
+            "--reps",
+            "10",
+            "--history",
+            history,
+            "--skill-spread",
+            "0.8",
+        ]);
+    }
+
     /// A command for the leadroute binary, run in this folder.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leadroute"));
