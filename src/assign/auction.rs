@@ -249,11 +249,17 @@ fn bid_all<I: Instance + ?Sized>(
         let bu = b as usize;
         let heap = &mut held[bu];
         if heap.len() >= slots[bu] {
-            let Reverse(Key(_, out)) = heap.pop().expect("a full bin holds bids");
+            // The lowest held bid is outbid: replaced in place (one sift instead of a pop
+            // and a push).
+            let mut low = heap.peek_mut().expect("a full bin holds bids");
+            let Reverse(Key(_, out)) = *low;
+            *low = Reverse(Key(amount, i as usize));
+            drop(low);
             bin[out] = None;
             free.push_back(out as u32);
+        } else {
+            heap.push(Reverse(Key(amount, i as usize)));
         }
-        heap.push(Reverse(Key(amount, i as usize)));
         bin[i as usize] = Some(b);
         if heap.len() == slots[bu] {
             price[bu] = heap.peek().map_or(price[bu], |Reverse(low)| low.0);

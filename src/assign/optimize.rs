@@ -107,9 +107,12 @@ struct LeadProblem<'a> {
     /// current owner (the move penalty) and the anchor plan's rep (a tie-breaker); empty
     /// when there is neither.
     stay: Vec<[(u32, f64); 2]>,
-    /// Per item: score log-odds, weight in the objective, offset of its signature's row of
-    /// rep effects — what a profit needs, side by side.
+    /// Per item: e^(−score log-odds), weight in the objective, offset of its signature's row
+    /// of rep effects — what a profit needs, side by side.
     fast: Vec<(f64, f64, u32)>,
+    /// e^(−effect) of every (signature, rep): with the item's e^(−z), p_win = 1 / (1 + both),
+    /// no exponential per profit (the auction computes millions of them).
+    exp_neg_effect: Vec<f64>,
 }
 
 impl Instance for LeadProblem<'_> {
@@ -128,8 +131,8 @@ impl Instance for LeadProblem<'_> {
     #[inline]
     fn profit(&self, i: usize, bin: usize) -> f64 {
         // One cache line per item: the auction's bids jump between a million items.
-        let (z, w, offset) = self.fast[i];
-        let base = w * sigmoid(z + self.pw.effect[offset as usize + bin]);
+        let (exp_neg_z, w, offset) = self.fast[i];
+        let base = w / (1.0 + exp_neg_z * self.exp_neg_effect[offset as usize + bin]);
         match self.stay.get(i) {
             Some(stay) => base + stay.iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum::<f64>(),
             None => base,
@@ -252,9 +255,10 @@ pub fn optimize(
     let cand_of: Vec<u32> = items.iter().map(|&l| cand_of_lead[l]).collect();
     let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
     let fast: Vec<(f64, f64, u32)> =
-        items.iter().map(|&l| (z[l], weight_of_lead(l), sig_of_lead[l] * n_reps as u32)).collect();
+        items.iter().map(|&l| ((-z[l]).exp(), weight_of_lead(l), sig_of_lead[l] * n_reps as u32)).collect();
     let problem = LeadProblem {
         fast,
+        exp_neg_effect: effect.iter().map(|e| (-e).exp()).collect(),
         leads,
         pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
         capacity: capacity.clone(),
