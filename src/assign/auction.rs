@@ -11,8 +11,10 @@
 //! slackness), so the plan is within `n × ε` of the best possible one, and the prices are
 //! Lagrange multipliers whose bound proves it.
 //!
-//! Bids are made one at a time from a queue in item order (Gauss–Seidel), so the result
-//! does not depend on the thread count; profits are tabulated in parallel first. Near-equal
+//! Bids are computed in batches of a fixed size from a queue in item order, in parallel at
+//! the prices of the batch's start (Jacobi), then placed one by one in queue order; a bid
+//! that a price rise has overtaken meanwhile is made again. The result does not depend on
+//! the thread count. Small batches tabulate their profits first (in parallel). Near-equal
 //! items can fight a long price war over the last slots; past a budget of bids the auction
 //! widens `ε` (the guarantee is then the widest `ε` used, and the bound says so exactly).
 
@@ -116,13 +118,6 @@ impl Profits {
         if self.start.is_empty() { None } else { Some(&self.row[self.start[i]..self.start[i + 1]]) }
     }
 
-    /// Reads the head of item `i`'s row so that it is in cache when the item bids: bids
-    /// jump between items, and waiting on memory is most of their cost.
-    fn warm(&self, i: usize) {
-        if let Some(&(b, _)) = self.start.get(i).and_then(|&s| self.row.get(s)) {
-            std::hint::black_box(b);
-        }
-    }
 }
 
 /// Over `(bin, profit)` pairs, at `price`: the best bin with its net value and the
@@ -148,19 +143,39 @@ fn best_two(pairs: impl Iterator<Item = (u32, f64)>, price: &[f64], sorted: bool
     (best, v1, v2)
 }
 
+/// Prices as they were at the last refresh, arranged to bound what a bid need not look at
+/// (prices only rise, so stale prices are lower bounds of the current ones): for each
+/// order list, the lowest price from each position to its end.
+#[derive(Default)]
+struct Stale {
+    floors: Vec<Vec<f64>>,
+}
+
+impl Stale {
+    fn new<I: Instance + ?Sized>(inst: &I, price: &[f64]) -> Stale {
+        let floors = inst
+            .order_lists()
+            .iter()
+            .map(|list| {
+                let mut f = vec![0.0; list.len()];
+                let mut low = f64::INFINITY;
+                for (k, &b) in list.iter().enumerate().rev() {
+                    low = low.min(price[b as usize]);
+                    f[k] = low;
+                }
+                f
+            })
+            .collect();
+        Stale { floors }
+    }
+}
+
 /// [`best_two`] in the instance's own profit order ([`Instance::ordered`]), profits computed
-/// as the scan goes; `None` when the instance has no order.
+/// as the scan goes; `None` when the instance has no order. No bin past a position can net
+/// more than the profit there less the lowest stale price from there on.
 #[inline]
-fn best_two_ordered<I: Instance + ?Sized>(
-    inst: &I,
-    i: usize,
-    price: &[f64],
-    floors: Option<&[Vec<f64>]>,
-) -> Option<(u32, f64, f64)> {
-    // The lowest price from each position of the item's order on (possibly stale: prices
-    // only rise, so a stale floor is still a floor): no later bin can net more than the
-    // profit here less that floor.
-    let floor = floors.and_then(|f| f.get(inst.order_of(i))).map(Vec::as_slice);
+fn best_two_ordered<I: Instance + ?Sized>(inst: &I, i: usize, price: &[f64], stale: Option<&Stale>) -> Option<(u32, f64, f64)> {
+    let floor = stale.and_then(|s| s.floors.get(inst.order_of(i))).map(Vec::as_slice);
     let state = std::cell::Cell::new((u32::MAX, f64::NEG_INFINITY, 0.0f64));
     let found = scan_ordered(
         inst,
@@ -185,8 +200,10 @@ fn best_two_ordered<I: Instance + ?Sized>(
 /// Bids per item after which `ε` widens fourfold (and again after as many more bids).
 const BID_BUDGET: usize = 100;
 
-/// How many bids ahead an item's row is brought into cache.
-const WARM_AHEAD: usize = 6;
+/// Bids computed at the same prices, in parallel from `PARALLEL_BATCH` on: a fixed size, so
+/// the plan does not depend on the thread count.
+const BATCH: usize = 512;
+const PARALLEL_BATCH: usize = 128;
 
 /// The auction proper. Returns each item's bin, the bids made and the widest `ε` used.
 /// The item's best bin, its net value and the second-best net value at `price`.
@@ -196,93 +213,120 @@ fn best_of_item<I: Instance + ?Sized>(
     table: &Profits,
     i: usize,
     price: &[f64],
-    floors: Option<&[Vec<f64>]>,
+    stale: Option<&Stale>,
 ) -> (u32, f64, f64) {
     match table.row(i) {
         Some(row) => best_two(row.iter().map(|&(b, p)| (b, f64::from(p))), price, true),
-        None => match best_two_ordered(inst, i, price, floors) {
+        None => match best_two_ordered(inst, i, price, stale) {
             Some(found) => found,
             None => best_two(inst.candidates(i).iter().map(|&b| (b, inst.profit(i, b as usize))), price, false),
         },
     }
 }
 
-/// The auction proper: every item bids until none wants to. Returns each item's bin, the
-/// bids made and the widest `ε` used.
+/// Who holds what: each bin's held bids as (amount, item), the lowest on top, and each
+/// item's bin.
+struct Market {
+    held: Vec<BinaryHeap<Reverse<Key>>>,
+    bin: Vec<Option<u32>>,
+}
+
+impl Market {
+    fn empty(items: usize, bins: usize) -> Market {
+        Market { held: (0..bins).map(|_| BinaryHeap::new()).collect(), bin: vec![None; items] }
+    }
+}
+
+/// The auction proper: the `free` items bid until none wants to. Returns the bids made and
+/// the widest `ε` used.
 fn bid_all<I: Instance + ?Sized>(
     inst: &I,
     table: &Profits,
     slots: &[usize],
     price: &mut [f64],
     mut eps: f64,
-) -> (Vec<Option<u32>>, usize, f64) {
+    market: &mut Market,
+    mut free: VecDeque<u32>,
+) -> (usize, f64) {
     let n = inst.n_items();
-    // Held bids as (amount, item): the lowest on top.
-    let mut held: Vec<BinaryHeap<Reverse<Key>>> = slots.iter().map(|_| BinaryHeap::new()).collect();
-    let mut bin: Vec<Option<u32>> = vec![None; n];
-    let mut free: VecDeque<u32> = (0..n as u32).collect();
+    let Market { held, bin } = market;
     let budget = BID_BUDGET * n.max(1);
     let mut bids = 0;
     let mut until_wider = budget;
-    let mut floors: Vec<Vec<f64>> = Vec::new();
-    while let Some(i) = free.pop_front() {
-        if let Some(&ahead) = free.get(WARM_AHEAD) {
-            table.warm(ahead as usize);
-            inst.warm(ahead as usize);
-        }
-        bids += 1;
-        until_wider -= 1;
-        if until_wider == 0 {
+    let mut stale = Stale::default();
+    let mut since_floors = FLOOR_REFRESH;
+    let mut batch: Vec<u32> = Vec::with_capacity(BATCH);
+    let mut quoted: Vec<f64> = Vec::with_capacity(price.len());
+    while !free.is_empty() {
+        // A batch of bids computed in parallel at the same prices (Jacobi), then placed one
+        // by one in queue order, so the result does not depend on the thread count. A bid
+        // that a rise in its bin's price has overtaken meanwhile is made again.
+        batch.clear();
+        batch.extend(free.drain(..free.len().min(BATCH)));
+        bids += batch.len();
+        since_floors += batch.len();
+        if until_wider <= batch.len() {
             eps *= 4.0;
             until_wider = budget;
-        }
-        if bids % FLOOR_REFRESH == 0 && !inst.order_lists().is_empty() {
-            refresh_floors(inst.order_lists(), price, &mut floors);
-        }
-        let (b, v1, v2) = best_of_item(inst, table, i as usize, price, Some(&floors));
-        // Leaving is worth 0; an item whose best bin is worth no more stays out for good,
-        // since prices only rise.
-        if v1 <= 0.0 {
-            continue;
-        }
-        let amount = price[b as usize] + (v1 - v2) + eps;
-        let bu = b as usize;
-        let heap = &mut held[bu];
-        if heap.len() >= slots[bu] {
-            // The lowest held bid is outbid: replaced in place (one sift instead of a pop
-            // and a push).
-            let mut low = heap.peek_mut().expect("a full bin holds bids");
-            let Reverse(Key(_, out)) = *low;
-            *low = Reverse(Key(amount, i as usize));
-            drop(low);
-            bin[out] = None;
-            free.push_back(out as u32);
         } else {
-            heap.push(Reverse(Key(amount, i as usize)));
+            until_wider -= batch.len();
         }
-        bin[i as usize] = Some(b);
-        if heap.len() == slots[bu] {
-            price[bu] = heap.peek().map_or(price[bu], |Reverse(low)| low.0);
+        if since_floors >= FLOOR_REFRESH && !inst.order_lists().is_empty() {
+            stale = Stale::new(inst, price);
+            since_floors = 0;
+        }
+        quoted.clear();
+        quoted.extend_from_slice(price);
+        let offers: Vec<(u32, f64, f64)> = {
+            let price = quoted.as_slice();
+            let stale = Some(&stale);
+            if batch.len() >= PARALLEL_BATCH {
+                batch.par_iter().with_min_len(64).map(|&i| best_of_item(inst, table, i as usize, price, stale)).collect()
+            } else {
+                batch.iter().map(|&i| best_of_item(inst, table, i as usize, price, stale)).collect()
+            }
+        };
+        for (&i, &(b, v1, v2)) in batch.iter().zip(&offers) {
+            // Leaving is worth 0; an item whose best bin is worth no more stays out for
+            // good, since prices only rise.
+            if v1 <= 0.0 {
+                continue;
+            }
+            // What the item would pay for its best bin: its profit there less the value of
+            // its second choice, plus ε (prices only rise, so that choice is worth no more
+            // now than when the bid was computed).
+            let bu = b as usize;
+            let amount = quoted[bu] + (v1 - v2) + eps;
+            let heap = &mut held[bu];
+            if heap.len() >= slots[bu] {
+                let mut low = heap.peek_mut().expect("a full bin holds bids");
+                let Reverse(Key(floor, out)) = *low;
+                if amount <= floor {
+                    drop(low);
+                    free.push_back(i);
+                    continue;
+                }
+                // The lowest held bid is outbid: replaced in place (one sift instead of a
+                // pop and a push).
+                *low = Reverse(Key(amount, i as usize));
+                drop(low);
+                bin[out] = None;
+                free.push_back(out as u32);
+            } else {
+                heap.push(Reverse(Key(amount, i as usize)));
+            }
+            bin[i as usize] = Some(b);
+            if heap.len() == slots[bu] {
+                price[bu] = heap.peek().map_or(price[bu], |Reverse(low)| low.0);
+            }
         }
     }
-    (bin, bids, eps)
+    (bids, eps)
 }
 
 /// Bids between refreshes of the price floors along each order.
 const FLOOR_REFRESH: usize = 4096;
 
-/// For each order list, the lowest price from each position to its end.
-fn refresh_floors(orders: &[Vec<u32>], price: &[f64], floors: &mut Vec<Vec<f64>>) {
-    floors.resize(orders.len(), Vec::new());
-    for (list, f) in orders.iter().zip(floors.iter_mut()) {
-        f.resize(list.len(), 0.0);
-        let mut low = f64::INFINITY;
-        for (k, &b) in list.iter().enumerate().rev() {
-            low = low.min(price[b as usize]);
-            f[k] = low;
-        }
-    }
-}
 
 /// Batches above this many items first price a sample of them.
 const SAMPLE_ABOVE: usize = 200_000;
@@ -329,19 +373,22 @@ impl Instance for Sample<'_> {
     }
 }
 
-/// Prices from an auction on a sample of a large batch (its capacities scaled to the
-/// sample), lowered by the sample's ε: near the full batch's market-clearing prices, so
-/// the full auction starts close to its end instead of fighting every price war from zero.
-fn sampled_prices<I: Instance>(inst: &I, eps_rel: f64, factor: f64, slots: &[usize], w: f64) -> Option<Vec<f64>> {
+/// Prices from a cold auction on a sample of a large batch (its capacities scaled to the
+/// sample, rounded up), lowered by twice the sample's ε: near the full batch's
+/// market-clearing prices, so the full auction starts close to its end instead of
+/// fighting every price war from zero. A cold auction prices only the bins that fill up,
+/// so no bin gets a reserve the sample did not bid it up to (a warm one's reserves linger
+/// on bins the full batch leaves with room, and weaken its certificate).
+fn sampled_prices<I: Instance>(inst: &I, eps_rel: f64, slots: &[usize], w: f64) -> Option<Vec<f64>> {
     let n = inst.n_items();
     if n <= SAMPLE_ABOVE {
         return None;
     }
     let items: Vec<usize> = (0..n).step_by(SAMPLE_SHARE).collect();
     let share = items.len() as f64 / n as f64;
-    let capacity: Vec<f64> = slots.iter().map(|&k| (k as f64 * share).floor() * w).collect();
+    let capacity: Vec<f64> = slots.iter().map(|&k| (k as f64 * share).ceil() * w).collect();
     let sample = Sample { inst, items, capacity };
-    let r = auction(&sample, eps_rel * factor, Some(factor))?;
+    let r = auction(&sample, eps_rel, None)?;
     Some(
         r.lambda
             .iter()
@@ -378,29 +425,34 @@ fn auction_with<I: Instance>(inst: &I, eps_rel: f64, warm: Option<f64>, max_tabl
     let best_profit: f64 = best.iter().sum();
     let eps = (eps_rel * best_profit / n.max(1) as f64).max(1e-12);
     let zero: Vec<f64> = slots.iter().map(|&k| if k == 0 { f64::INFINITY } else { 0.0 }).collect();
-    let (bin, bids, eps, price) = match warm {
-        Some(factor) => {
-            // A coarse auction first; its prices, lowered by twice its ε, are the reserves
-            // of the fine one, which then has far fewer price wars to fight. A rep left
-            // with room at a positive reserve weakens the certificate, which says so. On a
-            // large batch the coarse auction itself starts from the prices of a sample.
-            let mut price = match sampled_prices(inst, eps_rel, factor, &slots, w) {
-                Some(p) => p,
-                None => zero.clone(),
-            };
-            let (_, b1, e1) = bid_all(inst, &table, &slots, &mut price, eps * factor);
+    let all = || (0..n as u32).collect::<VecDeque<u32>>();
+    let (bin, bids, eps, price) = match (warm, sampled_prices(inst, eps_rel, &slots, w)) {
+        // A large batch starts from the market-clearing prices of a sample of it.
+        (Some(_), Some(mut price)) => {
+            let mut market = Market::empty(n, m);
+            let (bids, eps) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
+            (market.bin, bids, eps, price)
+        }
+        // A coarse auction first; its prices, lowered by twice its ε, are the reserves of
+        // the fine one, which then has far fewer price wars to fight. A rep left with room
+        // at a positive reserve weakens the certificate, which says so.
+        (Some(factor), None) => {
+            let mut price = zero.clone();
+            let (b1, e1) = bid_all(inst, &table, &slots, &mut price, eps * factor, &mut Market::empty(n, m), all());
             for p in price.iter_mut() {
                 if p.is_finite() {
                     *p = (*p - 2.0 * e1).max(0.0);
                 }
             }
-            let (bin, b2, e2) = bid_all(inst, &table, &slots, &mut price, eps);
-            (bin, b1 + b2, e2, price)
+            let mut market = Market::empty(n, m);
+            let (b2, e2) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
+            (market.bin, b1 + b2, e2, price)
         }
-        None => {
+        (None, _) => {
             let mut price = zero.clone();
-            let (bin, bids, eps) = bid_all(inst, &table, &slots, &mut price, eps);
-            (bin, bids, eps, price)
+            let mut market = Market::empty(n, m);
+            let (bids, eps) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
+            (market.bin, bids, eps, price)
         }
     };
     let mut solution = Solution::empty(inst);
