@@ -339,8 +339,9 @@ pub fn assign(
     write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, &rank, runner_up)?;
     if s.report.is_some() || s.html.is_some() || s.summary_json.is_some() {
         // The rule-based plans on the same batch, scored with the same p_win.
+        // Independent of each other: routed side by side.
         let others: Vec<report::PolicyResult> = [Policy::RoundRobin, Policy::LeastLoaded]
-            .into_iter()
+            .into_par_iter()
             .filter(|&p| p != s.policy && scores.is_some())
             .map(|p| {
                 let other = assign::route_by_rule(p, &leads, &reps, &elig, s.seed);

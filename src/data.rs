@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::InputError;
@@ -45,6 +46,15 @@ pub struct Reps {
     index: HashMap<String, usize>,
 }
 
+/// One lead row's parsed cells.
+struct LeadRow {
+    id: String,
+    value: f64,
+    workload: f64,
+    owner: Option<String>,
+    created_at: Option<NaiveDateTime>,
+}
+
 impl Leads {
     pub fn from_table(table: Table, cfg: &Config) -> Result<Leads> {
         let cols = Resolver::new(&table, cfg, "leads");
@@ -60,9 +70,27 @@ impl Leads {
         let mut workload = Vec::with_capacity(n);
         let mut owner = Vec::with_capacity(n);
         let mut created_at = Vec::with_capacity(n);
+        // Rows are parsed in parallel; the first bad one in file order is reported.
+        let parsed: Vec<Result<LeadRow>> = (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|row| {
+                Ok(LeadRow {
+                    id: parse_id(&table, row, id_col, "lead_id")?,
+                    value: number(&table, row, value_col, 1.0, Bound::NonNegative, "a deal value ≥ 0")?,
+                    workload: number(&table, row, workload_col, 1.0, Bound::Positive, "a workload > 0")?,
+                    owner: owner_col.and_then(|c| non_empty(table.cell(row, c))),
+                    created_at: match created_col {
+                        Some(c) => parse_datetime_cell(&table, row, c)?,
+                        None => None,
+                    },
+                })
+            })
+            .collect();
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(n);
-        for row in 0..n {
-            let lead_id = parse_id(&table, row, id_col, "lead_id")?;
+        for (row, parsed) in parsed.into_iter().enumerate() {
+            let r = parsed?;
+            let lead_id = r.id;
             if let Some(first) = seen.insert(table.cell(row, id_col).trim(), row) {
                 return Err(table
                     .cell_error(
@@ -76,13 +104,10 @@ impl Leads {
                     .into());
             }
             id.push(lead_id);
-            value.push(number(&table, row, value_col, 1.0, Bound::NonNegative, "a deal value ≥ 0")?);
-            workload.push(number(&table, row, workload_col, 1.0, Bound::Positive, "a workload > 0")?);
-            owner.push(owner_col.and_then(|c| non_empty(table.cell(row, c))));
-            created_at.push(match created_col {
-                Some(c) => parse_datetime_cell(&table, row, c)?,
-                None => None,
-            });
+            value.push(r.value);
+            workload.push(r.workload);
+            owner.push(r.owner);
+            created_at.push(r.created_at);
         }
         drop(seen);
         Ok(Leads { table, id, value, workload, owner, created_at })

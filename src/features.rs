@@ -13,6 +13,7 @@
 //! - id-like columns (a distinct value on nearly every row), constant columns, the canonical
 //!   bookkeeping columns and `[features] exclude` are left out, each with its reason.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use anyhow::Result;
@@ -310,20 +311,27 @@ impl Schema {
 
     /// The lead's own value of feature `f`, for factors and talking points.
     pub fn display_value(&self, f: usize, table: &Table, cfg: &Config, row: usize) -> String {
-        let feat = &self.features[f];
-        let col = match feat.kind {
+        self.display_cell(f, self.display_column(f, table, cfg).map(|col| table.cell(row, col))).into_owned()
+    }
+
+    /// The column feature `f`'s values are read from, if the table has it.
+    pub fn display_column(&self, f: usize, table: &Table, cfg: &Config) -> Option<usize> {
+        match self.features[f].kind {
             Kind::Weekday | Kind::Hour => cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h)),
-            _ => table.column(&feat.column),
-        };
-        let Some(col) = col else { return "(missing)".into() };
-        let cell = table.cell(row, col).trim();
-        if cell.is_empty() {
-            return "(missing)".into();
+            _ => table.column(&self.features[f].column),
         }
-        match feat.kind {
-            Kind::Weekday => parse_datetime(cell).map(|t| t.format("%A").to_string()).unwrap_or_default(),
-            Kind::Hour => parse_datetime(cell).map(|t| format!("{:02}h", t.hour())).unwrap_or_default(),
-            _ => cell.to_string(),
+    }
+
+    /// Feature `f`'s value as a person reads it, from its cell (`None`: no such column).
+    pub fn display_cell<'a>(&self, f: usize, cell: Option<&'a str>) -> Cow<'a, str> {
+        let cell = cell.unwrap_or("").trim();
+        if cell.is_empty() {
+            return Cow::Borrowed("(missing)");
+        }
+        match self.features[f].kind {
+            Kind::Weekday => parse_datetime(cell).map(|t| t.format("%A").to_string()).unwrap_or_default().into(),
+            Kind::Hour => parse_datetime(cell).map(|t| format!("{:02}h", t.hour())).unwrap_or_default().into(),
+            _ => Cow::Borrowed(cell),
         }
     }
 }

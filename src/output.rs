@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use anyhow::Result;
-
 use rayon::prelude::*;
 
 use crate::assign::Plan;
@@ -82,40 +81,64 @@ pub fn write_assignments(
     rank: &[usize],
     runner_up: Option<&[Option<(usize, f64)>]>,
 ) -> Result<()> {
+    write_csv(path, &COLUMNS, plan.decisions.len(), |lead, out| {
+        let d = &plan.decisions[lead];
+        let rep = d.rep.map(|r| reps.id[r].as_str()).unwrap_or("");
+        let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
+        let reason = d.reason.map(|r| r.code()).unwrap_or("");
+        let tier = scoring::tier(rank[lead], leads.len()).to_string();
+        let rank = rank[lead].to_string();
+        let (ru_rep, ru_p) = match runner_up.and_then(|ru| ru[lead]) {
+            Some((r, p)) => (reps.id[r].as_str(), if p.is_finite() { fmt_p(p) } else { String::new() }),
+            None => ("", String::new()),
+        };
+        let score = scores.map(|s| fmt_p(s[lead])).unwrap_or_default();
+        let (p, ev) = match p_win.get(lead).copied().flatten() {
+            Some(p) => (fmt_p(p), format!("{:.2}", p * leads.value[lead])),
+            None => (String::new(), String::new()),
+        };
+        out.write_record([
+            neutralise(&leads.id[lead]).as_ref(),
+            neutralise(rep).as_ref(),
+            status,
+            reason,
+            &score,
+            &p,
+            &ev,
+            rank.as_str(),
+            tier.as_str(),
+            neutralise(ru_rep).as_ref(),
+            &ru_p,
+            neutralise(&d.explanation).as_ref(),
+        ])
+    })
+}
+
+/// Writes a CSV atomically: `header`, then rows `0..n` in order, each written by `row`.
+/// Blocks of rows are formatted in parallel (the same bytes as one writer would give).
+pub fn write_csv<F>(path: &Path, header: &[&str], n: usize, row: F) -> Result<()>
+where
+    F: Fn(usize, &mut csv::Writer<Vec<u8>>) -> csv::Result<()> + Sync,
+{
+    const BLOCK: usize = 8192;
+    let blocks: Vec<Vec<u8>> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
+            for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
+                row(i, &mut out)?;
+            }
+            out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+        })
+        .collect::<csv::Result<_>>()?;
     write_atomic(path, |w| {
-        let mut out = csv::WriterBuilder::new().from_writer(w);
-        out.write_record(COLUMNS)?;
-        for (lead, d) in plan.decisions.iter().enumerate() {
-            let rep = d.rep.map(|r| reps.id[r].as_str()).unwrap_or("");
-            let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
-            let reason = d.reason.map(|r| r.code()).unwrap_or("");
-            let tier = scoring::tier(rank[lead], leads.len()).to_string();
-            let rank = rank[lead].to_string();
-            let (ru_rep, ru_p) = match runner_up.and_then(|ru| ru[lead]) {
-                Some((r, p)) => (reps.id[r].as_str(), if p.is_finite() { fmt_p(p) } else { String::new() }),
-                None => ("", String::new()),
-            };
-            let score = scores.map(|s| fmt_p(s[lead])).unwrap_or_default();
-            let (p, ev) = match p_win.get(lead).copied().flatten() {
-                Some(p) => (fmt_p(p), format!("{:.2}", p * leads.value[lead])),
-                None => (String::new(), String::new()),
-            };
-            out.write_record([
-                neutralise(&leads.id[lead]).as_ref(),
-                neutralise(rep).as_ref(),
-                status,
-                reason,
-                &score,
-                &p,
-                &ev,
-                rank.as_str(),
-                tier.as_str(),
-                neutralise(ru_rep).as_ref(),
-                &ru_p,
-                neutralise(&d.explanation).as_ref(),
-            ])?;
-        }
+        let mut out = csv::WriterBuilder::new().from_writer(&mut *w);
+        out.write_record(header)?;
         out.flush()?;
+        drop(out);
+        for block in &blocks {
+            w.write_all(block)?;
+        }
         Ok(())
     })
 }
@@ -133,29 +156,16 @@ pub fn write_scores(
     let rank = scoring::rank(p);
     let n = leads.len();
     let explainer = model.explainer();
-    let explained: Vec<String> = (0..n)
-        .into_par_iter()
-        .with_min_len(1024)
-        .map(|i| match factors {
-            0 => String::new(),
-            k => scoring::top_factors(model, &explainer, x, &leads.table, cfg, i, k),
-        })
-        .collect();
-    write_atomic(path, |w| {
-        let mut out = csv::WriterBuilder::new().from_writer(w);
-        out.write_record(["lead_id", "score", "rank", "tier", "top_factors"])?;
-        for i in 0..n {
-            let tier = scoring::tier(rank[i], n).to_string();
-            out.write_record([
-                neutralise(&leads.id[i]).as_ref(),
-                &fmt_p(p[i]),
-                &rank[i].to_string(),
-                &tier,
-                neutralise(&explained[i]).as_ref(),
-            ])?;
-        }
-        out.flush()?;
-        Ok(())
+    let explained = scoring::top_factors_all(model, &explainer, x, &leads.table, cfg, factors);
+    write_csv(path, &["lead_id", "score", "rank", "tier", "top_factors"], n, |i, out| {
+        let tier = scoring::tier(rank[i], n).to_string();
+        out.write_record([
+            neutralise(&leads.id[i]).as_ref(),
+            &fmt_p(p[i]),
+            &rank[i].to_string(),
+            &tier,
+            neutralise(&explained[i]).as_ref(),
+        ])
     })
 }
 

@@ -1,5 +1,9 @@
 //! From model probabilities to what people read: priority rank, tier and top factors.
 
+use std::fmt::Write;
+
+use rayon::prelude::*;
+
 use crate::config::Config;
 use crate::features::Binned;
 use crate::io::Table;
@@ -34,7 +38,8 @@ pub struct Factor {
 }
 
 /// The `k` features that moved this lead's log-odds most, largest first. Contributions
-/// smaller than 0.005 are left out.
+/// smaller than 0.005 are left out. One `format_factors` line reads e.g.
+/// `demo_requested=yes +0.21; page_views=14 +0.08; lead_source=outbound -0.05`.
 pub fn factors(
     model: &Model,
     explainer: &Explainer,
@@ -44,10 +49,13 @@ pub fn factors(
     row: usize,
     k: usize,
 ) -> Vec<Factor> {
-    let c = explainer.contributions(x.row(row));
-    let mut idx: Vec<usize> = (0..c.len()).filter(|&f| c[f].abs() >= 0.005).collect();
-    idx.sort_by(|&a, &b| c[b].abs().total_cmp(&c[a].abs()).then(a.cmp(&b)));
-    idx.truncate(k);
+    factors_of(&explainer.contributions(x.row(row)), model, table, cfg, row, k)
+}
+
+/// [`factors`] from the row's contributions (as [`Explainer::contributions`] gives them).
+pub fn factors_of(c: &[f64], model: &Model, table: &Table, cfg: &Config, row: usize, k: usize) -> Vec<Factor> {
+    let mut idx = Vec::new();
+    top_indices(c, k, &mut idx);
     idx.iter()
         .map(|&f| Factor {
             feature: f,
@@ -58,18 +66,57 @@ pub fn factors(
         .collect()
 }
 
-/// [`factors`] as one line, signed, e.g.
-/// `demo_requested=yes +0.21; page_views=14 +0.08; lead_source=outbound -0.05`.
-pub fn top_factors(
+/// The top `k` factors of every row as one line each (as [`format_factors`] writes them),
+/// rows explained in parallel in blocks.
+pub fn top_factors_all(
     model: &Model,
     explainer: &Explainer,
     x: &Binned,
     table: &Table,
     cfg: &Config,
-    row: usize,
     k: usize,
-) -> String {
-    format_factors(&factors(model, explainer, x, table, cfg, row, k))
+) -> Vec<String> {
+    const BLOCK: usize = 256;
+    let nf = x.n_features;
+    if k == 0 || nf == 0 {
+        return vec![String::new(); x.n_rows];
+    }
+    let schema = &model.schema;
+    let cols: Vec<Option<usize>> = (0..nf).map(|f| schema.display_column(f, table, cfg)).collect();
+    x.bins
+        .par_chunks(BLOCK * nf)
+        .enumerate()
+        .flat_map_iter(|(b, bins)| {
+            let c = explainer.contributions_many(bins);
+            let mut idx: Vec<usize> = Vec::with_capacity(nf);
+            (0..bins.len() / nf)
+                .map(|r| {
+                    let (row, c) = (b * BLOCK + r, &c[r * nf..(r + 1) * nf]);
+                    top_indices(c, k, &mut idx);
+                    let mut line = String::new();
+                    for (n, &f) in idx.iter().enumerate() {
+                        let value = schema.display_cell(f, cols[f].map(|col| table.cell(row, col)));
+                        let sep = if n == 0 { "" } else { "; " };
+                        let _ = write!(line, "{sep}{}={value} {:+.2}", schema.features[f].name, c[f]);
+                    }
+                    line
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Into `idx`: the indices of the `k` largest `|c|` of at least 0.005, largest first (ties
+/// to the lower index).
+fn top_indices(c: &[f64], k: usize, idx: &mut Vec<usize>) {
+    idx.clear();
+    idx.extend((0..c.len()).filter(|&f| c[f].abs() >= 0.005));
+    let by_size = |a: &usize, b: &usize| c[*b].abs().total_cmp(&c[*a].abs()).then(a.cmp(b));
+    if idx.len() > k {
+        idx.select_nth_unstable_by(k - 1, by_size);
+        idx.truncate(k);
+    }
+    idx.sort_unstable_by(by_size);
 }
 
 pub fn format_factors(fs: &[Factor]) -> String {

@@ -117,7 +117,6 @@ impl Profits {
     fn row(&self, i: usize) -> Option<&[(u32, f32)]> {
         if self.start.is_empty() { None } else { Some(&self.row[self.start[i]..self.start[i + 1]]) }
     }
-
 }
 
 /// Over `(bin, profit)` pairs, at `price`: the best bin with its net value and the
@@ -174,7 +173,12 @@ impl Stale {
 /// as the scan goes; `None` when the instance has no order. No bin past a position can net
 /// more than the profit there less the lowest stale price from there on.
 #[inline]
-fn best_two_ordered<I: Instance + ?Sized>(inst: &I, i: usize, price: &[f64], stale: Option<&Stale>) -> Option<(u32, f64, f64)> {
+fn best_two_ordered<I: Instance + ?Sized>(
+    inst: &I,
+    i: usize,
+    price: &[f64],
+    stale: Option<&Stale>,
+) -> Option<(u32, f64, f64)> {
     let floor = stale.and_then(|s| s.floors.get(inst.order_of(i))).map(Vec::as_slice);
     let state = std::cell::Cell::new((u32::MAX, f64::NEG_INFINITY, 0.0f64));
     let found = scan_ordered(
@@ -281,7 +285,11 @@ fn bid_all<I: Instance + ?Sized>(
             let price = quoted.as_slice();
             let stale = Some(&stale);
             if batch.len() >= PARALLEL_BATCH {
-                batch.par_iter().with_min_len(64).map(|&i| best_of_item(inst, table, i as usize, price, stale)).collect()
+                batch
+                    .par_iter()
+                    .with_min_len(64)
+                    .map(|&i| best_of_item(inst, table, i as usize, price, stale))
+                    .collect()
             } else {
                 batch.iter().map(|&i| best_of_item(inst, table, i as usize, price, stale)).collect()
             }
@@ -326,7 +334,6 @@ fn bid_all<I: Instance + ?Sized>(
 
 /// Bids between refreshes of the price floors along each order.
 const FLOOR_REFRESH: usize = 4096;
-
 
 /// Batches above this many items first price a sample of them.
 const SAMPLE_ABOVE: usize = 200_000;

@@ -164,6 +164,8 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
 /// Per-feature contributions to calibrated log-odds, over packed trees.
 pub struct Explainer {
     trees: Vec<tree::PackedTree>,
+    /// The trees with their scaled changes of value, for many rows at once.
+    scaled: Vec<tree::AttributionTree>,
     scale: f64,
     n_features: usize,
 }
@@ -174,6 +176,16 @@ impl Explainer {
         let mut c = vec![0.0; self.n_features];
         for t in &self.trees {
             t.attribute(row, self.scale, &mut c);
+        }
+        c
+    }
+
+    /// [`Explainer::contributions`] of consecutive rows (row-major bins), `n_features`
+    /// entries per row.
+    pub fn contributions_many(&self, bins: &[u8]) -> Vec<f64> {
+        let mut c = vec![0.0; bins.len()];
+        for t in &self.scaled {
+            t.attribute_many(bins, self.n_features, &mut c);
         }
         c
     }
@@ -575,9 +587,12 @@ impl Model {
 
     /// An explainer of this model's scores, built once per batch.
     pub fn explainer(&self) -> Explainer {
+        let trees: Vec<tree::PackedTree> = self.trees.iter().map(Tree::packed).collect();
+        let scale = self.calibration[0] * self.learning_rate;
         Explainer {
-            trees: self.trees.iter().map(Tree::packed).collect(),
-            scale: self.calibration[0] * self.learning_rate,
+            scaled: trees.iter().map(|t| t.for_attribution(scale)).collect(),
+            trees,
+            scale,
             n_features: self.schema.features.len(),
         }
     }

@@ -138,6 +138,49 @@ impl Tree {
     }
 }
 
+/// A node of an [`AttributionTree`]: each way down with what it adds to the split
+/// feature's contribution.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributionNode {
+    next: [u32; 2],
+    delta: [f64; 2],
+    feature: u16,
+    threshold: u8,
+}
+
+/// A packed tree with each split's change in value (times a scale) precomputed, for
+/// attributing many rows at once. A leaf points to itself and adds nothing.
+#[derive(Debug, Clone)]
+pub struct AttributionTree {
+    nodes: Vec<AttributionNode>,
+    depth: u8,
+}
+
+impl AttributionTree {
+    /// [`PackedTree::attribute`] (at this tree's scale) for each of `rows` (row-major bins,
+    /// `nf` per row), into `contrib` (`nf` entries per row): eight rows step down together
+    /// without branches on the data; the same sums as one row at a time.
+    pub fn attribute_many(&self, bins: &[u8], nf: usize, contrib: &mut [f64]) {
+        const LANES: usize = 8;
+        let n = bins.len() / nf.max(1);
+        let mut start = 0;
+        while start < n {
+            let k = LANES.min(n - start);
+            let mut idx = [0u32; LANES];
+            for _ in 0..self.depth {
+                for lane in 0..k {
+                    let node = &self.nodes[idx[lane] as usize];
+                    let f = node.feature as usize;
+                    let right = usize::from(bins[(start + lane) * nf + f] > node.threshold);
+                    contrib[(start + lane) * nf + f] += node.delta[right];
+                    idx[lane] = node.next[right];
+                }
+            }
+            start += k;
+        }
+    }
+}
+
 /// One node of a packed tree.
 #[derive(Debug, Clone, Copy)]
 pub struct PackedNode {
@@ -169,6 +212,27 @@ impl PackedTree {
             contrib[node.feature as usize] += scale * (self.nodes[next].value - node.value);
             i = next;
         }
+    }
+
+    /// The tree laid out for [`AttributionTree::attribute_many`], with `scale` applied.
+    pub fn for_attribution(&self, scale: f64) -> AttributionTree {
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let delta = |next: u32| {
+                    if next as usize == i { 0.0 } else { scale * (self.nodes[next as usize].value - n.value) }
+                };
+                AttributionNode {
+                    next: [n.left, n.right],
+                    delta: [delta(n.left), delta(n.right)],
+                    feature: n.feature,
+                    threshold: n.threshold,
+                }
+            })
+            .collect();
+        AttributionTree { nodes, depth: self.depth }
     }
 
     /// Adds this tree's leaf value for each of `rows` (row-major bins, `nf` per row) to `out`.
@@ -224,6 +288,15 @@ mod tests {
             t.attribute(&bins, 1.0, &mut a);
             t.packed().attribute(&bins, 1.0, &mut b);
             assert_eq!(a, b);
+        }
+        // ... and so does it eight rows at a time.
+        let all: Vec<u8> = rows.iter().flat_map(|r| [r[0] as u8, r[1] as u8]).collect();
+        let mut many = vec![0.0; all.len()];
+        t.packed().for_attribution(1.0).attribute_many(&all, 2, &mut many);
+        for (i, r) in rows.iter().enumerate() {
+            let mut one = [0.0; 2];
+            t.packed().attribute(&[r[0] as u8, r[1] as u8], 1.0, &mut one);
+            assert_eq!(&many[2 * i..2 * i + 2], &one, "row {i}");
         }
         // The packed form predicts the same, eight rows at a time.
         let bins: Vec<u8> = rows.iter().flat_map(|r| [r[0] as u8, r[1] as u8]).collect();
