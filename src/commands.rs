@@ -344,15 +344,15 @@ pub fn assign(
             .into_par_iter()
             .filter(|&p| p != s.policy && scores.is_some())
             .map(|p| {
-                let other = assign::route_by_rule(p, &leads, &reps, &elig, s.seed);
+                let other = assign::route_choices(p, &leads, &reps, &elig, s.seed);
                 let mut res = report::PolicyResult {
                     policy: p.name().into(),
-                    assigned: other.assigned(),
+                    assigned: other.iter().flatten().count(),
                     expected_wins: 0.0,
                     expected_value: 0.0,
                 };
-                for (l, d) in other.decisions.iter().enumerate() {
-                    if let Some(pw) = d.rep.and_then(|r| p_with(l, r)) {
+                for (l, rep) in other.iter().enumerate() {
+                    if let Some(pw) = rep.and_then(|r| p_with(l, r)) {
                         res.expected_wins += pw;
                         res.expected_value += pw * leads.value[l];
                     }

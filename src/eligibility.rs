@@ -98,6 +98,11 @@ impl Eligibility {
         self.class_of[lead] as usize
     }
 
+    /// Every class of the batch, by index.
+    pub fn classes(&self) -> &[Class] {
+        &self.classes
+    }
+
     /// The class of `lead`.
     pub fn class(&self, lead: usize) -> &Class {
         &self.classes[self.class_of[lead] as usize]

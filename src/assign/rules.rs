@@ -63,46 +63,45 @@ pub fn route_by_rule_keeping(
             continue;
         }
         let w = leads.workload[lead];
-        let by_turn = |a: &usize, b: &usize| turn_distance(*a, pointer).cmp(&turn_distance(*b, pointer));
-        // The policy's order of preference among the candidates: its choice, then the runner-up.
-        let order = |a: &usize, b: &usize| -> Ordering {
+        // The policy's order of preference among the candidates, as a key (smallest first):
+        // its choice, then the runner-up; ties go to the rep next in the rotation.
+        let key = |r: usize| -> (f64, f64, usize) {
+            let turn = turn_distance(r, pointer);
             match policy {
-                Policy::RoundRobin => by_turn(a, b),
-                Policy::Weighted => {
-                    // Sainte-Laguë: the rep furthest below its weighted share after half a lead.
-                    let qa = (assigned[*a] + w / 2.0) / reps.weight[*a];
-                    let qb = (assigned[*b] + w / 2.0) / reps.weight[*b];
-                    qa.partial_cmp(&qb).unwrap_or(Ordering::Equal).then_with(|| by_turn(a, b))
-                }
-                Policy::LeastLoaded | Policy::Optimize => {
-                    let la = reps.open_leads[*a] + assigned[*a];
-                    let lb = reps.open_leads[*b] + assigned[*b];
-                    la.partial_cmp(&lb)
-                        .unwrap_or(Ordering::Equal)
-                        .then_with(|| remaining[*b].partial_cmp(&remaining[*a]).unwrap_or(Ordering::Equal))
-                        .then_with(|| by_turn(a, b))
-                }
+                Policy::RoundRobin => (0.0, 0.0, turn),
+                // Sainte-Laguë: the rep furthest below its weighted share after half a lead.
+                Policy::Weighted => ((assigned[r] + w / 2.0) / reps.weight[r], 0.0, turn),
+                Policy::LeastLoaded | Policy::Optimize => (reps.open_leads[r] + assigned[r], -remaining[r], turn),
             }
         };
+        let before = |a: (f64, f64, usize), b: (f64, f64, usize)| {
+            a.0.partial_cmp(&b.0)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| a.1.partial_cmp(&b.1).unwrap_or(Ordering::Equal))
+                .then(a.2.cmp(&b.2))
+                == Ordering::Less
+        };
         // One pass over the eligible reps with room: how many, the first and the second.
-        let (mut n_candidates, mut first, mut second) = (0usize, None::<usize>, None::<usize>);
+        let (mut n_candidates, mut first, mut second) = (0usize, None::<(usize, (f64, f64, usize))>, None);
         for &r in elig.reps_for(lead) {
             if !(reps.active[r] && remaining[r] + EPS >= w) {
                 continue;
             }
             n_candidates += 1;
+            let k = key(r);
             match first {
-                Some(f) if order(&r, &f) != Ordering::Less => {
-                    if second.is_none_or(|s| order(&r, &s) == Ordering::Less) {
-                        second = Some(r);
+                Some((_, fk)) if !before(k, fk) => {
+                    if second.is_none_or(|(_, sk)| before(k, sk)) {
+                        second = Some((r, k));
                     }
                 }
                 _ => {
                     second = first;
-                    first = Some(r);
+                    first = Some((r, k));
                 }
             }
         }
+        let (first, second) = (first.map(|f| f.0), second.map(|s| s.0));
         let chosen = first.expect("blocked_reason found a rep with room");
         runner_up[lead] = second;
         let explanation = explain(policy, chosen, n_candidates, lead, reps, elig, assigned[chosen]);
@@ -112,6 +111,113 @@ pub fn route_by_rule_keeping(
         decisions[lead] = Some(Decision { rep: Some(chosen), reason: None, explanation });
     }
     Plan { policy, decisions: decisions.into_iter().map(|d| d.expect("every lead decided")).collect(), runner_up }
+}
+
+/// Each lead's rep under a rule policy — [`route_by_rule`]'s choices, without its
+/// explanations and runner-ups, and without looking at every eligible rep for every lead:
+/// what comparing policies on a large batch needs. Round robin walks the rotation from its
+/// pointer to the first rep that can take the lead; least loaded keeps each eligibility
+/// class's reps with room in the policy's order (load, then more room, then rotation slot)
+/// when the classes are few enough for that to pay. Other policies take the full route.
+pub fn route_choices(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Vec<Option<usize>> {
+    let full = || route_by_rule(policy, leads, reps, elig, seed).decisions.into_iter().map(|d| d.rep).collect();
+    let n = reps.len();
+    let slot = rotation(n, seed);
+    let mut remaining = reps.capacity.clone();
+    let mut out = vec![None; leads.len()];
+    let can_take = |r: usize, remaining: &[f64], w: f64| reps.active[r] && remaining[r] + EPS >= w;
+    match policy {
+        Policy::RoundRobin => {
+            let mut at = vec![0; n];
+            for (r, &s) in slot.iter().enumerate() {
+                at[s] = r;
+            }
+            let member: Vec<Vec<bool>> = elig
+                .classes()
+                .iter()
+                .map(|c| {
+                    let mut m = vec![false; n];
+                    c.reps.iter().for_each(|&r| m[r] = true);
+                    m
+                })
+                .collect();
+            let mut pointer = 0;
+            for lead in arrival_order(leads) {
+                let (w, m) = (leads.workload[lead], &member[elig.class_id(lead)]);
+                let pick = (0..n).map(|k| at[(pointer + k) % n]).find(|&r| m[r] && can_take(r, &remaining, w));
+                if let Some(r) = pick {
+                    remaining[r] -= w;
+                    pointer = (slot[r] + 1) % n;
+                    out[lead] = Some(r);
+                }
+            }
+            out
+        }
+        Policy::LeastLoaded => {
+            use std::collections::BTreeSet;
+            use std::ops::Bound::{Excluded, Unbounded};
+            // Each rep sits in the set of every class it belongs to: updates cost that many
+            // set operations, which beats a scan only while the classes are few.
+            let memberships: usize = elig.classes().iter().map(|c| c.reps.len()).sum();
+            if memberships > 64 * n.max(1) {
+                return full();
+            }
+            // Floats as order-preserving integers (−0 as 0, like the comparisons).
+            let ord = |x: f64| {
+                let b = (x + 0.0).to_bits();
+                if b >> 63 == 1 { !b } else { b | (1 << 63) }
+            };
+            let mut assigned = vec![0.0f64; n];
+            let key = |r: usize, assigned: &[f64], remaining: &[f64]| {
+                (ord(reps.open_leads[r] + assigned[r]), ord(-remaining[r]), slot[r], r)
+            };
+            let min_w = leads.workload.iter().copied().fold(f64::INFINITY, f64::min);
+            let mut classes_of: Vec<Vec<usize>> = vec![Vec::new(); n];
+            let mut sets: Vec<BTreeSet<(u64, u64, usize, usize)>> = Vec::new();
+            for (c, class) in elig.classes().iter().enumerate() {
+                let mut set = BTreeSet::new();
+                for &r in &class.reps {
+                    classes_of[r].push(c);
+                    if can_take(r, &remaining, min_w) {
+                        set.insert(key(r, &assigned, &remaining));
+                    }
+                }
+                sets.push(set);
+            }
+            let mut pointer = 0;
+            for lead in arrival_order(leads) {
+                let (w, set) = (leads.workload[lead], &sets[elig.class_id(lead)]);
+                // The lightest group of reps (same load and room) that has room for this
+                // lead; in it, the first rep from the rotation's pointer on, wrapping round.
+                let mut from = Unbounded;
+                let mut pick = None;
+                while let Some(&(load, room, _, r)) = set.range((from, Unbounded)).next() {
+                    let (lo, hi) = ((load, room, 0, 0), (load, room, usize::MAX, usize::MAX));
+                    if remaining[r] + EPS >= w {
+                        let next = set.range((load, room, pointer, 0)..=hi).next();
+                        pick = next.or_else(|| set.range(lo..=hi).next()).map(|k| k.3);
+                        break;
+                    }
+                    from = Excluded(hi);
+                }
+                let Some(r) = pick else { continue };
+                let old = key(r, &assigned, &remaining);
+                remaining[r] -= w;
+                assigned[r] += w;
+                let new = key(r, &assigned, &remaining);
+                for &c in &classes_of[r] {
+                    sets[c].remove(&old);
+                    if remaining[r] + EPS >= min_w {
+                        sets[c].insert(new);
+                    }
+                }
+                pointer = (slot[r] + 1) % n;
+                out[lead] = Some(r);
+            }
+            out
+        }
+        Policy::Weighted | Policy::Optimize => full(),
+    }
 }
 
 /// Each rep's slot in the rotation: file order for seed 0, a seeded shuffle otherwise.
@@ -293,6 +399,47 @@ mod tests {
         let (leads, reps, elig) = world(2, &[]);
         let plan = route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, 0);
         assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoEligibleRep, 2)]);
+    }
+
+    #[test]
+    fn fast_choices_are_the_full_routes_choices() {
+        use rand::{RngExt, SeedableRng};
+        let cfg = Config::parse("[[eligibility]]\nlead = \"region\"\nrep = \"regions\"\n", Path::new("c.toml")).unwrap();
+        let regions = ["emea", "na", "apac"];
+        for seed in 0..12u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let n_leads = rng.random_range(1..300);
+            let n_reps = rng.random_range(1..25);
+            // Some equal workloads (ties of load and room), some uneven ones.
+            let uneven = seed % 3 == 0;
+            let lead_rows = (0..n_leads)
+                .map(|i| {
+                    let w = if uneven { rng.random_range(1..4) } else { 1 };
+                    let day = rng.random_range(1..28);
+                    vec![format!("L{i}"), regions[rng.random_range(0..3)].to_string(), w.to_string(), format!("2026-01-{day:02}")]
+                })
+                .collect();
+            let leads = Leads::from_table(t(&["lead_id", "region", "workload", "created_at"], lead_rows), &cfg).unwrap();
+            let rep_rows = (0..n_reps)
+                .map(|i| {
+                    let covers: Vec<&str> = regions.iter().copied().filter(|_| rng.random::<f64>() < 0.6).collect();
+                    vec![
+                        format!("R{i}"),
+                        rng.random_range(0..30).to_string(),
+                        rng.random_range(0..4).to_string(),
+                        (rng.random::<f64>() < 0.9).to_string(),
+                        if rng.random::<f64>() < 0.2 { "*".to_string() } else { covers.join(";") },
+                    ]
+                })
+                .collect();
+            let reps = Reps::from_table(t(&["rep_id", "capacity", "open_leads", "active", "regions"], rep_rows), &cfg).unwrap();
+            let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
+            for policy in [Policy::RoundRobin, Policy::LeastLoaded, Policy::Weighted] {
+                let full: Vec<Option<usize>> =
+                    route_by_rule(policy, &leads, &reps, &elig, seed).decisions.iter().map(|d| d.rep).collect();
+                assert_eq!(route_choices(policy, &leads, &reps, &elig, seed), full, "seed {seed}, {policy:?}");
+            }
+        }
     }
 
     #[test]
