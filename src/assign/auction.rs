@@ -54,6 +54,8 @@ pub struct AuctionResult {
     pub bids: usize,
     /// The widest `ε` used: every item is within it of its best choice at `lambda`.
     pub eps: f64,
+    /// Bins the bidding filled (before items turned away by a reserve were placed).
+    pub filled: Vec<bool>,
 }
 
 /// Most profit entries tabulated (8 bytes each); larger batches compute profits on demand.
@@ -380,13 +382,17 @@ impl Instance for Sample<'_> {
     }
 }
 
-/// Prices from a cold auction on a sample of a large batch (its capacities scaled to the
+fn filled(market: &Market, slots: &[usize]) -> Vec<bool> {
+    market.held.iter().zip(slots).map(|(h, &k)| h.len() >= k).collect()
+}
+
+/// Prices from an auction on a sample of a large batch (its capacities scaled to the
 /// sample, rounded up), lowered by twice the sample's ε: near the full batch's
 /// market-clearing prices, so the full auction starts close to its end instead of
-/// fighting every price war from zero. A cold auction prices only the bins that fill up,
-/// so no bin gets a reserve the sample did not bid it up to (a warm one's reserves linger
-/// on bins the full batch leaves with room, and weaken its certificate).
-fn sampled_prices<I: Instance>(inst: &I, eps_rel: f64, slots: &[usize], w: f64) -> Option<Vec<f64>> {
+/// fighting every price war from zero. A bin the sample's bidding did not fill gets no
+/// reserve: a warm auction's reserves linger on bins nobody bids up, and on a bin the full
+/// batch leaves with room such a reserve weakens the certificate.
+fn sampled_prices<I: Instance>(inst: &I, eps_rel: f64, factor: f64, slots: &[usize], w: f64) -> Option<Vec<f64>> {
     let n = inst.n_items();
     if n <= SAMPLE_ABOVE {
         return None;
@@ -395,12 +401,21 @@ fn sampled_prices<I: Instance>(inst: &I, eps_rel: f64, slots: &[usize], w: f64) 
     let share = items.len() as f64 / n as f64;
     let capacity: Vec<f64> = slots.iter().map(|&k| (k as f64 * share).ceil() * w).collect();
     let sample = Sample { inst, items, capacity };
-    let r = auction(&sample, eps_rel, None)?;
+    let r = auction(&sample, eps_rel, Some(factor))?;
     Some(
         r.lambda
             .iter()
             .zip(slots)
-            .map(|(&l, &k)| if k == 0 { f64::INFINITY } else { (l * w - 2.0 * r.eps).max(0.0) })
+            .zip(&r.filled)
+            .map(|((&l, &k), &full)| {
+                if k == 0 {
+                    f64::INFINITY
+                } else if !full {
+                    0.0
+                } else {
+                    (l * w - 2.0 * r.eps).max(0.0)
+                }
+            })
             .collect(),
     )
 }
@@ -433,35 +448,36 @@ fn auction_with<I: Instance>(inst: &I, eps_rel: f64, warm: Option<f64>, max_tabl
     let eps = (eps_rel * best_profit / n.max(1) as f64).max(1e-12);
     let zero: Vec<f64> = slots.iter().map(|&k| if k == 0 { f64::INFINITY } else { 0.0 }).collect();
     let all = || (0..n as u32).collect::<VecDeque<u32>>();
-    let (bin, bids, eps, price) = match (warm, sampled_prices(inst, eps_rel, &slots, w)) {
-        // A large batch starts from the market-clearing prices of a sample of it.
-        (Some(_), Some(mut price)) => {
-            let mut market = Market::empty(n, m);
-            let (bids, eps) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
-            (market.bin, bids, eps, price)
-        }
-        // A coarse auction first; its prices, lowered by twice its ε, are the reserves of
-        // the fine one, which then has far fewer price wars to fight. A rep left with room
-        // at a positive reserve weakens the certificate, which says so.
-        (Some(factor), None) => {
-            let mut price = zero.clone();
-            let (b1, e1) = bid_all(inst, &table, &slots, &mut price, eps * factor, &mut Market::empty(n, m), all());
-            for p in price.iter_mut() {
-                if p.is_finite() {
-                    *p = (*p - 2.0 * e1).max(0.0);
-                }
+    let (filled, bin, bids, eps, price) =
+        match (warm, warm.and_then(|factor| sampled_prices(inst, eps_rel, factor, &slots, w))) {
+            // A large batch starts from the market-clearing prices of a sample of it.
+            (Some(_), Some(mut price)) => {
+                let mut market = Market::empty(n, m);
+                let (bids, eps) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
+                (filled(&market, &slots), market.bin, bids, eps, price)
             }
-            let mut market = Market::empty(n, m);
-            let (b2, e2) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
-            (market.bin, b1 + b2, e2, price)
-        }
-        (None, _) => {
-            let mut price = zero.clone();
-            let mut market = Market::empty(n, m);
-            let (bids, eps) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
-            (market.bin, bids, eps, price)
-        }
-    };
+            // A coarse auction first; its prices, lowered by twice its ε, are the reserves of
+            // the fine one, which then has far fewer price wars to fight. A rep left with room
+            // at a positive reserve weakens the certificate, which says so.
+            (Some(factor), None) => {
+                let mut price = zero.clone();
+                let (b1, e1) = bid_all(inst, &table, &slots, &mut price, eps * factor, &mut Market::empty(n, m), all());
+                for p in price.iter_mut() {
+                    if p.is_finite() {
+                        *p = (*p - 2.0 * e1).max(0.0);
+                    }
+                }
+                let mut market = Market::empty(n, m);
+                let (b2, e2) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
+                (filled(&market, &slots), market.bin, b1 + b2, e2, price)
+            }
+            (None, _) => {
+                let mut price = zero.clone();
+                let mut market = Market::empty(n, m);
+                let (bids, eps) = bid_all(inst, &table, &slots, &mut price, eps, &mut market, all());
+                (filled(&market, &slots), market.bin, bids, eps, price)
+            }
+        };
     let mut solution = Solution::empty(inst);
     for (i, b) in bin.iter().enumerate() {
         if b.is_some() {
@@ -510,7 +526,7 @@ fn auction_with<I: Instance>(inst: &I, eps_rel: f64, warm: Option<f64>, max_tabl
         }
     }
     let lambda = (0..m).map(|b| if price[b].is_finite() { price[b] / w } else { top[b] / w }).collect();
-    Some(AuctionResult { solution, lambda, bids, eps })
+    Some(AuctionResult { solution, lambda, bids, eps, filled })
 }
 
 #[cfg(test)]

@@ -404,7 +404,8 @@ mod tests {
     #[test]
     fn fast_choices_are_the_full_routes_choices() {
         use rand::{RngExt, SeedableRng};
-        let cfg = Config::parse("[[eligibility]]\nlead = \"region\"\nrep = \"regions\"\n", Path::new("c.toml")).unwrap();
+        let cfg =
+            Config::parse("[[eligibility]]\nlead = \"region\"\nrep = \"regions\"\n", Path::new("c.toml")).unwrap();
         let regions = ["emea", "na", "apac"];
         for seed in 0..12u64 {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -416,10 +417,16 @@ mod tests {
                 .map(|i| {
                     let w = if uneven { rng.random_range(1..4) } else { 1 };
                     let day = rng.random_range(1..28);
-                    vec![format!("L{i}"), regions[rng.random_range(0..3)].to_string(), w.to_string(), format!("2026-01-{day:02}")]
+                    vec![
+                        format!("L{i}"),
+                        regions[rng.random_range(0..3)].to_string(),
+                        w.to_string(),
+                        format!("2026-01-{day:02}"),
+                    ]
                 })
                 .collect();
-            let leads = Leads::from_table(t(&["lead_id", "region", "workload", "created_at"], lead_rows), &cfg).unwrap();
+            let leads =
+                Leads::from_table(t(&["lead_id", "region", "workload", "created_at"], lead_rows), &cfg).unwrap();
             let rep_rows = (0..n_reps)
                 .map(|i| {
                     let covers: Vec<&str> = regions.iter().copied().filter(|_| rng.random::<f64>() < 0.6).collect();
@@ -432,7 +439,8 @@ mod tests {
                     ]
                 })
                 .collect();
-            let reps = Reps::from_table(t(&["rep_id", "capacity", "open_leads", "active", "regions"], rep_rows), &cfg).unwrap();
+            let reps = Reps::from_table(t(&["rep_id", "capacity", "open_leads", "active", "regions"], rep_rows), &cfg)
+                .unwrap();
             let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
             for policy in [Policy::RoundRobin, Policy::LeastLoaded, Policy::Weighted] {
                 let full: Vec<Option<usize>> =
