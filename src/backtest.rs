@@ -215,7 +215,7 @@ fn time_order(table: &Table, cfg: &Config) -> (Vec<usize>, Vec<Option<NaiveDateT
     };
     let dated = dates.iter().filter(|d| d.is_some()).count();
     let mut order: Vec<usize> = (0..table.len()).collect();
-    let by_time = table.len() > 0 && dated * 10 >= table.len() * 9;
+    let by_time = !table.is_empty() && dated * 10 >= table.len() * 9;
     if by_time {
         order.sort_by_key(|&r| (dates[r].is_none(), dates[r], r));
     }
@@ -418,10 +418,10 @@ pub fn backtest(
     let cell: Vec<(usize, u32)> = (0..leads.len()).map(|l| (elig.class_id(l), quintile(l))).collect();
     let mut n_cell: HashMap<(usize, u32), f64> = HashMap::new();
     let mut n_cell_rep: HashMap<((usize, u32), &str), f64> = HashMap::new();
-    for l in 0..leads.len() {
-        *n_cell.entry(cell[l]).or_default() += 1.0;
-        if let Some(rep) = &leads.owner[l] {
-            *n_cell_rep.entry((cell[l], rep.as_str())).or_default() += 1.0;
+    for (&c, owner) in cell.iter().zip(&leads.owner) {
+        *n_cell.entry(c).or_default() += 1.0;
+        if let Some(rep) = owner {
+            *n_cell_rep.entry((c, rep.as_str())).or_default() += 1.0;
         }
     }
     let contributions = |plan: &Plan| -> Contributions {

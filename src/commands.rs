@@ -667,10 +667,10 @@ pub fn score(s: &ScoreSettings, progress: &Progress, warnings: &mut Vec<String>,
     let (x, w): (Binned, Vec<String>) = model.bin_leads(&leads.table, &cfg)?;
     warnings.extend(w);
     stages.mark("features");
-    let p = model.predict(&x);
-    stages.mark("predict");
-    write_scores(&s.out, &model, &x, &leads, &cfg, &p, s.factors)?;
+    let (p, explained) = scoring::predict_explained(&model, &x, &leads.table, &cfg, s.factors);
+    stages.mark("predict+factors");
+    write_scores(&s.out, &leads, &p, &explained)?;
     spinner.finish();
-    stages.mark("factors+write");
+    stages.mark("write");
     Ok(leads.len())
 }

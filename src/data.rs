@@ -65,11 +65,6 @@ impl Leads {
         let created_col = cols.optional("created_at")?;
 
         let n = table.len();
-        let mut id = Vec::with_capacity(n);
-        let mut value = Vec::with_capacity(n);
-        let mut workload = Vec::with_capacity(n);
-        let mut owner = Vec::with_capacity(n);
-        let mut created_at = Vec::with_capacity(n);
         // Rows are parsed in parallel; the first bad one in file order is reported.
         let parsed: Vec<Result<LeadRow>> = (0..n)
             .into_par_iter()
@@ -87,29 +82,42 @@ impl Leads {
                 })
             })
             .collect();
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(n);
-        for (row, parsed) in parsed.into_iter().enumerate() {
-            let r = parsed?;
-            let lead_id = r.id;
-            if let Some(first) = seen.insert(table.cell(row, id_col).trim(), row) {
-                return Err(table
-                    .cell_error(
-                        row,
-                        id_col,
-                        format!(
-                            "duplicate lead_id {lead_id:?}; it first appears on line {}; expected every lead_id once",
-                            table.line(first).unwrap_or(0)
-                        ),
-                    )
-                    .into());
-            }
-            id.push(lead_id);
+        // Duplicate ids by sorting (a million-entry hash map is slower): the row where one
+        // first repeats, with where it first appeared.
+        let mut by_id: Vec<(&str, usize)> = (0..n).map(|row| (table.cell(row, id_col).trim(), row)).collect();
+        by_id.par_sort_unstable();
+        let repeat = by_id.windows(2).filter(|p| p[0].0 == p[1].0).map(|p| p[1].1).min().map(|row| {
+            // Rows sort after their id's earlier rows: the group's first is where it appeared.
+            let id = table.cell(row, id_col).trim();
+            (row, by_id[by_id.partition_point(|&(s, _)| s < id)].1)
+        });
+        let first_bad = parsed.iter().position(Result::is_err);
+        if let Some((row, first)) = repeat.filter(|&(row, _)| first_bad.is_none_or(|bad| row < bad)) {
+            return Err(table
+                .cell_error(
+                    row,
+                    id_col,
+                    format!(
+                        "duplicate lead_id {:?}; it first appears on line {}; expected every lead_id once",
+                        table.cell(row, id_col).trim(),
+                        table.line(first).unwrap_or(0)
+                    ),
+                )
+                .into());
+        }
+        let mut id = Vec::with_capacity(n);
+        let mut value = Vec::with_capacity(n);
+        let mut workload = Vec::with_capacity(n);
+        let mut owner = Vec::with_capacity(n);
+        let mut created_at = Vec::with_capacity(n);
+        for r in parsed {
+            let r = r?;
+            id.push(r.id);
             value.push(r.value);
             workload.push(r.workload);
             owner.push(r.owner);
             created_at.push(r.created_at);
         }
-        drop(seen);
         Ok(Leads { table, id, value, workload, owner, created_at })
     }
 

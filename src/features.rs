@@ -289,23 +289,27 @@ impl Schema {
                 }
             })
             .collect();
-        let mut bins = vec![0u8; n * nf];
         let mut missing_columns = Vec::new();
+        let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(nf);
         for (f, column) in columns.into_iter().enumerate() {
-            match column? {
-                Some(values) => {
-                    for (i, b) in values.into_iter().enumerate() {
-                        bins[i * nf + f] = b;
-                    }
-                }
-                None => {
-                    let name = &self.features[f].column;
-                    if !missing_columns.contains(name) {
-                        missing_columns.push(name.clone());
-                    }
+            let column = column?;
+            if column.is_none() {
+                let name = &self.features[f].column;
+                if !missing_columns.contains(name) {
+                    missing_columns.push(name.clone());
                 }
             }
+            values.push(column);
         }
+        // Row-major, rows in parallel; a missing column's bin is 0 (missing).
+        let mut bins = vec![0u8; n * nf];
+        bins.par_chunks_mut(nf.max(1)).with_min_len(4096).enumerate().for_each(|(i, row)| {
+            for (b, column) in row.iter_mut().zip(&values) {
+                if let Some(column) = column {
+                    *b = column[i];
+                }
+            }
+        });
         Ok((Binned { n_rows: n, n_features: nf, bins }, missing_columns))
     }
 

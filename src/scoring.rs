@@ -12,7 +12,8 @@ use crate::model::{Explainer, Model};
 /// Priority rank of each score (1 = highest; ties in input order).
 pub fn rank(scores: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    // A total order (ties by index): the parallel sort gives the one result.
+    order.par_sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
     let mut rank = vec![0; scores.len()];
     for (pos, i) in order.into_iter().enumerate() {
         rank[i] = pos + 1;
@@ -66,30 +67,25 @@ pub fn factors_of(c: &[f64], model: &Model, table: &Table, cfg: &Config, row: us
         .collect()
 }
 
-/// The top `k` factors of every row as one line each (as [`format_factors`] writes them),
-/// rows explained in parallel in blocks.
-pub fn top_factors_all(
-    model: &Model,
-    explainer: &Explainer,
-    x: &Binned,
-    table: &Table,
-    cfg: &Config,
-    k: usize,
-) -> Vec<String> {
+/// Every row's calibrated probability (as [`Model::predict`] gives it) and its top `k`
+/// factors as one line (as [`format_factors`] writes them), from one walk down the trees;
+/// rows in parallel in blocks.
+pub fn predict_explained(model: &Model, x: &Binned, table: &Table, cfg: &Config, k: usize) -> (Vec<f64>, Vec<String>) {
     const BLOCK: usize = 256;
     let nf = x.n_features;
     if k == 0 || nf == 0 {
-        return vec![String::new(); x.n_rows];
+        return (model.predict(x), vec![String::new(); x.n_rows]);
     }
+    let explainer = model.explainer();
     let schema = &model.schema;
     let cols: Vec<Option<usize>> = (0..nf).map(|f| schema.display_column(f, table, cfg)).collect();
     x.bins
         .par_chunks(BLOCK * nf)
         .enumerate()
         .flat_map_iter(|(b, bins)| {
-            let c = explainer.contributions_many(bins);
+            let (c, p) = explainer.contributions_many(bins);
             let mut idx: Vec<usize> = Vec::with_capacity(nf);
-            (0..bins.len() / nf)
+            let lines: Vec<String> = (0..bins.len() / nf)
                 .map(|r| {
                     let (row, c) = (b * BLOCK + r, &c[r * nf..(r + 1) * nf]);
                     top_indices(c, k, &mut idx);
@@ -97,13 +93,15 @@ pub fn top_factors_all(
                     for (n, &f) in idx.iter().enumerate() {
                         let value = schema.display_cell(f, cols[f].map(|col| table.cell(row, col)));
                         let sep = if n == 0 { "" } else { "; " };
-                        let _ = write!(line, "{sep}{}={value} {:+.2}", schema.features[f].name, c[f]);
+                        let _ = write!(line, "{sep}{}={value} ", schema.features[f].name);
+                        crate::output::push_fixed(&mut line, c[f], 2, true);
                     }
                     line
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            p.into_iter().zip(lines)
         })
-        .collect()
+        .unzip()
 }
 
 /// Into `idx`: the indices of the `k` largest `|c|` of at least 0.005, largest first (ties

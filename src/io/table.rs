@@ -23,12 +23,20 @@ pub struct Table {
     row_start: Vec<usize>,
     /// End of each field relative to its row's start, row-major.
     field_end: Vec<u32>,
+    /// Bytes between one field's end and the next one's start: 0 when the fields are
+    /// packed, 1 when `data` is the file itself (a field, then its delimiter).
+    sep: usize,
     lines: Vec<u64>,
 }
 
 impl Table {
     /// Reads a whole CSV file. `what` names the file's role ("leads", "reps") in messages.
     pub fn read(path: &Path, what: &str) -> Result<Table> {
+        Table::read_in_parts(path, what, PART)
+    }
+
+    /// [`Table::read`], a file without quotes read in parts of about `part` bytes.
+    fn read_in_parts(path: &Path, what: &str, part: usize) -> Result<Table> {
         if path.is_dir() {
             return Err(InputError::file(path, format!("is a folder, expected a {what} CSV file")).into());
         }
@@ -42,7 +50,7 @@ impl Table {
         let mut lines = LineCounter::new(&bytes);
 
         let mut rec = csv::ByteRecord::new();
-        let got = rdr.read_byte_record(&mut rec).map_err(|e| csv_error(path, e, &mut lines))?;
+        let got = rdr.read_byte_record(&mut rec).map_err(|e| csv_error(path, e, 0, &mut lines))?;
         if !got {
             return Err(InputError::file(
                 path,
@@ -51,56 +59,75 @@ impl Table {
             .into());
         }
         let headers = decode_headers(path, &rec)?;
-        let ncols = headers.len();
-
+        let delimiter = sniff_delimiter(&bytes);
+        let body = rdr.position().byte() as usize;
+        let parts = split_records(&bytes, body, part);
+        // The line of each part's first byte: 1 + the newlines before it.
+        let counts: Vec<u64> = {
+            use rayon::prelude::*;
+            let newlines = |b: &[u8]| b.iter().filter(|&&b| b == b'\n').count() as u64;
+            let before = newlines(&bytes[..parts[0].0]);
+            let mut c: Vec<u64> = parts.par_iter().map(|&(start, end)| newlines(&bytes[start..end])).collect();
+            c.insert(0, before);
+            c
+        };
+        let first_line: Vec<u64> = counts
+            .iter()
+            .scan(1, |line, &c| {
+                *line += c;
+                Some(*line)
+            })
+            .collect();
+        // Without quotes every field is its bytes in the file: the table keeps the file
+        // as it is (no copy), if each part's records confirm it.
+        let raw = parts.len() > 1;
+        let read = |k: usize, raw: bool| {
+            let (start, end) = parts[k];
+            read_part(path, &bytes, start, end, first_line[k], delimiter, &headers, raw)
+        };
+        let read_all = |raw: bool| -> Vec<Result<Option<Part>>> {
+            use rayon::prelude::*;
+            (0..parts.len()).into_par_iter().map(|k| read(k, raw)).collect()
+        };
+        let mut read_parts = read_all(raw);
+        if raw && read_parts.iter().any(|p| matches!(p, Ok(None))) {
+            read_parts = read_all(false);
+        }
         let mut t = Table {
             path: path.to_path_buf(),
             headers,
-            data: String::with_capacity(bytes.len()),
+            data: String::new(),
             row_start: vec![0],
             field_end: Vec::new(),
+            sep: usize::from(raw),
             lines: Vec::new(),
         };
         let mut last_record = None;
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => return Err(csv_error(path, e, &mut lines)),
+        for part in read_parts {
+            let part = part?.expect("a part read into its own buffer");
+            if raw {
+                t.row_start.extend_from_slice(&part.row_start);
+            } else {
+                let base = t.data.len();
+                t.data.push_str(&part.data);
+                t.row_start.extend(part.row_start.iter().skip(1).map(|&r| base + r));
             }
-            let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
-            let line = lines.line_at(byte);
-            last_record = Some((byte, line));
-            if ncols > 1 && rec.len() == 1 && rec.get(0) == Some(b"") {
-                // A blank line: the csv crate skips most, this catches the rest.
-                continue;
-            }
-            if rec.len() != ncols {
-                let spans = rec.iter().any(|f| f.contains(&b'\n'));
-                let hint = if spans { " (an unbalanced quote may have joined several lines)" } else { "" };
-                return Err(InputError::at(
-                    path,
-                    Some(line),
-                    format!("expected {ncols} fields as in the header, found {}{hint}", rec.len()),
-                )
-                .into());
-            }
-            let text = std::str::from_utf8(rec.as_slice()).map_err(|e| {
-                let bad = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > e.valid_up_to())).unwrap_or(0);
-                InputError {
-                    file: path.to_path_buf(),
-                    line: Some(line),
-                    column: Some((bad + 1, t.headers[bad].clone())),
-                    message: "not valid UTF-8; save the file as UTF-8".into(),
-                }
-            })?;
-            t.data.push_str(text);
-            t.field_end.extend((0..rec.len()).map(|i| rec.range(i).map_or(0, |r| r.end) as u32));
-            t.row_start.push(t.data.len());
-            t.lines.push(line);
+            t.field_end.extend_from_slice(&part.field_end);
+            t.lines.extend_from_slice(&part.lines);
+            last_record = part.last_record.or(last_record);
+        }
+        if raw {
+            // Row starts so far are the records'; the last entry ends the last row.
+            t.row_start.remove(0);
+            t.row_start.push(bytes.len());
         }
         if let Some((byte, line)) = last_record {
             check_closed_quotes(path, &bytes[byte as usize..], line)?;
+        }
+        if raw {
+            // Every record is valid UTF-8 and the rest is the header and line ends.
+            t.data = String::from_utf8(bytes)
+                .map_err(|_| InputError::file(path, "not valid UTF-8; save the file as UTF-8"))?;
         }
         Ok(t)
     }
@@ -113,6 +140,7 @@ impl Table {
             data: String::new(),
             row_start: vec![0],
             field_end: Vec::new(),
+            sep: 0,
             lines: Vec::new(),
         };
         for (i, r) in rows.into_iter().enumerate() {
@@ -136,6 +164,7 @@ impl Table {
             data: String::new(),
             row_start: vec![0],
             field_end: Vec::with_capacity(rows.len() * self.headers.len()),
+            sep: self.sep,
             lines: Vec::with_capacity(rows.len()),
         };
         let width = self.headers.len();
@@ -170,7 +199,7 @@ impl Table {
     pub fn cell(&self, row: usize, col: usize) -> &str {
         let base = self.row_start[row];
         let k = row * self.headers.len() + col;
-        let start = if col == 0 { 0 } else { self.field_end[k - 1] as usize };
+        let start = if col == 0 { 0 } else { self.field_end[k - 1] as usize + self.sep };
         &self.data[base + start..base + self.field_end[k] as usize]
     }
 
@@ -256,6 +285,130 @@ fn decode_headers(path: &Path, rec: &csv::ByteRecord) -> Result<Vec<String>> {
 }
 
 /// 1-based line numbers of byte offsets, for offsets asked in increasing order.
+/// Bytes per part of a large file read in parallel.
+const PART: usize = 8 << 20;
+
+/// Byte ranges of the records after the header, `[start, end)`: one range, or — for a
+/// large file without a quote character, where every newline ends a record — several,
+/// split at newlines, read in parallel. A file with quotes is read in one piece, as a
+/// quoted field may hold newlines.
+fn split_records(bytes: &[u8], body: usize, part: usize) -> Vec<(usize, usize)> {
+    let n = bytes.len();
+    let rest = &bytes[body.min(n)..];
+    if rest.len() < 2 * part || rest.contains(&b'"') {
+        return vec![(body.min(n), n)];
+    }
+    let mut parts = Vec::new();
+    let mut start = body;
+    while start < n {
+        let target = (start + part).min(n);
+        let end = match bytes[target..].iter().position(|&b| b == b'\n') {
+            Some(k) => target + k + 1,
+            None => n,
+        };
+        parts.push((start, end));
+        start = end;
+    }
+    parts
+}
+
+/// The records of `bytes[start..end]`, whose first byte is on line `line`. With `raw`,
+/// the part keeps no copy: row starts are positions in the file and field ends count the
+/// delimiters, for a table whose data is the file itself; `None` if a record's fields are
+/// not its bytes in the file after all.
+struct Part {
+    data: String,
+    row_start: Vec<usize>,
+    field_end: Vec<u32>,
+    lines: Vec<u64>,
+    /// Where the last record starts (a byte of the whole file) and its line.
+    last_record: Option<(u64, u64)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_part(
+    path: &Path,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    line: u64,
+    delimiter: u8,
+    headers: &[String],
+    raw: bool,
+) -> Result<Option<Part>> {
+    let ncols = headers.len();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(&bytes[start..end]);
+    let mut lines = LineCounter { bytes, at: start, line };
+    let mut part = Part {
+        data: if raw { String::new() } else { String::with_capacity(end - start) },
+        row_start: if raw { Vec::new() } else { vec![0] },
+        field_end: Vec::new(),
+        lines: Vec::new(),
+        last_record: None,
+    };
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(path, e, start as u64, &mut lines)),
+        }
+        let byte = start as u64 + rec.position().map(|p| p.byte()).unwrap_or(0);
+        let line = lines.line_at(byte);
+        part.last_record = Some((byte, line));
+        if ncols > 1 && rec.len() == 1 && rec.get(0) == Some(b"") {
+            // A blank line: the csv crate skips most, this catches the rest.
+            continue;
+        }
+        if rec.len() != ncols {
+            let spans = rec.iter().any(|f| f.contains(&b'\n'));
+            let hint = if spans { " (an unbalanced quote may have joined several lines)" } else { "" };
+            return Err(InputError::at(
+                path,
+                Some(line),
+                format!("expected {ncols} fields as in the header, found {}{hint}", rec.len()),
+            )
+            .into());
+        }
+        let text = std::str::from_utf8(rec.as_slice()).map_err(|e| {
+            let bad = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > e.valid_up_to())).unwrap_or(0);
+            InputError {
+                file: path.to_path_buf(),
+                line: Some(line),
+                column: Some((bad + 1, headers[bad].clone())),
+                message: "not valid UTF-8; save the file as UTF-8".into(),
+            }
+        })?;
+        if raw {
+            // The record's first byte: the reported position may be a line end before it.
+            let mut rs = byte as usize;
+            while rs < end && matches!(bytes[rs], b'\r' | b'\n') {
+                rs += 1;
+            }
+            let mut from = 0;
+            for i in 0..rec.len() {
+                let to = rec.range(i).map_or(0, |r| r.end) + i;
+                if bytes.get(rs + from..rs + to) != rec.get(i) {
+                    return Ok(None);
+                }
+                part.field_end.push(to as u32);
+                from = to + 1;
+            }
+            part.row_start.push(rs);
+        } else {
+            part.data.push_str(text);
+            part.field_end.extend((0..rec.len()).map(|i| rec.range(i).map_or(0, |r| r.end) as u32));
+            part.row_start.push(part.data.len());
+        }
+        part.lines.push(line);
+    }
+    Ok(Some(part))
+}
+
 struct LineCounter<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -284,11 +437,12 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn csv_error(path: &Path, err: csv::Error, lines: &mut LineCounter) -> anyhow::Error {
+/// `offset`: where the reader's input starts in the file.
+fn csv_error(path: &Path, err: csv::Error, offset: u64, lines: &mut LineCounter) -> anyhow::Error {
     use csv::ErrorKind;
     match err.kind() {
         ErrorKind::Utf8 { pos, err } => {
-            let line = pos.as_ref().map(|p| lines.line_at(p.byte()));
+            let line = pos.as_ref().map(|p| lines.line_at(offset + p.byte()));
             InputError {
                 file: path.to_path_buf(),
                 line,
@@ -299,7 +453,7 @@ fn csv_error(path: &Path, err: csv::Error, lines: &mut LineCounter) -> anyhow::E
         }
         ErrorKind::UnequalLengths { pos, expected_len, len } => InputError::at(
             path,
-            pos.as_ref().map(|p| lines.line_at(p.byte())),
+            pos.as_ref().map(|p| lines.line_at(offset + p.byte())),
             format!("expected {expected_len} fields as in the header, found {len}"),
         )
         .into(),
@@ -375,6 +529,56 @@ mod tests {
         assert_eq!(t.cell(0, 1), "2");
         let t = table_of(b"a,\"b;c\"\n1,2\n").unwrap();
         assert_eq!(t.headers(), &["a", "b;c"]);
+    }
+
+    /// The same file read in one piece and in parts of a few bytes (the file itself as
+    /// the table's data): the same cells, lines and errors.
+    #[test]
+    fn a_file_read_in_parts_reads_as_in_one_piece() {
+        let read = |bytes: &[u8], part: usize| {
+            let mut f = tempfile::NamedTempFile::new().unwrap();
+            f.write_all(bytes).unwrap();
+            Table::read_in_parts(f.path(), "test", part)
+        };
+        let mut file = b"\xEF\xBB\xBFid,city,n\r\n".to_vec();
+        for i in 0..300 {
+            file.extend(format!("L{i},caf\u{e9} {},{}\r\n", i % 7, i * 3).bytes());
+            if i % 50 == 0 {
+                file.extend(b"\r\n"); // a blank line
+            }
+            if i % 70 == 0 {
+                file.extend(format!("L{i}b,,\n").bytes()); // empty cells, a bare LF
+            }
+        }
+        file.extend(b"last,x,1"); // no final line end
+        let one = read(&file, usize::MAX).unwrap();
+        for part in [16, 100, 1000] {
+            let parts = read(&file, part).unwrap();
+            assert_eq!(parts.sep, 1, "part {part}: the file itself is the data");
+            assert_eq!(parts.len(), one.len());
+            for r in 0..one.len() {
+                assert_eq!(parts.line(r), one.line(r), "part {part}, row {r}");
+                for c in 0..3 {
+                    assert_eq!(parts.cell(r, c), one.cell(r, c), "part {part}, row {r}, column {c}");
+                }
+            }
+            let subset = parts.subset(&[5, 0, one.len() - 1]);
+            assert_eq!(subset.cell(0, 1), one.cell(5, 1));
+            assert_eq!(subset.cell(2, 2), "1");
+        }
+        // A ragged row and invalid UTF-8 far into the file: the same message and line.
+        for bad in [b"oops\n".to_vec(), b"x,\xff\xfe,1\n".to_vec()] {
+            let mut broken = file[..file.len() - 8].to_vec();
+            let at = broken.len() * 2 / 3;
+            let at = at + broken[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+            broken.splice(at..at, bad);
+            let mut f = tempfile::NamedTempFile::new().unwrap();
+            f.write_all(&broken).unwrap();
+            let e1 = Table::read_in_parts(f.path(), "test", usize::MAX).unwrap_err().to_string();
+            let e2 = Table::read_in_parts(f.path(), "test", 64).unwrap_err().to_string();
+            assert_eq!(e1, e2);
+            assert!(e1.contains("line"), "{e1}");
+        }
     }
 
     #[test]

@@ -141,8 +141,8 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
     let groups = if mass > 0.0 || g == 0 { g + 1 } else { g };
     let last = groups - 1;
     let (mut e, mut a) = (vec![0.0; groups], vec![0.0; groups]);
-    for i in 0..k {
-        let gi = group[i].min(last);
+    for (i, &g) in group.iter().enumerate().take(k) {
+        let gi = g.min(last);
         e[gi] += expected.get(i).copied().unwrap_or(0.0);
         a[gi] += actual.get(i).copied().unwrap_or(0.0);
     }
@@ -166,6 +166,9 @@ pub struct Explainer {
     trees: Vec<tree::PackedTree>,
     /// The trees with their scaled changes of value, for many rows at once.
     scaled: Vec<tree::AttributionTree>,
+    base: f64,
+    learning_rate: f64,
+    calibration: [f64; 2],
     scale: f64,
     n_features: usize,
 }
@@ -181,13 +184,17 @@ impl Explainer {
     }
 
     /// [`Explainer::contributions`] of consecutive rows (row-major bins), `n_features`
-    /// entries per row.
-    pub fn contributions_many(&self, bins: &[u8]) -> Vec<f64> {
+    /// entries per row, and each row's calibrated probability — the same as
+    /// [`Model::predict`] gives, from the same walk down the trees.
+    pub fn contributions_many(&self, bins: &[u8]) -> (Vec<f64>, Vec<f64>) {
         let mut c = vec![0.0; bins.len()];
+        let mut sum = vec![0.0; bins.len() / self.n_features.max(1)];
         for t in &self.scaled {
-            t.attribute_many(bins, self.n_features, &mut c);
+            t.attribute_many(bins, self.n_features, &mut c, &mut sum);
         }
-        c
+        let [a, b] = self.calibration;
+        let p = sum.into_iter().map(|s| sigmoid(a * (self.base + self.learning_rate * s) + b)).collect();
+        (c, p)
     }
 }
 
@@ -591,6 +598,9 @@ impl Model {
         let scale = self.calibration[0] * self.learning_rate;
         Explainer {
             scaled: trees.iter().map(|t| t.for_attribution(scale)).collect(),
+            base: self.base,
+            learning_rate: self.learning_rate,
+            calibration: self.calibration,
             trees,
             scale,
             n_features: self.schema.features.len(),
