@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Err(err) => {
             let code = exit_code(&err);
             if code != 0 {
-                eprintln!("leadroute: error: {err:#}");
+                eprintln!("leadroute: error: {}", terminal_safe(&format!("{err:#}")));
             }
             ExitCode::from(code)
         }
@@ -39,7 +39,7 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     }
     let say = |msg: String| {
         if !cli.quiet {
-            eprintln!("{msg}");
+            eprintln!("{}", terminal_safe(&msg));
         }
     };
     let progress = Progress::for_terminal(cli.quiet);
@@ -47,7 +47,7 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     let result = dispatch(cli, &progress, &mut warnings, &say);
     if !cli.quiet {
         for w in &warnings {
-            eprintln!("leadroute: warning: {w}");
+            eprintln!("leadroute: warning: {}", terminal_safe(w));
         }
     }
     result
@@ -122,4 +122,17 @@ fn dispatch(
         }
     }
     Ok(())
+}
+
+/// A message with its control characters (other than line ends and tabs) shown as code
+/// points: a name in an input file must not be able to send escape sequences to the
+/// terminal of whoever reads the message.
+fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
+    if !msg.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return msg.into();
+    }
+    msg.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { format!("U+{:04X}", c as u32) } else { c.to_string() })
+        .collect::<String>()
+        .into()
 }

@@ -456,7 +456,10 @@ fn md(cell: &str) -> String {
     for ch in cell.chars() {
         match ch {
             '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
+            // Other control characters (a terminal escape, a bell) would act on whoever
+            // `cat`s the report: shown as their code point instead.
+            c if c.is_control() => out.push_str(&format!("U+{:04X}", c as u32)),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -769,5 +772,6 @@ mod tests {
         let s = md("a|b\n<script>*x*");
         assert!(!s.contains('\n') && !s.contains("<script>"), "{s}");
         assert!(s.contains("\\|") && s.contains("\\*x\\*"), "{s}");
+        assert_eq!(md("a\u{1b}[31mb\u{7}"), "aU+001B\\[31mbU+0007");
     }
 }

@@ -4,7 +4,8 @@
 mod workdir;
 
 mod test_assign;
-mod test_errors;
+mod test_catalogue;
+mod test_faults;
 mod test_generate;
 mod test_loop;
 mod test_model;

@@ -9,6 +9,8 @@ pub mod auction;
 pub mod flow;
 pub mod optimize;
 pub mod orlib;
+#[cfg(test)]
+mod proptests;
 pub mod rules;
 pub mod solver;
 

@@ -13,6 +13,9 @@ use anyhow::{Context, Result, anyhow};
 /// and `path` itself must not be a folder.
 pub fn check_output_path(path: &Path) -> Result<()> {
     let parent = parent_dir(path);
+    if parent.exists() && !parent.is_dir() {
+        return Err(anyhow!("cannot write {}: {} is a file, not a folder", path.display(), parent.display()));
+    }
     if !parent.is_dir() {
         return Err(anyhow!("cannot write {}: the folder {} does not exist", path.display(), parent.display()));
     }
@@ -30,6 +33,17 @@ where
     F: FnOnce(&mut dyn Write) -> Result<()>,
 {
     check_output_path(path)?;
+    if is_special(path) {
+        // A device, pipe or socket (`/dev/stdout`, `/dev/null`, a FIFO): written in place;
+        // renaming a file over it would replace it.
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        fill(&mut w).with_context(|| format!("while writing {}", path.display()))?;
+        return w.flush().with_context(|| format!("cannot write {}", path.display()));
+    }
     let parent = parent_dir(path);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".leadroute-").suffix(".tmp");
@@ -52,6 +66,11 @@ where
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path).map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
     Ok(())
+}
+
+/// Whether `path` is something other than a regular file or a folder.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -88,6 +107,28 @@ mod tests {
         fs::write(&path, "old").unwrap();
         write_atomic(&path, |w| Ok(w.write_all(b"new")?)).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_in_place_and_a_full_disk_is_a_clear_error() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), |w| Ok(w.write_all(b"discarded")?)).unwrap();
+        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device(), "/dev/null is still a device");
+        if Path::new("/dev/full").exists() {
+            let err = write_atomic(Path::new("/dev/full"), |w| Ok(w.write_all(&[b'x'; 1 << 21])?)).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(text.contains("/dev/full") && text.contains("No space left"), "{text}");
+            assert!(fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+        }
+    }
+
+    #[test]
+    fn a_file_in_place_of_the_folder_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("f"), "x").unwrap();
+        let err = write_atomic(&dir.path().join("f").join("out.csv"), |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("is a file, not a folder"), "{err}");
     }
 
     #[test]

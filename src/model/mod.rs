@@ -266,6 +266,13 @@ pub fn train_continuing(
     let lost = labels.iter().filter(|l| **l == Some(false)).count();
     let open = labels.len() - won - lost;
     let outcomes = Outcomes { won, lost, open };
+    if labels.is_empty() {
+        return Err(InputError::file(
+            table.path(),
+            "the history has no deals, only a header; expected past leads with their outcomes",
+        )
+        .into());
+    }
     if won == 0 || lost == 0 {
         return Err(InputError::file(
             table.path(),
