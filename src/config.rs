@@ -249,8 +249,18 @@ impl Config {
     /// Parses and checks config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count() as u64);
-            InputError::at(path, line, e.message().trim().to_string())
+            let mut err = InputError::file(path, e.message().trim().to_string());
+            if let Some(span) = e.span() {
+                // The line, and the column as a character count, with the line's text as
+                // the column's name.
+                let at = (0..=span.start.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                err.line = Some(1 + text[..start].matches('\n').count() as u64);
+                let shown: String = text[start..end].trim().chars().take(60).collect();
+                err.column = Some((1 + text[start..at].chars().count(), shown));
+            }
+            err
         })?;
         cfg.source = Some(path.to_path_buf());
         cfg.validate()?;

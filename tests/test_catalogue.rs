@@ -220,7 +220,7 @@ fn catalogue() -> Vec<Case> {
             ..case(
                 "config value of the wrong type",
                 &[("c.toml", b"[monitoring]\nmax_psi = \"high\"\n")],
-                Fails(1, &["c.toml, line 2"]),
+                Fails(1, &["c.toml, line 2, column 11 (\"max_psi = \\\"high\\\"\")", "expected f64"]),
             )
         },
         Case { extra: &["--config", "nope.toml"], ..case("config file missing", &[], Fails(1, &["nope.toml"])) },

@@ -41,6 +41,23 @@ impl Table {
             return Err(InputError::file(path, format!("is a folder, expected a {what} CSV file")).into());
         }
         let bytes = std::fs::read(path).with_context(|| format!("cannot open the {what} file {}", path.display()))?;
+        Table::parse(path, what, bytes, part)
+    }
+
+    /// A CSV file's bytes as a table (`path` names it in messages), as [`Table::read`] would
+    /// read them.
+    pub fn from_bytes(path: &Path, what: &str, bytes: Vec<u8>) -> Result<Table> {
+        Table::parse(path, what, bytes, PART)
+    }
+
+    /// [`Table::from_bytes`], read in parts of about `part` bytes when there is no quote:
+    /// for checking that the parallel read agrees with the one-piece read (fuzzing).
+    #[doc(hidden)]
+    pub fn from_bytes_in_parts(path: &Path, what: &str, bytes: Vec<u8>, part: usize) -> Result<Table> {
+        Table::parse(path, what, bytes, part.max(1))
+    }
+
+    fn parse(path: &Path, what: &str, bytes: Vec<u8>, part: usize) -> Result<Table> {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
