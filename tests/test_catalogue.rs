@@ -394,6 +394,31 @@ fn catalogue() -> Vec<Case> {
             ]),
             ..case("output under a file", &[], Fails(1, &["leads.csv/out.csv", "is a file, not a folder"]))
         },
+        // ---- re-routing inputs
+        Case {
+            extra: &["--current", "cur.csv"],
+            ..case(
+                "current owners file lists a lead twice",
+                &[("cur.csv", b"lead_id,rep_id\na,r1\na,r2\n")],
+                Fails(1, &["cur.csv, line 3, column 1", "listed twice"]),
+            )
+        },
+        Case {
+            extra: &["--what-if", "r9:capacity=+5"],
+            ..case("what-if on an unknown rep", &[], Fails(2, &["r9", "reps.csv"]))
+        },
+        Case {
+            extra: &["--lock", "--move-penalty", "5"],
+            ..case("contradictory flags", &[], Fails(2, &["--lock", "--move-penalty"]))
+        },
+        Case {
+            extra: &["--current", "cur.csv"],
+            ..case(
+                "current owners naming unknown leads and reps",
+                &[("cur.csv", b"lead_id,rep_id\nzzz,r1\na,r9\n")],
+                Works(&["a", "b"]),
+            )
+        },
         // ---- inputs that must work
         case(
             "BOM and CRLF",
