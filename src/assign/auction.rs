@@ -211,7 +211,6 @@ const BID_BUDGET: usize = 100;
 const BATCH: usize = 512;
 const PARALLEL_BATCH: usize = 128;
 
-/// The auction proper. Returns each item's bin, the bids made and the widest `ε` used.
 /// The item's best bin, its net value and the second-best net value at `price`.
 #[inline]
 fn best_of_item<I: Instance + ?Sized>(
@@ -382,6 +381,7 @@ impl Instance for Sample<'_> {
     }
 }
 
+/// Which bins hold as many bids as they have slots.
 fn filled(market: &Market, slots: &[usize]) -> Vec<bool> {
     market.held.iter().zip(slots).map(|(h, &k)| h.len() >= k).collect()
 }

@@ -138,9 +138,6 @@ impl Instance for LeadProblem<'_> {
             None => base,
         }
     }
-    fn warm(&self, i: usize) {
-        std::hint::black_box(self.fast[i].0);
-    }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
         self.leads.workload[self.items[i]]
     }

@@ -68,8 +68,6 @@ pub trait Instance: Sync {
     fn order_of(&self, _i: usize) -> usize {
         0
     }
-    /// Brings item `i`'s data into cache ahead of its turn (a hint; no effect by default).
-    fn warm(&self, _i: usize) {}
     /// Whether an item weighs the same in every bin (so one weight per item tells all).
     fn weight_per_item(&self) -> bool {
         false

@@ -97,18 +97,21 @@ impl Table {
             .collect();
         // Without quotes every field is its bytes in the file: the table keeps the file
         // as it is (no copy), if each part's records confirm it.
-        let raw = parts.len() > 1;
-        let read = |k: usize, raw: bool| {
-            let (start, end) = parts[k];
-            read_part(path, &bytes, start, end, first_line[k], delimiter, &headers, raw)
-        };
-        let read_all = |raw: bool| -> Vec<Result<Option<Part>>> {
+        // Otherwise (one part, or a record that is not its bytes — a byte-order mark at a
+        // part's start, which a reader drops) the whole body is read in one piece.
+        let mut raw = parts.len() > 1;
+        let mut read_parts: Vec<Result<Option<Part>>> = Vec::new();
+        if raw {
             use rayon::prelude::*;
-            (0..parts.len()).into_par_iter().map(|k| read(k, raw)).collect()
-        };
-        let mut read_parts = read_all(raw);
-        if raw && read_parts.iter().any(|p| matches!(p, Ok(None))) {
-            read_parts = read_all(false);
+            read_parts = (0..parts.len())
+                .into_par_iter()
+                .map(|k| read_part(path, &bytes, parts[k].0, parts[k].1, first_line[k], delimiter, &headers, true))
+                .collect();
+            raw = !read_parts.iter().any(|p| matches!(p, Ok(None)));
+        }
+        if !raw {
+            let (start, end) = (parts[0].0, parts[parts.len() - 1].1);
+            read_parts = vec![read_part(path, &bytes, start, end, first_line[0], delimiter, &headers, false)];
         }
         let mut t = Table {
             path: path.to_path_buf(),
@@ -595,6 +598,26 @@ mod tests {
             let e2 = Table::read_in_parts(f.path(), "test", 64).unwrap_err().to_string();
             assert_eq!(e1, e2);
             assert!(e1.contains("line"), "{e1}");
+        }
+    }
+
+    /// Found by fuzzing: a byte-order mark at the start of a line in the middle of a file.
+    #[test]
+    fn a_mark_mid_file_reads_the_same_in_parts() {
+        let bytes = b"le_dai,dcreated_at\na,8-02-30\nb,209:30led2region\n\xEF\xBB\xBFa-01 09:30:00,02:00\n".to_vec();
+        let one = Table::from_bytes(Path::new("f.csv"), "leads", bytes.clone());
+        let parts = Table::from_bytes_in_parts(Path::new("f.csv"), "leads", bytes, 7);
+        match (one, parts) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.len(), b.len());
+                for r in 0..a.len() {
+                    for c in 0..2 {
+                        assert_eq!(a.cell(r, c), b.cell(r, c), "row {r}, column {c}");
+                    }
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("{:?} / {:?}", a.map(|t| t.len()), b.map(|t| t.len())),
         }
     }
 
