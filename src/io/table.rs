@@ -310,27 +310,23 @@ const PART: usize = 8 << 20;
 
 /// Byte ranges of the records after the header, `[start, end)`: one range, or — for a
 /// large file without a quote character, where every newline ends a record — several,
-/// split at newlines, read in parallel. A file with quotes is read in one piece, as a
-/// quoted field may hold newlines.
+/// split at newlines, read in parallel.
 fn split_records(bytes: &[u8], body: usize, part: usize) -> Vec<(usize, usize)> {
     let n = bytes.len();
     let rest = &bytes[body.min(n)..];
-    if rest.len() < 2 * part || rest.contains(&b'"') {
+    // A quote may hold newlines; a reader drops a byte-order mark at the start of its
+    // input (0xEF is its first byte, and rare elsewhere): either means one piece.
+    if rest.len() < 2 * part || rest.contains(&b'"') || rest.contains(&0xEF) {
         return vec![(body.min(n), n)];
     }
-    // After a newline, not before a byte-order mark: a reader drops one at the start of
-    // its input (a line holding only a mark would vanish as blank).
-    let next_end = |from: usize| match bytes[from..].iter().position(|&b| b == b'\n') {
-        Some(k) => from + k + 1,
-        None => n,
-    };
     let mut parts = Vec::new();
     let mut start = body;
     while start < n {
-        let mut end = next_end((start + part).min(n));
-        while end < n && bytes[end..].starts_with(b"\xEF\xBB\xBF") {
-            end = next_end(end);
-        }
+        let target = (start + part).min(n);
+        let end = match bytes[target..].iter().position(|&b| b == b'\n') {
+            Some(k) => target + k + 1,
+            None => n,
+        };
         parts.push((start, end));
         start = end;
     }
@@ -613,6 +609,7 @@ mod tests {
         for bytes in [
             b"le_dai,dcreated_at\na,8-02-30\nb,209:30led2region\n\xEF\xBB\xBFa-01 09:30:00,02:00\n".to_vec(),
             b"lead_id\nl\n\n\n\nid\nl\n\n\xEF\xBB\xBF\n\n\ned3reg\n\n\n".to_vec(),
+            b"lead_id\n\xEF\xBB\xBF\n\n\n\n\n\n\xff\nb,x\n".to_vec(),
         ] {
             let one = Table::from_bytes(Path::new("f.csv"), "leads", bytes.clone());
             for part in [1, 2, 3, 7] {
