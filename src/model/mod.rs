@@ -163,24 +163,18 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
 
 /// Per-feature contributions to calibrated log-odds, over packed trees.
 pub struct Explainer {
-    trees: Vec<tree::PackedTree>,
-    /// The trees with their scaled changes of value, for many rows at once.
+    /// The trees with their scaled changes of value.
     scaled: Vec<tree::AttributionTree>,
     base: f64,
     learning_rate: f64,
     calibration: [f64; 2],
-    scale: f64,
     n_features: usize,
 }
 
 impl Explainer {
     /// Each feature's contribution to one row's calibrated log-odds.
     pub fn contributions(&self, row: &[u8]) -> Vec<f64> {
-        let mut c = vec![0.0; self.n_features];
-        for t in &self.trees {
-            t.attribute(row, self.scale, &mut c);
-        }
-        c
+        self.contributions_many(row).0
     }
 
     /// [`Explainer::contributions`] of consecutive rows (row-major bins), `n_features`
@@ -601,15 +595,12 @@ impl Model {
 
     /// An explainer of this model's scores, built once per batch.
     pub fn explainer(&self) -> Explainer {
-        let trees: Vec<tree::PackedTree> = self.trees.iter().map(Tree::packed).collect();
         let scale = self.calibration[0] * self.learning_rate;
         Explainer {
-            scaled: trees.iter().map(|t| t.for_attribution(scale)).collect(),
+            scaled: self.trees.iter().map(|t| t.packed().for_attribution(scale)).collect(),
             base: self.base,
             learning_rate: self.learning_rate,
             calibration: self.calibration,
-            trees,
-            scale,
             n_features: self.schema.features.len(),
         }
     }

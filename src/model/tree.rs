@@ -205,7 +205,9 @@ pub struct PackedTree {
 
 impl PackedTree {
     /// Adds `scale ×` each split's change in value along `row`'s path to the splitting
-    /// feature's entry of `contrib` (as [`Tree::attribute`]).
+    /// feature's entry of `contrib` (as [`Tree::attribute`]; the tests' reference for
+    /// [`AttributionTree::attribute_many`]).
+    #[cfg(test)]
     pub fn attribute(&self, row: &[u8], scale: f64, contrib: &mut [f64]) {
         let mut i = 0usize;
         for _ in 0..self.depth {
