@@ -454,7 +454,7 @@ fn catalogue() -> Vec<Case> {
             Works(&["a", "b"]),
         ),
         case("no capacity left", &[("reps.csv", b"rep_id,capacity\nr1,0\nr2,1\n")], Works(&["a", "b"])),
-        case("very long cells", &[("leads.csv", LONG_CELL)], Works(&["a", "b"])),
+        case("very long cells", LONG_FILES, Works(&["a", "b"])),
         case(
             "ids with spaces and quotes",
             &[("leads.csv", b"lead_id,value\n\"lead \"\"one\"\", inc\",1\nlead two,2\n  padded  ,3\n")],
@@ -523,25 +523,23 @@ const WORLD_LEADS: [&str; 30] = [
 ];
 
 /// Two leads, one with a 200,000-character note.
-const LONG_CELL: &[u8] = {
-    const N: usize = 200_000;
-    const HEAD: &[u8] = b"lead_id,note,value\na,";
-    const TAIL: &[u8] = b",10\nb,short,20\n";
-    const BYTES: [u8; HEAD.len() + N + TAIL.len()] = {
-        let mut b = [b'x'; HEAD.len() + N + TAIL.len()];
-        let mut i = 0;
-        while i < HEAD.len() {
-            b[i] = HEAD[i];
-            i += 1;
-        }
-        let mut j = 0;
-        while j < TAIL.len() {
-            b[HEAD.len() + N + j] = TAIL[j];
-            j += 1;
-        }
-        b
-    };
-    &BYTES
+const LONG_FILES: &[(&str, &[u8])] = &[("leads.csv", &LONG_CELL)];
+const LONG_HEAD: &[u8] = b"lead_id,note,value\na,";
+const LONG_TAIL: &[u8] = b",10\nb,short,20\n";
+const LONG_NOTE: usize = 200_000;
+static LONG_CELL: [u8; LONG_HEAD.len() + LONG_NOTE + LONG_TAIL.len()] = {
+    let mut b = [b'x'; LONG_HEAD.len() + LONG_NOTE + LONG_TAIL.len()];
+    let mut i = 0;
+    while i < LONG_HEAD.len() {
+        b[i] = LONG_HEAD[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < LONG_TAIL.len() {
+        b[LONG_HEAD.len() + LONG_NOTE + j] = LONG_TAIL[j];
+        j += 1;
+    }
+    b
 };
 
 /// Every file in the folder (names relative to it), folders included.
