@@ -12,9 +12,10 @@ use crate::workdir::Workdir;
 const REPS: &str = "rep_id,capacity,territories\nr1,10,NA\nr2,10,*\n";
 const LEADS: &str = "lead_id,region,value\na,NA,10\nb,EMEA,20\n";
 
-/// The assign command line every case starts from (a rule policy: no model needed).
-const ASSIGN: &[&str] =
-    &["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"];
+/// An assign command line with a rule policy (no model needed).
+fn assign(leads: &'static str, reps: &'static str, out: &'static str) -> Vec<&'static str> {
+    vec!["assign", "--policy", "round-robin", "--leads", leads, "--reps", reps, "--out", out]
+}
 
 enum Expect {
     /// Exit code and what stderr must say.
@@ -31,8 +32,8 @@ struct Case {
     files: &'static [(&'static str, &'static [u8])],
     /// Commands run first, which must succeed (e.g. training a model).
     setup: &'static [&'static [&'static str]],
-    /// The command; `None` is [`ASSIGN`].
-    args: Option<&'static [&'static str]>,
+    /// The command; `None` is the small batch routed by round robin into `out.csv`.
+    args: Option<Vec<&'static str>>,
     /// Flags appended to the command.
     extra: &'static [&'static str],
     expect: Expect,
@@ -56,17 +57,7 @@ fn catalogue() -> Vec<Case> {
     vec![
         // ---- leads
         Case {
-            args: Some(&[
-                "assign",
-                "--policy",
-                "round-robin",
-                "--leads",
-                "nope.csv",
-                "--reps",
-                "reps.csv",
-                "--out",
-                "out.csv",
-            ]),
+            args: Some(assign("nope.csv", "reps.csv", "out.csv")),
             ..case("leads file missing", &[], Fails(1, &["nope.csv"]))
         },
         case("leads file empty", &[("leads.csv", b"")], Fails(1, &["leads.csv", "empty", "header"])),
@@ -143,17 +134,7 @@ fn catalogue() -> Vec<Case> {
         ),
         // ---- reps
         Case {
-            args: Some(&[
-                "assign",
-                "--policy",
-                "round-robin",
-                "--leads",
-                "leads.csv",
-                "--reps",
-                "nope_reps.csv",
-                "--out",
-                "out.csv",
-            ]),
+            args: Some(assign("leads.csv", "nope_reps.csv", "out.csv")),
             ..case("reps file missing", &[], Fails(1, &["nope_reps.csv"]))
         },
         case("reps file empty", &[("reps.csv", b"")], Fails(1, &["reps.csv", "empty"])),
@@ -250,11 +231,11 @@ fn catalogue() -> Vec<Case> {
         },
         // ---- history
         Case {
-            args: Some(&["train", "--history", "nope.csv", "--model", "m.json"]),
+            args: Some(vec!["train", "--history", "nope.csv", "--model", "m.json"]),
             ..case("history file missing", &[], Fails(1, &["nope.csv"]))
         },
         Case {
-            args: Some(TRAIN),
+            args: Some(TRAIN.to_vec()),
             ..case(
                 "history without outcomes",
                 &[("history.csv", b"lead_id,region\na,NA\nb,EMEA\n")],
@@ -262,7 +243,7 @@ fn catalogue() -> Vec<Case> {
             )
         },
         Case {
-            args: Some(TRAIN),
+            args: Some(TRAIN.to_vec()),
             ..case(
                 "one-class history",
                 &[("history.csv", b"lead_id,region,outcome\na,NA,won\nb,EMEA,won\nc,NA,won\n")],
@@ -270,7 +251,7 @@ fn catalogue() -> Vec<Case> {
             )
         },
         Case {
-            args: Some(TRAIN),
+            args: Some(TRAIN.to_vec()),
             ..case(
                 "empty history",
                 &[("history.csv", b"lead_id,region,outcome\n")],
@@ -280,12 +261,12 @@ fn catalogue() -> Vec<Case> {
         // ---- model
         Case {
             setup: WORLD,
-            args: Some(SCORE),
+            args: Some(SCORE.to_vec()),
             ..case("corrupt model file", &[("model.json", b"{\"trees\": [1, 2")], Fails(1, &["model.json"]))
         },
         Case {
             setup: WORLD,
-            args: Some(SCORE),
+            args: Some(SCORE.to_vec()),
             ..case(
                 "model file of another kind",
                 &[("model.json", b"{\"name\": \"not a model\"}")],
@@ -293,16 +274,16 @@ fn catalogue() -> Vec<Case> {
             )
         },
         Case {
-            args: Some(&["score", "--leads", "leads.csv", "--model", "nope.json", "--out", "scores.csv"]),
+            args: Some(vec!["score", "--leads", "leads.csv", "--model", "nope.json", "--out", "scores.csv"]),
             ..case("model file missing", &[], Fails(1, &["nope.json"]))
         },
         // ---- flags
         Case {
-            args: Some(&["assign", "--policy", "round-robin", "--leads", "leads.csv"]),
+            args: Some(vec!["assign", "--policy", "round-robin", "--leads", "leads.csv"]),
             ..case("required flag missing", &[], Fails(2, &["--reps"]))
         },
         Case {
-            args: Some(&[
+            args: Some(vec![
                 "assign",
                 "--policy",
                 "random",
@@ -315,83 +296,28 @@ fn catalogue() -> Vec<Case> {
             ]),
             ..case("unknown policy", &[], Fails(2, &["random"]))
         },
-        Case { args: Some(&["frobnicate"]), ..case("unknown command", &[], Fails(2, &["frobnicate"])) },
+        Case { args: Some(vec!["frobnicate"]), ..case("unknown command", &[], Fails(2, &["frobnicate"])) },
         Case {
-            args: Some(&["generate", "--out", "w", "--leads", "-5"]),
+            args: Some(vec!["generate", "--out", "w", "--leads", "-5"]),
             ..case("negative count", &[], Fails(2, &["-5"]))
         },
         Case {
-            args: Some(&[
-                "--threads",
-                "0",
-                "assign",
-                "--policy",
-                "round-robin",
-                "--leads",
-                "leads.csv",
-                "--reps",
-                "reps.csv",
-                "--out",
-                "out.csv",
-            ]),
+            args: Some([vec!["--threads", "0"], assign("leads.csv", "reps.csv", "out.csv")].concat()),
             ..case("zero threads", &[], Fails(2, &["threads"]))
         },
         Case { extra: &["--report-leads", "many"], ..case("non-numeric flag value", &[], Fails(2, &["many"])) },
-        Case {
-            args: Some(&[
-                "assign",
-                "--leads",
-                "leads.csv",
-                "--reps",
-                "reps.csv",
-                "--out",
-                "out.csv",
-                "--what-if",
-                "r1:capacity",
-            ]),
-            ..case("malformed what-if", &[], Fails(2, &["r1:capacity"]))
-        },
+        Case { extra: &["--what-if", "r1:capacity"], ..case("malformed what-if", &[], Fails(2, &["r1:capacity"])) },
         // ---- outputs
         Case {
-            args: Some(&[
-                "assign",
-                "--policy",
-                "round-robin",
-                "--leads",
-                "leads.csv",
-                "--reps",
-                "reps.csv",
-                "--out",
-                "no/such/out.csv",
-            ]),
+            args: Some(assign("leads.csv", "reps.csv", "no/such/out.csv")),
             ..case("output folder missing", &[], Fails(1, &["no/such", "does not exist"]))
         },
         Case {
-            args: Some(&[
-                "assign",
-                "--policy",
-                "round-robin",
-                "--leads",
-                "leads.csv",
-                "--reps",
-                "reps.csv",
-                "--out",
-                "outdir",
-            ]),
+            args: Some(assign("leads.csv", "reps.csv", "outdir")),
             ..case("output is a folder", &[("outdir/", b"")], Fails(1, &["outdir", "folder"]))
         },
         Case {
-            args: Some(&[
-                "assign",
-                "--policy",
-                "round-robin",
-                "--leads",
-                "leads.csv",
-                "--reps",
-                "reps.csv",
-                "--out",
-                "leads.csv/out.csv",
-            ]),
+            args: Some(assign("leads.csv", "reps.csv", "leads.csv/out.csv")),
             ..case("output under a file", &[], Fails(1, &["leads.csv/out.csv", "is a file, not a folder"]))
         },
         // ---- re-routing inputs
@@ -483,7 +409,7 @@ fn catalogue() -> Vec<Case> {
         ),
         Case {
             setup: TRAINED,
-            args: Some(&[
+            args: Some(vec![
                 "assign",
                 "--leads",
                 "w/leads.csv",
@@ -506,7 +432,7 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             setup: TRAINED,
-            args: Some(&["score", "--leads", "w/leads.csv", "--model", "model.json", "--out", "out.csv"]),
+            args: Some(vec!["score", "--leads", "w/leads.csv", "--model", "model.json", "--out", "out.csv"]),
             ..case("scoring a batch", &[], Works(&WORLD_LEADS))
         },
     ]
@@ -575,7 +501,7 @@ fn run(case: &Case) -> Result<(), String> {
     for s in case.setup {
         wd.run(s);
     }
-    let mut args: Vec<&str> = case.args.unwrap_or(ASSIGN).to_vec();
+    let mut args = case.args.clone().unwrap_or_else(|| assign("leads.csv", "reps.csv", "out.csv"));
     args.extend(case.extra);
     let before = listing(&wd);
     let out = wd.command(&args).output().expect("run leadroute");

@@ -10,6 +10,14 @@ use crate::workdir::Workdir;
 const REPS: &str = "rep_id,capacity,territories\nr1,10,NA\nr2,10,*\n";
 const LEADS: &str = "lead_id,region,value\na,NA,10\nb,EMEA,20\n";
 
+/// Routes `leads.csv` to `reps.csv` by round robin into `out`, with `extra` flags.
+fn round_robin<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", out];
+    args.extend(extra);
+    args
+}
+
 #[test]
 fn help_shows_an_example_and_exits_0() {
     let wd = Workdir::new();
@@ -25,7 +33,7 @@ fn failed_run_keeps_the_previous_output() {
     let wd = Workdir::new();
     wd.create("leads.csv", LEADS);
     wd.create("reps.csv", REPS);
-    let args = ["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "out.csv"];
+    let args = round_robin("out.csv", &[]);
     wd.run(&args);
     let before = wd.read("out.csv");
     wd.create("leads.csv", "lead_id,value\na,1\nb,oops\n");
@@ -90,21 +98,11 @@ fn an_output_can_be_a_device() {
     let wd = Workdir::new();
     wd.create("leads.csv", LEADS);
     wd.create("reps.csv", REPS);
-    let out = wd.run(&[
-        "assign",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--out",
-        "/dev/stdout",
-    ]);
+    let out = wd.run(&round_robin("/dev/stdout", &[]));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("lead_id,rep_id,"), "{text}");
     assert_eq!(text.lines().count(), 3, "{text}");
-    wd.run(&["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "/dev/null"]);
+    wd.run(&round_robin("/dev/null", &[]));
     assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
 }
 
@@ -174,23 +172,8 @@ fn hostile_names_change_nothing_but_their_own_text() {
     );
     let plain_reps = "rep_id,capacity,territories\nr1,10,NA\nr2,10,*\n";
     let evil_reps = format!("rep_id,capacity,territories\nr1,10,NA\n{},10,*\n", csv_cell(evil_rep));
-    let args = [
-        "assign",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--out",
-        "out.csv",
-        "--summary-json",
-        "summary.json",
-        "--report",
-        "report.md",
-        "--html",
-        "report.html",
-    ];
+    let args =
+        round_robin("out.csv", &["--summary-json", "summary.json", "--report", "report.md", "--html", "report.html"]);
     let run = |leads: &str, reps: &str| {
         let wd = Workdir::new();
         wd.create("leads.csv", leads);

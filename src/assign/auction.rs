@@ -144,44 +144,34 @@ fn best_two(pairs: impl Iterator<Item = (u32, f64)>, price: &[f64], sorted: bool
     (best, v1, v2)
 }
 
-/// Prices as they were at the last refresh, arranged to bound what a bid need not look at
-/// (prices only rise, so stale prices are lower bounds of the current ones): for each
-/// order list, the lowest price from each position to its end.
-#[derive(Default)]
-struct Stale {
-    floors: Vec<Vec<f64>>,
-}
-
-impl Stale {
-    fn new<I: Instance + ?Sized>(inst: &I, price: &[f64]) -> Stale {
-        let floors = inst
-            .order_lists()
-            .iter()
-            .map(|list| {
-                let mut f = vec![0.0; list.len()];
-                let mut low = f64::INFINITY;
-                for (k, &b) in list.iter().enumerate().rev() {
-                    low = low.min(price[b as usize]);
-                    f[k] = low;
-                }
-                f
-            })
-            .collect();
-        Stale { floors }
-    }
+/// For each order list, the lowest price from each position to its end. Prices only
+/// rise, so floors from earlier prices are still floors.
+fn price_floors<I: Instance + ?Sized>(inst: &I, price: &[f64]) -> Vec<Vec<f64>> {
+    inst.order_lists()
+        .iter()
+        .map(|list| {
+            let mut f = vec![0.0; list.len()];
+            let mut low = f64::INFINITY;
+            for (k, &b) in list.iter().enumerate().rev() {
+                low = low.min(price[b as usize]);
+                f[k] = low;
+            }
+            f
+        })
+        .collect()
 }
 
 /// [`best_two`] in the instance's own profit order ([`Instance::ordered`]), profits computed
 /// as the scan goes; `None` when the instance has no order. No bin past a position can net
-/// more than the profit there less the lowest stale price from there on.
+/// more than the profit there less its price floor ([`price_floors`]).
 #[inline]
 fn best_two_ordered<I: Instance + ?Sized>(
     inst: &I,
     i: usize,
     price: &[f64],
-    stale: Option<&Stale>,
+    floors: Option<&[Vec<f64>]>,
 ) -> Option<(u32, f64, f64)> {
-    let floor = stale.and_then(|s| s.floors.get(inst.order_of(i))).map(Vec::as_slice);
+    let floor = floors.and_then(|f| f.get(inst.order_of(i))).map(Vec::as_slice);
     let state = std::cell::Cell::new((u32::MAX, f64::NEG_INFINITY, 0.0f64));
     let found = scan_ordered(
         inst,
@@ -218,11 +208,11 @@ fn best_of_item<I: Instance + ?Sized>(
     table: &Profits,
     i: usize,
     price: &[f64],
-    stale: Option<&Stale>,
+    floors: Option<&[Vec<f64>]>,
 ) -> (u32, f64, f64) {
     match table.row(i) {
         Some(row) => best_two(row.iter().map(|&(b, p)| (b, f64::from(p))), price, true),
-        None => match best_two_ordered(inst, i, price, stale) {
+        None => match best_two_ordered(inst, i, price, floors) {
             Some(found) => found,
             None => best_two(inst.candidates(i).iter().map(|&b| (b, inst.profit(i, b as usize))), price, false),
         },
@@ -258,7 +248,7 @@ fn bid_all<I: Instance + ?Sized>(
     let budget = BID_BUDGET * n.max(1);
     let mut bids = 0;
     let mut until_wider = budget;
-    let mut stale = Stale::default();
+    let mut floors: Vec<Vec<f64>> = Vec::new();
     let mut since_floors = FLOOR_REFRESH;
     let mut batch: Vec<u32> = Vec::with_capacity(BATCH);
     let mut quoted: Vec<f64> = Vec::with_capacity(price.len());
@@ -277,22 +267,22 @@ fn bid_all<I: Instance + ?Sized>(
             until_wider -= batch.len();
         }
         if since_floors >= FLOOR_REFRESH && !inst.order_lists().is_empty() {
-            stale = Stale::new(inst, price);
+            floors = price_floors(inst, price);
             since_floors = 0;
         }
         quoted.clear();
         quoted.extend_from_slice(price);
         let offers: Vec<(u32, f64, f64)> = {
             let price = quoted.as_slice();
-            let stale = Some(&stale);
+            let floors = Some(floors.as_slice());
             if batch.len() >= PARALLEL_BATCH {
                 batch
                     .par_iter()
                     .with_min_len(64)
-                    .map(|&i| best_of_item(inst, table, i as usize, price, stale))
+                    .map(|&i| best_of_item(inst, table, i as usize, price, floors))
                     .collect()
             } else {
-                batch.iter().map(|&i| best_of_item(inst, table, i as usize, price, stale)).collect()
+                batch.iter().map(|&i| best_of_item(inst, table, i as usize, price, floors)).collect()
             }
         };
         for (&i, &(b, v1, v2)) in batch.iter().zip(&offers) {

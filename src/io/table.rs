@@ -32,16 +32,11 @@ pub struct Table {
 impl Table {
     /// Reads a whole CSV file. `what` names the file's role ("leads", "reps") in messages.
     pub fn read(path: &Path, what: &str) -> Result<Table> {
-        Table::read_in_parts(path, what, PART)
-    }
-
-    /// [`Table::read`], a file without quotes read in parts of about `part` bytes.
-    fn read_in_parts(path: &Path, what: &str, part: usize) -> Result<Table> {
         if path.is_dir() {
             return Err(InputError::file(path, format!("is a folder, expected a {what} CSV file")).into());
         }
         let bytes = std::fs::read(path).with_context(|| format!("cannot open the {what} file {}", path.display()))?;
-        Table::parse(path, what, bytes, part)
+        Table::parse(path, what, bytes, PART)
     }
 
     /// A CSV file's bytes as a table (`path` names it in messages), as [`Table::read`] would
@@ -316,7 +311,7 @@ fn split_records(bytes: &[u8], body: usize, part: usize) -> Vec<(usize, usize)> 
     let rest = &bytes[body.min(n)..];
     // A quote may hold newlines; a reader drops a byte-order mark at the start of its
     // input (0xEF is its first byte, and rare elsewhere): either means one piece.
-    if rest.len() < 2 * part || rest.contains(&b'"') || rest.contains(&0xEF) {
+    if rest.len() < part.saturating_mul(2) || rest.contains(&b'"') || rest.contains(&0xEF) {
         return vec![(body.min(n), n)];
     }
     let mut parts = Vec::new();
@@ -556,11 +551,8 @@ mod tests {
     /// the table's data): the same cells, lines and errors.
     #[test]
     fn a_file_read_in_parts_reads_as_in_one_piece() {
-        let read = |bytes: &[u8], part: usize| {
-            let mut f = tempfile::NamedTempFile::new().unwrap();
-            f.write_all(bytes).unwrap();
-            Table::read_in_parts(f.path(), "test", part)
-        };
+        let read =
+            |bytes: &[u8], part: usize| Table::from_bytes_in_parts(Path::new("t.csv"), "test", bytes.to_vec(), part);
         let mut file = b"\xEF\xBB\xBFid,city,n\r\n".to_vec();
         for i in 0..300 {
             file.extend(format!("L{i},caf\u{e9} {},{}\r\n", i % 7, i * 3).bytes());
@@ -593,10 +585,8 @@ mod tests {
             let at = broken.len() * 2 / 3;
             let at = at + broken[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
             broken.splice(at..at, bad);
-            let mut f = tempfile::NamedTempFile::new().unwrap();
-            f.write_all(&broken).unwrap();
-            let e1 = Table::read_in_parts(f.path(), "test", usize::MAX).unwrap_err().to_string();
-            let e2 = Table::read_in_parts(f.path(), "test", 64).unwrap_err().to_string();
+            let e1 = read(&broken, usize::MAX).unwrap_err().to_string();
+            let e2 = read(&broken, 64).unwrap_err().to_string();
             assert_eq!(e1, e2);
             assert!(e1.contains("line"), "{e1}");
         }

@@ -163,26 +163,40 @@ impl AttributionTree {
     /// `leaf_sum` (one per row, as [`PackedTree::add_to`]): eight rows step down together
     /// without branches on the data; the same sums as one row at a time.
     pub fn attribute_many(&self, bins: &[u8], nf: usize, contrib: &mut [f64], leaf_sum: &mut [f64]) {
-        const LANES: usize = 8;
-        let n = bins.len() / nf.max(1);
-        let mut start = 0;
-        while start < n {
-            let k = LANES.min(n - start);
-            let mut idx = [0u32; LANES];
-            for _ in 0..self.depth {
-                for lane in 0..k {
-                    let node = &self.nodes[idx[lane] as usize];
-                    let f = node.feature as usize;
-                    let right = usize::from(bins[(start + lane) * nf + f] > node.threshold);
-                    contrib[(start + lane) * nf + f] += node.delta[right];
-                    idx[lane] = node.next[right];
-                }
+        walk_in_lanes(
+            bins.len() / nf.max(1),
+            self.depth,
+            |row, at| {
+                let node = &self.nodes[at as usize];
+                let f = node.feature as usize;
+                let right = usize::from(bins[row * nf + f] > node.threshold);
+                contrib[row * nf + f] += node.delta[right];
+                node.next[right]
+            },
+            |row, leaf| leaf_sum[row] += self.nodes[leaf as usize].value,
+        );
+    }
+}
+
+/// Walks rows `0..n` down a tree of `depth` levels, eight rows stepping together so the
+/// steps of different rows overlap (no branch on the data): `step(row, node)` gives the
+/// row's next node (a leaf points to itself), `leaf(row, node)` receives where it ends.
+#[inline(always)]
+fn walk_in_lanes(n: usize, depth: u8, mut step: impl FnMut(usize, u32) -> u32, mut leaf: impl FnMut(usize, u32)) {
+    const LANES: usize = 8;
+    let mut start = 0;
+    while start < n {
+        let k = LANES.min(n - start);
+        let mut idx = [0u32; LANES];
+        for _ in 0..depth {
+            for (lane, at) in idx.iter_mut().enumerate().take(k) {
+                *at = step(start + lane, *at);
             }
-            for lane in 0..k {
-                leaf_sum[start + lane] += self.nodes[idx[lane] as usize].value;
-            }
-            start += k;
         }
+        for (lane, &at) in idx.iter().enumerate().take(k) {
+            leaf(start + lane, at);
+        }
+        start += k;
     }
 }
 
@@ -246,24 +260,15 @@ impl PackedTree {
     /// Adds this tree's leaf value for each of `rows` (row-major bins, `nf` per row) to `out`.
     /// Eight rows step down together, level by level, without branches on the data.
     pub fn add_to(&self, bins: &[u8], nf: usize, out: &mut [f64]) {
-        const LANES: usize = 8;
-        let n = out.len();
-        let mut start = 0;
-        while start < n {
-            let k = LANES.min(n - start);
-            let mut idx = [0u32; LANES];
-            for _ in 0..self.depth {
-                for lane in 0..k {
-                    let node = &self.nodes[idx[lane] as usize];
-                    let b = bins[(start + lane) * nf + node.feature as usize];
-                    idx[lane] = if b <= node.threshold { node.left } else { node.right };
-                }
-            }
-            for lane in 0..k {
-                out[start + lane] += self.nodes[idx[lane] as usize].value;
-            }
-            start += k;
-        }
+        walk_in_lanes(
+            out.len(),
+            self.depth,
+            |row, at| {
+                let node = &self.nodes[at as usize];
+                if bins[row * nf + node.feature as usize] <= node.threshold { node.left } else { node.right }
+            },
+            |row, leaf| out[row] += self.nodes[leaf as usize].value,
+        );
     }
 }
 
