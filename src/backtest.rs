@@ -28,7 +28,7 @@ use crate::assign::optimize::{self, Objective, OptimizeSettings};
 use crate::assign::solver::SolveSettings;
 use crate::assign::{self, Plan, Policy};
 use crate::config::Config;
-use crate::data::{Leads, Reps, parse_datetime};
+use crate::data::{Leads, Reps, parse_date};
 use crate::eligibility::Eligibility;
 use crate::error::{GateError, InputError, UsageError};
 use crate::io::{Table, check_output_path, write_atomic};
@@ -210,7 +210,7 @@ impl Backtest {
 fn time_order(table: &Table, cfg: &Config) -> (Vec<usize>, Vec<Option<NaiveDateTime>>, bool) {
     let col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
     let dates: Vec<Option<NaiveDateTime>> = match col {
-        Some(c) => (0..table.len()).map(|r| parse_datetime(table.cell(r, c))).collect(),
+        Some(c) => (0..table.len()).map(|r| parse_date(cfg, table.cell(r, c))).collect(),
         None => vec![None; table.len()],
     };
     let dated = dates.iter().filter(|d| d.is_some()).count();

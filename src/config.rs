@@ -49,6 +49,9 @@ pub struct Columns {
     pub min_leads: Option<Headers>,
     pub outcome: Option<Headers>,
     pub closed_at: Option<Headers>,
+    /// How the files write dates that are not ISO, as a chrono/strftime format
+    /// (`"%m/%d/%Y"`); ISO dates are read either way.
+    pub date_format: Option<String>,
 }
 
 /// One header name or several alternatives.
@@ -274,6 +277,14 @@ impl Config {
             let headers = self.columns.headers(name);
             if headers.is_empty() || headers.iter().any(|h| h.trim().is_empty()) {
                 return Err(bad(format!("[columns] {name} is empty; expected the header of that column")));
+            }
+        }
+        if let Some(f) = &self.columns.date_format {
+            let broken = chrono::format::StrftimeItems::new(f).any(|i| matches!(i, chrono::format::Item::Error));
+            if f.trim().is_empty() || broken || !f.contains('%') {
+                return Err(bad(format!(
+                    "[columns] date_format {f:?} is not a date format; expected one like \"%m/%d/%Y\" or \"%d.%m.%Y %H:%M\""
+                )));
             }
         }
         for (section, list) in [("won", &self.outcome.won), ("lost", &self.outcome.lost)] {

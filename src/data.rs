@@ -76,7 +76,7 @@ impl Leads {
                     workload: number(&table, row, workload_col, 1.0, Bound::Positive, "a workload > 0")?,
                     owner: owner_col.and_then(|c| non_empty(table.cell(row, c))),
                     created_at: match created_col {
-                        Some(c) => parse_datetime_cell(&table, row, c)?,
+                        Some(c) => parse_datetime_cell(&table, cfg, row, c)?,
                         None => None,
                     },
                 })
@@ -374,6 +374,29 @@ pub fn parse_datetime(cell: &str) -> Option<NaiveDateTime> {
     None
 }
 
+/// A date cell as the config says the files write dates: ISO always, and the
+/// `[columns] date_format` (e.g. `%m/%d/%Y`) when one is set.
+pub fn parse_date(cfg: &Config, cell: &str) -> Option<NaiveDateTime> {
+    if let Some(d) = parse_datetime(cell) {
+        return Some(d);
+    }
+    let fmt = cfg.columns.date_format.as_deref()?;
+    let t = cell.trim();
+    NaiveDateTime::parse_from_str(t, fmt)
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(t, fmt).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+/// What a date cell must look like, for messages.
+pub fn expected_date(cfg: &Config) -> String {
+    match &cfg.columns.date_format {
+        Some(f) => format!("a date in the format {f:?} ([columns] date_format) or an ISO date like 2024-03-01"),
+        None => "an ISO date like 2024-03-01 or 2024-03-01T09:30:00 (set [columns] date_format, e.g. \"%m/%d/%Y\", \
+                 for dates written otherwise)"
+            .into(),
+    }
+}
+
 /// The common shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS]` without fractions or
 /// offsets, parsed by hand: `Some(result)` when the shape is one of these, `None` to let
 /// chrono handle anything else.
@@ -402,20 +425,14 @@ fn parse_iso_quick(b: &[u8]) -> Option<Option<NaiveDateTime>> {
     Some(NaiveDate::from_ymd_opt(y as i32, m, d).and_then(|date| date.and_hms_opt(hh, mm, ss)))
 }
 
-fn parse_datetime_cell(table: &Table, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {
+fn parse_datetime_cell(table: &Table, cfg: &Config, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {
     let cell = table.cell(row, col);
     if cell.trim().is_empty() {
         return Ok(None);
     }
-    parse_datetime(cell).map(Some).ok_or_else(|| {
-        table
-            .cell_error(
-                row,
-                col,
-                format!("expected an ISO date like 2024-03-01 or 2024-03-01T09:30:00, found {cell:?}"),
-            )
-            .into()
-    })
+    parse_date(cfg, cell)
+        .map(Some)
+        .ok_or_else(|| table.cell_error(row, col, format!("expected {}, found {cell:?}", expected_date(cfg))).into())
 }
 
 #[cfg(test)]

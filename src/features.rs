@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{parse_bool, parse_datetime, parse_number};
+use crate::data::{parse_bool, parse_date, parse_number};
 use crate::io::Table;
 
 /// Most bins a numeric feature is bucketed into (plus one for missing).
@@ -162,7 +162,7 @@ impl Schema {
             .collect();
         let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
         let created: Vec<Option<NaiveDateTime>> = match created_col {
-            Some(c) => rows.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
+            Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
             None => vec![None; n],
         };
         let prior = (labels.iter().filter(|&&y| y).count() as f64 + 1.0) / (n as f64 + 2.0);
@@ -225,17 +225,17 @@ impl Schema {
                 features.push(Feature { name: header.clone(), column: header.clone(), kind: Kind::Boolean });
                 continue;
             }
-            if texts.iter().flatten().all(|c| parse_datetime(c).is_some()) {
+            if texts.iter().flatten().all(|c| parse_date(cfg, c).is_some()) {
                 let reference = if created_col.is_some() {
                     None
                 } else {
-                    texts.iter().flatten().filter_map(|c| parse_datetime(c)).max().map(|t| t.to_string())
+                    texts.iter().flatten().filter_map(|c| parse_date(cfg, c)).max().map(|t| t.to_string())
                 };
-                let ref_time = reference.as_deref().and_then(parse_datetime);
+                let ref_time = reference.as_deref().and_then(|t| parse_date(cfg, t));
                 let mut days: Vec<f64> = texts
                     .iter()
                     .zip(&created)
-                    .filter_map(|(c, t)| days_before(c.and_then(parse_datetime), t.or(ref_time)))
+                    .filter_map(|(c, t)| days_before(c.and_then(|c| parse_date(cfg, c)), t.or(ref_time)))
                     .collect();
                 let edges = quantile_edges(&mut days);
                 features.push(Feature {
@@ -271,7 +271,7 @@ impl Schema {
             self.features.iter().any(|f| matches!(f.kind, Kind::Weekday | Kind::Hour | Kind::DaysBefore { .. }));
         let created: Vec<Option<NaiveDateTime>> = match created_col {
             Some(c) if needs_created => {
-                rows.par_iter().with_min_len(4096).map(|&r| parse_datetime(table.cell(r, c))).collect()
+                rows.par_iter().with_min_len(4096).map(|&r| parse_date(cfg, table.cell(r, c))).collect()
             }
             _ => vec![None; n],
         };
@@ -284,7 +284,7 @@ impl Schema {
                     _ => table.column(&feat.column),
                 };
                 match col {
-                    Some(col) => bin_column(feat, table, col, rows, &created).map(Some),
+                    Some(col) => bin_column(feat, table, cfg, col, rows, &created).map(Some),
                     None => Ok(None),
                 }
             })
@@ -315,7 +315,7 @@ impl Schema {
 
     /// The lead's own value of feature `f`, for factors and talking points.
     pub fn display_value(&self, f: usize, table: &Table, cfg: &Config, row: usize) -> String {
-        self.display_cell(f, self.display_column(f, table, cfg).map(|col| table.cell(row, col))).into_owned()
+        self.display_cell(f, cfg, self.display_column(f, table, cfg).map(|col| table.cell(row, col))).into_owned()
     }
 
     /// The column feature `f`'s values are read from, if the table has it.
@@ -327,14 +327,14 @@ impl Schema {
     }
 
     /// Feature `f`'s value as a person reads it, from its cell (`None`: no such column).
-    pub fn display_cell<'a>(&self, f: usize, cell: Option<&'a str>) -> Cow<'a, str> {
+    pub fn display_cell<'a>(&self, f: usize, cfg: &Config, cell: Option<&'a str>) -> Cow<'a, str> {
         let cell = cell.unwrap_or("").trim();
         if cell.is_empty() {
             return Cow::Borrowed("(missing)");
         }
         match self.features[f].kind {
-            Kind::Weekday => parse_datetime(cell).map(|t| t.format("%A").to_string()).unwrap_or_default().into(),
-            Kind::Hour => parse_datetime(cell).map(|t| format!("{:02}h", t.hour())).unwrap_or_default().into(),
+            Kind::Weekday => parse_date(cfg, cell).map(|t| t.format("%A").to_string()).unwrap_or_default().into(),
+            Kind::Hour => parse_date(cfg, cell).map(|t| format!("{:02}h", t.hour())).unwrap_or_default().into(),
             _ => Cow::Borrowed(cell),
         }
     }
@@ -344,6 +344,7 @@ impl Schema {
 fn bin_column(
     feat: &Feature,
     table: &Table,
+    cfg: &Config,
     col: usize,
     rows: &[usize],
     created: &[Option<NaiveDateTime>],
@@ -379,11 +380,13 @@ fn bin_column(
                 .collect()
         }
         Kind::DaysBefore { edges, reference } => {
-            let ref_time = reference.as_deref().and_then(parse_datetime);
+            let ref_time = reference.as_deref().and_then(|t| parse_date(cfg, t));
             cells(table, col, rows)
                 .zip(created)
                 .map(|(c, t)| {
-                    days_before(c.and_then(parse_datetime), t.or(ref_time)).map(|x| numeric_bin(edges, x)).unwrap_or(0)
+                    days_before(c.and_then(|c| parse_date(cfg, c)), t.or(ref_time))
+                        .map(|x| numeric_bin(edges, x))
+                        .unwrap_or(0)
                 })
                 .collect()
         }

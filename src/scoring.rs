@@ -91,7 +91,7 @@ pub fn predict_explained(model: &Model, x: &Binned, table: &Table, cfg: &Config,
                     top_indices(c, k, &mut idx);
                     let mut line = String::new();
                     for (n, &f) in idx.iter().enumerate() {
-                        let value = schema.display_cell(f, cols[f].map(|col| table.cell(row, col)));
+                        let value = schema.display_cell(f, cfg, cols[f].map(|col| table.cell(row, col)));
                         let sep = if n == 0 { "" } else { "; " };
                         let _ = write!(line, "{sep}{}={value} ", schema.features[f].name);
                         crate::output::push_fixed(&mut line, c[f], 2, true);

@@ -368,34 +368,46 @@ fn a_salesforce_style_export_routes_with_its_own_headers() {
     assert_eq!(owners.rows, assigned);
 }
 
-/// The Maven CRM export lives outside the repository; the test routes it when it is there.
+/// The Maven CRM export (outside the repository): its own headers, US dates, reps named by
+/// full name and no capacity column. Each agent is given a capacity of 80 here, as a team
+/// would in its reps file; rule policies and `optimize` with the export's closed deals as
+/// history route every open deal once, within the capacities.
 #[test]
 fn maven_crm_export_routes_with_its_own_headers() {
-    let data = repo("../shared/datasets/maven-crm");
-    if !data.join("open_deals_joined.csv").exists() {
-        eprintln!("skipped: {} is not on this machine", data.display());
-        return;
-    }
+    let Some(data) = crate::workdir::shared("datasets/maven-crm") else { return };
     let wd = Workdir::new();
-    let leads = crate::workdir::read_csv(&data.join("open_deals_joined.csv"));
-    let reps = crate::workdir::read_csv(&data.join("reps.csv"));
-    for policy in ["round-robin", "weighted", "least-loaded"] {
+    let deals = data.join("open_deals_joined.csv");
+    let leads = crate::workdir::read_csv(&deals);
+    let agents = crate::workdir::read_csv(&data.join("reps.csv"));
+    let mut reps_file = format!("{},capacity\n", agents.headers.join(","));
+    for row in &agents.rows {
+        reps_file.push_str(&format!("{},80\n", row.join(",")));
+    }
+    wd.create("reps.csv", &reps_file);
+    let reps = wd.read_csv("reps.csv");
+    assert_eq!(reps.rows.len(), 35);
+    let names = Names { lead_id: "opportunity_id", rep_id: "sales_agent", rule: None, ..CANONICAL };
+    let run = |policy: &str, extra: &[&str]| -> Csv {
         let out = format!("{policy}.csv");
-        wd.run(&[
-            "assign",
-            "--leads",
-            &data.join("open_deals_joined.csv").to_string_lossy(),
-            "--reps",
-            &data.join("reps.csv").to_string_lossy(),
-            "--config",
-            &example("examples/maven/leadroute.toml"),
-            "--policy",
-            policy,
-            "--out",
-            &out,
-        ]);
+        let deals = deals.to_string_lossy();
+        let config = example("examples/maven/leadroute.toml");
+        let mut args = vec!["assign", "--leads", &deals, "--reps", "reps.csv", "--config", &config];
+        args.extend(["--policy", policy, "--out", &out]);
+        args.extend(extra);
+        wd.run(&args);
         let got = wd.read_csv(&out);
-        assert_eq!(got.rows.len(), leads.rows.len(), "every open deal once");
-        assert!(reps.rows.len() > 1);
+        verify_named(&leads, &reps, &got, &names);
+        got
+    };
+    for policy in ["round-robin", "weighted", "least-loaded"] {
+        let got = run(policy, &[]);
+        assert!(got.column("status").iter().all(|s| s == "assigned"), "{policy}: 2,800 places for 2,089 deals");
+    }
+    let history = data.join("history_joined.csv").to_string_lossy().into_owned();
+    let got = run("optimize", &["--history", &history, "--seed", "1"]);
+    assert!(got.column("status").iter().all(|s| s == "assigned"), "optimize places every deal");
+    for (i, p) in got.column("p_win").iter().enumerate() {
+        let p: f64 = p.parse().unwrap_or_else(|_| panic!("row {i}: p_win {p:?}"));
+        assert!((0.0..=1.0).contains(&p));
     }
 }

@@ -121,3 +121,17 @@ pub fn read_csv(path: &Path) -> Csv {
 pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// Data from `../shared` (never copied into the repository). Missing data fails the test
+/// when `CI` is set, and otherwise skips it with a loud message on stderr.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = repo("..").join("shared").join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("{} is missing: this test needs the shared data sets, which CI must have", p.display());
+    }
+    eprintln!("SKIPPED (not a pass): {} is not on this machine", p.display());
+    None
+}

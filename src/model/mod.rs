@@ -26,7 +26,7 @@ use metrics::{CalibrationBin, sigmoid};
 use tree::Tree;
 
 use crate::config::{Config, Label};
-use crate::data::{Resolver, parse_datetime};
+use crate::data::{Resolver, parse_date};
 use crate::error::InputError;
 use crate::features::{Binned, Schema};
 use crate::io::{Table, write_atomic};
@@ -408,7 +408,7 @@ fn split_rows(
     let n_valid = ((labelled.len() as f64 * params.valid_fraction).round() as usize).clamp(1, labelled.len() - 1);
     let created = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
     let dates: Vec<Option<NaiveDateTime>> = match created {
-        Some(c) => labelled.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
+        Some(c) => labelled.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
         None => vec![None; labelled.len()],
     };
     let dated = dates.iter().filter(|d| d.is_some()).count();
