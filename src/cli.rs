@@ -267,6 +267,19 @@ pub struct GenerateArgs {
     /// Extra columns of pure noise (alternately numeric and categorical).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub noise_features: usize,
+    /// Where the reps' skill lives: industry and company size (default), or one of them.
+    #[arg(long, value_enum, default_value_t = SkillInArg::Both, value_name = "SEGMENTS")]
+    pub skill_in: SkillInArg,
+    /// The last N reps of reps.csv are new: they appear in no history row.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub new_reps: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SkillInArg {
+    Both,
+    Industry,
+    CompanySize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -383,6 +396,12 @@ impl GenerateArgs {
             skill_spread: self.skill_spread,
             varied_workload: self.varied_workload,
             noise_features: self.noise_features,
+            skill_in: match self.skill_in {
+                SkillInArg::Both => leadroute::generate::SkillIn::Both,
+                SkillInArg::Industry => leadroute::generate::SkillIn::Industry,
+                SkillInArg::CompanySize => leadroute::generate::SkillIn::CompanySize,
+            },
+            new_reps: self.new_reps,
         }
     }
 }

@@ -196,6 +196,7 @@ pub fn assign(
 
     let mut optimized = None;
     let mut learned = None;
+    let mut notes = Vec::new();
     let optimize_settings = OptimizeSettings {
         objective: s.objective,
         keep_owners: s.keep_owners,
@@ -221,7 +222,10 @@ pub fn assign(
                     spinner.finish();
                     learned?
                 }
-                (None, Some(stored)) => stored.clone(),
+                (None, Some(stored)) => {
+                    warnings.extend(stored.unused_warning());
+                    stored.clone()
+                }
                 (None, None) => {
                     warnings.push(
                         "no --history and the model file holds no rep skill: p_win is the lead score for every rep"
@@ -241,6 +245,7 @@ pub fn assign(
                 ));
             }
             stages.mark("optimize");
+            notes = o.notes;
             optimized = Some(Extras { runner_up: o.runner_up, shadow_price: o.shadow_price, p_win_of: o.p_win_of });
             learned = Some(skill);
             (o.plan, o.p_win, Some((o.objective_value, o.bound)), Some(o.method))
@@ -377,6 +382,7 @@ pub fn assign(
         summary.moves = moves.clone();
         summary.what_if = what_if.clone();
         summary.warnings = warnings.clone();
+        summary.notes = notes.clone();
         if let Some(path) = &s.summary_json {
             report::write_json(path, &summary)?;
         }

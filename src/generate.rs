@@ -40,6 +40,22 @@ pub struct GenerateSettings {
     /// Extra columns of pure noise (alternately numeric and categorical) that carry no
     /// signal, for benchmarks and for checking that the model ignores them.
     pub noise_features: usize,
+    /// Which segments carry the reps' skill.
+    pub skill_in: SkillIn,
+    /// The last this many reps of `reps.csv` are new: no history row names them.
+    pub new_reps: usize,
+}
+
+/// Which segments carry the reps' true skill (the overall effect is there in every case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SkillIn {
+    /// Industry (spread × N(0,1)) and company size (0.6 × spread × N(0,1)).
+    #[default]
+    Both,
+    /// Industry only.
+    Industry,
+    /// Company size only, at the full spread.
+    CompanySize,
 }
 
 /// Counts of what was written.
@@ -255,13 +271,19 @@ fn gen_reps(s: &GenerateSettings, departed: usize) -> Vec<Rep> {
                 t
             };
             let spread = s.skill_spread;
+            // The same draws whatever `skill_in` says, scaled afterwards.
+            let (industry_scale, size_scale) = match s.skill_in {
+                SkillIn::Both => (1.0, 0.6),
+                SkillIn::Industry => (1.0, 0.0),
+                SkillIn::CompanySize => (0.0, 1.0),
+            };
             let mut by_industry = [0.0; 8];
             for e in &mut by_industry {
-                *e = spread * normal(&mut rng);
+                *e = industry_scale * spread * normal(&mut rng);
             }
             let mut by_size = [0.0; 5];
             for e in &mut by_size {
-                *e = 0.6 * spread * normal(&mut rng);
+                *e = size_scale * spread * normal(&mut rng);
             }
             Rep {
                 id: format!("R{:0width$}", i + 1),
@@ -355,6 +377,9 @@ fn push_noise(text: &mut String, rng: &mut ChaCha8Rng, n: usize) {
 pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSummary> {
     if !(s.skill_spread.is_finite() && s.skill_spread >= 0.0) {
         bail!("--skill-spread must be a finite number ≥ 0, got {}", s.skill_spread);
+    }
+    if s.new_reps >= s.reps && s.reps > 0 {
+        bail!("--new-reps must be fewer than --reps ({}), got {}", s.reps, s.new_reps);
     }
     std::fs::create_dir_all(s.out.join("truth"))
         .with_context(|| format!("cannot create the output folder {}", s.out.display()))?;
@@ -490,7 +515,9 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
     let span_secs = (end - start).num_seconds() as f64;
     let by_region: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)> = (0..REGIONS.len())
         .map(|g| {
-            let all: Vec<usize> = (0..reps.len()).filter(|&r| reps[r].covers(g)).collect();
+            // New reps (the last `new_reps` current ones) have no past deals.
+            let new = s.reps.saturating_sub(s.new_reps)..s.reps;
+            let all: Vec<usize> = (0..reps.len()).filter(|&r| reps[r].covers(g) && !new.contains(&r)).collect();
             let senior = all.iter().copied().filter(|&r| reps[r].seniority == 2).collect();
             let other = all.iter().copied().filter(|&r| reps[r].seniority != 2).collect();
             (all, senior, other)
@@ -663,6 +690,8 @@ mod tests {
                 skill_spread: 0.5,
                 varied_workload: false,
                 noise_features: 0,
+                skill_in: SkillIn::Both,
+                new_reps: 0,
             };
             let reps = gen_reps(&s, 0);
             for g in 0..REGIONS.len() {

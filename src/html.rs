@@ -24,6 +24,7 @@ h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f6f9; position: sticky; top: 0; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .warn { border-left: 4px solid var(--bad); background: #fdf3f2; padding: 6px 12px; margin: 12px 0; }
+.notes { border-left: 4px solid #2f6db5; background: #f2f6fb; padding: 6px 12px; margin: 12px 0; }
 .muted { color: var(--muted); } .tag { display:inline-block; padding: 0 6px; border-radius: 4px; background:#eef2f7; font-size:.85em; }
 .tA { background:#d8efe0; } .tB { background:#e6f0d8; } .tC { background:#f6eed5; } .tD { background:#f5dedb; }
 .chart { overflow-x: auto; } .chart svg { width: 100%; min-width: 460px; height: auto; display: block; }
@@ -238,6 +239,9 @@ pub fn render(h: &HtmlInput) -> String {
                     (card(format!("{:.3}", s.gini_leads), "Gini of leads per rep"))
                 }
                 @if let Some(caps) = crate::report::binding_caps(s) { p { (caps) } }
+                @if !s.notes.is_empty() {
+                    div.notes { strong { "How the plan was made" } ul { @for n in &s.notes { li { (n) } } } }
+                }
                 @if !s.warnings.is_empty() {
                     div.warn { strong { "Warnings" } ul { @for w in &s.warnings { li { (w) } } } }
                 }
@@ -322,6 +326,7 @@ pub fn render(h: &HtmlInput) -> String {
                 @if let Some(skill) = h.skill {
                     @if !skill.segments.is_empty() {
                         h2 { "Skill by rep and segment" }
+                        @for line in crate::report::skill_summary(skill) { p { (line) } }
                         p.muted { "How much better (green) or worse (red) than the lead model expects each rep did, on the log-odds scale, shrunk toward the rep's overall effect. Hover a cell for deals, wins and the 90 % interval." }
                         @for seg in &skill.segments {
                             @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.chart { (m) } }

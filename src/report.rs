@@ -115,6 +115,9 @@ pub struct Summary {
     pub what_if: Vec<WhatIfLine>,
     /// What the run warned about (stale model, drifted features, unmet floors …).
     pub warnings: Vec<String>,
+    /// How the optimizer's rules shaped the plan and what they cost, in plain sentences
+    /// (coverage first, owners kept within the noise, equal skill).
+    pub notes: Vec<String>,
 }
 
 /// One sentence on which capacities bind and where one more unit is worth most, e.g.
@@ -232,6 +235,7 @@ pub fn summarise(s: &SummaryInput) -> Summary {
         moves: Vec::new(),
         what_if: Vec::new(),
         warnings: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -355,6 +359,43 @@ pub struct SkillRow<'a> {
     pub expected_wins: f64,
     pub effect: f64,
     pub interval: (f64, f64),
+}
+
+/// The skill model in plain sentences: how far apart reps are per segment column and
+/// whether that is distinguishable from no difference at all, the check on held-out deals,
+/// and whether the effects route leads.
+pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
+    let mut lines = Vec::new();
+    let names = std::iter::once("overall".to_string()).chain(skill.segments.iter().map(|s| format!("by {s}")));
+    for (name, sp) in names.zip(&skill.spreads) {
+        lines.push(format!(
+            "Spread between reps {name}: {:.2} log-odds (one standard deviation ≈ {:.2}× the odds); {}.",
+            sp.sd,
+            sp.sd.exp(),
+            if sp.distinguishable() {
+                format!("distinguishable from no difference (p = {:.3})", sp.p_value)
+            } else if sp.sd == 0.0 {
+                "the history shows no difference at all".to_string()
+            } else {
+                format!("not distinguishable from no difference (p = {:.2})", sp.p_value)
+            }
+        ));
+    }
+    if let Some(h) = &skill.holdout {
+        lines.push(format!(
+            "Checked on the {} {} closed deals, fitted without them: the rep effects predicted the outcomes {} the lead scores alone (log-likelihood {:+.1} ± {:.1}).",
+            thousands(h.deals),
+            if h.by_time { "newest" } else { "randomly held-out" },
+            if h.gain > 0.0 { "better than" } else { "no better than" },
+            h.gain,
+            h.se
+        ));
+    }
+    lines.push(match &skill.unused_because {
+        Some(_) => "So rep skill is not used: every rep counts as equally good, current owners keep their leads and the rest go to the least loaded eligible rep.".into(),
+        None => "Rep skill is used for routing. A lead leaves its current owner only for a rep better by more than the noise of these estimates.".into(),
+    });
+    lines
 }
 
 /// Every rep × segment value the skill model has evidence for, active reps of the file
@@ -521,6 +562,12 @@ pub fn markdown(
     if let Some(g) = summary.gini_value {
         let _ = writeln!(o, "| fairness: Gini of expected value per active rep | {g:.3} |");
     }
+    if !summary.notes.is_empty() {
+        let _ = writeln!(o, "\n**How the plan was made**\n");
+        for n in &summary.notes {
+            let _ = writeln!(o, "- {}", md(n));
+        }
+    }
     if !summary.warnings.is_empty() {
         let _ = writeln!(o, "\n**Warnings**\n");
         for w in &summary.warnings {
@@ -598,6 +645,10 @@ pub fn markdown(
     }
     if let Some(skill) = skill.filter(|s| !s.by_segment.is_empty()) {
         let _ = writeln!(o, "\n## Performance by rep and segment\n");
+        for line in skill_summary(skill) {
+            let _ = writeln!(o, "{line}");
+        }
+        let _ = writeln!(o);
         let _ = writeln!(
             o,
             "Observed wins against what the lead model expected from the same deals; the skill effect is on the log-odds scale, shrunk toward the rep's overall effect, with its 90 % interval.\n"
@@ -752,6 +803,7 @@ mod tests {
             moves: Vec::new(),
             what_if: Vec::new(),
             warnings: Vec::new(),
+            notes: Vec::new(),
         };
         s.reps = vec![rep("A", true, 2.0), rep("B", false, 0.0), rep("C", true, 9.5), rep("D", true, 0.0)];
         assert_eq!(

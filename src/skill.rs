@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{Resolver, parse_datetime};
+use crate::data::{Resolver, parse_date};
 use crate::io::Table;
 use crate::model::metrics::sigmoid;
 use crate::model::{self, Model, Params};
@@ -65,8 +65,47 @@ pub struct Skill {
     /// How far apart reps are (standard deviation of true effects, estimated).
     pub spread_overall: f64,
     pub spread_segment: Vec<f64>,
+    /// Each spread with its test against zero: overall first, then each segment column.
+    #[serde(default)]
+    pub spreads: Vec<Spread>,
     /// Out-of-fold or in-sample scores (for the report).
     pub out_of_fold: bool,
+    /// The effects judged on the newest closed deals, fitted without them.
+    #[serde(default)]
+    pub holdout: Option<Holdout>,
+    /// Why the effects are not used for routing (every rep then counts as equally good);
+    /// `None` when they are.
+    #[serde(default)]
+    pub unused_because: Option<String>,
+}
+
+/// The estimated spread of one variance component (log-odds), with the likelihood-ratio
+/// test of "no spread at all".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub sd: f64,
+    /// 2 × (log marginal likelihood at the spread − at zero).
+    pub lr: f64,
+    pub p_value: f64,
+}
+
+impl Spread {
+    /// Distinguishable from no spread at the 5 % level.
+    pub fn distinguishable(&self) -> bool {
+        self.p_value < 0.05
+    }
+}
+
+/// Rep effects checked on held-out deals: how much better they predict the outcomes than
+/// the lead scores alone (log-likelihood, natural log units).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Holdout {
+    pub deals: usize,
+    /// Held out by time (the newest) or, without dates, at random.
+    pub by_time: bool,
+    pub gain: f64,
+    /// Standard error of `gain`.
+    pub se: f64,
 }
 
 /// The maps as lists sorted by key, so a model file holding them is byte-identical run to run.
@@ -106,19 +145,39 @@ impl Skill {
     /// The rep's total effect (log-odds) on a lead with these segment values (in
     /// `self.segments` order), with its standard deviation.
     pub fn effect(&self, rep: &str, values: &[&str]) -> (f64, f64) {
-        let Some(o) = self.overall.get(rep) else { return (0.0, 0.0) };
+        if self.unused_because.is_some() {
+            return (0.0, 0.0);
+        }
+        // A rep or segment value without history: no effect, with the prior's uncertainty.
+        let prior = |c: usize| self.spreads.get(c).map_or(0.0, |s| s.sd * s.sd);
+        let Some(o) = self.overall.get(rep) else {
+            return (0.0, (0..=self.segments.len()).map(prior).sum::<f64>().sqrt());
+        };
         let (mut e, mut var) = (o.effect, o.sd * o.sd);
-        for (s, v) in self.segments.iter().zip(values) {
-            if let Some(b) = self.by_segment.get(&(rep.to_string(), s.clone(), v.trim().to_lowercase())) {
-                e += b.effect;
-                var += b.sd * b.sd;
+        for (k, (s, v)) in self.segments.iter().zip(values).enumerate() {
+            match self.by_segment.get(&(rep.to_string(), s.clone(), v.trim().to_lowercase())) {
+                Some(b) => {
+                    e += b.effect;
+                    var += b.sd * b.sd;
+                }
+                None => var += prior(1 + k),
             }
         }
         (e, var.sqrt())
     }
 
+    /// The warning a run prints when the effects are not used for routing.
+    pub fn unused_warning(&self) -> Option<String> {
+        self.unused_because.as_ref().map(|why| {
+            format!("rep skill is not used for routing: {why}; every rep is taken as equally good for every lead")
+        })
+    }
+
     /// The rep's effect in one segment value, if the history has any.
     pub fn segment_effect(&self, rep: &str, segment: &str, value: &str) -> Option<&Effect> {
+        if self.unused_because.is_some() {
+            return None;
+        }
         self.by_segment.get(&(rep.to_string(), segment.to_string(), value.trim().to_lowercase()))
     }
 }
@@ -137,6 +196,18 @@ struct Rows {
     w: Vec<f64>,
     offset: Vec<f64>,
     seg: Vec<Vec<String>>,
+}
+
+impl Rows {
+    fn subset(&self, idx: &[usize]) -> Rows {
+        Rows {
+            rep: idx.iter().map(|&i| self.rep[i].clone()).collect(),
+            y: idx.iter().map(|&i| self.y[i]).collect(),
+            w: idx.iter().map(|&i| self.w[i]).collect(),
+            offset: idx.iter().map(|&i| self.offset[i]).collect(),
+            seg: idx.iter().map(|&i| self.seg[i].clone()).collect(),
+        }
+    }
 }
 
 /// Learns rep effects from a history. `model` (trained on the same history) gives the
@@ -163,9 +234,63 @@ pub fn learn(
             (model.logit(&x), false)
         }
     };
-    let weights = recency_weights(table, cfg, closed, s.half_life_days);
+    let dates = closed_dates(table, cfg, closed);
+    let weights = recency_weights(&dates, s.half_life_days);
     let rows = h.rows(table, weights, offsets);
-    Ok(fit(&rows, h.segment_names(), out_of_fold))
+    let mut skill = fit(&rows, h.segment_names(), out_of_fold);
+    skill.holdout = holdout(&rows, &dates, h.segment_names(), s.params.seed);
+    skill.unused_because = match &skill.holdout {
+        _ if !skill.spreads.iter().any(Spread::distinguishable) => {
+            Some("no spread between reps is distinguishable from zero (likelihood-ratio test, p ≥ 0.05)".into())
+        }
+        Some(c) if c.gain <= c.se => Some(format!(
+            "on the {} {} closed deals, fitted without them, the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1})",
+            c.deals,
+            if c.by_time { "newest" } else { "held-out" },
+            c.gain,
+            c.se
+        )),
+        _ => None,
+    };
+    warnings.extend(skill.unused_warning());
+    Ok(skill)
+}
+
+/// Closed rows held out for the check: at least this many, else no check.
+const MIN_HOLDOUT: usize = 100;
+
+/// Fits the effects on the older 80 % of closed rows (by date when at least 90 % have one,
+/// else a seeded random 80 %) and measures how much better than the lead scores alone they
+/// predict the rest.
+fn holdout(rows: &Rows, dates: &[Option<chrono::NaiveDateTime>], segments: Vec<String>, seed: u64) -> Option<Holdout> {
+    let n = rows.y.len();
+    let n_hold = n / 5;
+    if n_hold < MIN_HOLDOUT {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let by_time = dates.iter().filter(|d| d.is_some()).count() * 10 >= n * 9;
+    if by_time {
+        order.sort_by_key(|&i| (dates[i].is_none(), dates[i], i));
+    } else {
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x401D));
+    }
+    let (train, test) = order.split_at(n - n_hold);
+    let skill = fit(&rows.subset(train), segments, true);
+    let diffs: Vec<f64> = test
+        .iter()
+        .map(|&i| {
+            let values: Vec<&str> = rows.seg[i].iter().map(String::as_str).collect();
+            let e = skill.effect(&rows.rep[i], &values).0;
+            let y = if rows.y[i] { 1.0 } else { 0.0 };
+            let ll = |eta: f64| y * eta - softplus(eta);
+            ll(rows.offset[i] + e) - ll(rows.offset[i])
+        })
+        .collect();
+    let gain: f64 = diffs.iter().sum();
+    let mean = gain / n_hold as f64;
+    let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n_hold - 1) as f64;
+    Some(Holdout { deals: n_hold, by_time, gain, se: (var * n_hold as f64).sqrt() })
 }
 
 /// Rep effects from raw win rates: the same fit with every lead given the history's overall
@@ -175,7 +300,7 @@ pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Ski
     let h = History::read(table, cfg)?;
     let won = h.closed.iter().filter(|&&r| h.labels[r] == Some(true)).count();
     let rate = (won as f64 / h.closed.len().max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
-    let weights = recency_weights(table, cfg, &h.closed, half_life_days);
+    let weights = recency_weights(&closed_dates(table, cfg, &h.closed), half_life_days);
     let rows = h.rows(table, weights, vec![(rate / (1.0 - rate)).ln(); h.closed.len()]);
     Ok(fit(&rows, h.segment_names(), false))
 }
@@ -261,136 +386,332 @@ fn out_of_fold_logits(
     Ok(z)
 }
 
-fn recency_weights(table: &Table, cfg: &Config, rows: &[usize], half_life_days: f64) -> Vec<f64> {
-    let col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
-    let dates: Vec<Option<chrono::NaiveDateTime>> = match col {
-        Some(c) => rows.iter().map(|&r| parse_datetime(table.cell(r, c))).collect(),
-        None => return vec![1.0; rows.len()],
-    };
-    let Some(newest) = dates.iter().flatten().max().copied() else { return vec![1.0; rows.len()] };
-    if !(half_life_days.is_finite() && half_life_days > 0.0) {
-        return vec![1.0; rows.len()];
+/// The `created_at` of each of `rows`, where there is one.
+fn closed_dates(table: &Table, cfg: &Config, rows: &[usize]) -> Vec<Option<chrono::NaiveDateTime>> {
+    match cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h)) {
+        Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
+        None => vec![None; rows.len()],
     }
-    dates
+}
+
+/// A row's weight halves every `half_life_days` before the newest row (undated rows: 1).
+/// The weights are then scaled so that they add up to the history's effective number of
+/// rows (Kish: (Σw)² / Σw²): the likelihood carries as much information as the weighted
+/// data really hold. Unscaled, weights below 1 would make every estimate look noisier than
+/// it is, and the spread between reps would be read as noise.
+fn recency_weights(dates: &[Option<chrono::NaiveDateTime>], half_life_days: f64) -> Vec<f64> {
+    let Some(newest) = dates.iter().flatten().max().copied() else { return vec![1.0; dates.len()] };
+    if !(half_life_days.is_finite() && half_life_days > 0.0) {
+        return vec![1.0; dates.len()];
+    }
+    let w: Vec<f64> = dates
         .iter()
         .map(|d| match d {
             Some(d) => 0.5f64.powf((newest - *d).num_seconds() as f64 / 86_400.0 / half_life_days),
             None => 1.0,
         })
-        .collect()
+        .collect();
+    let (sum, sum2) = w.iter().fold((0.0, 0.0), |(a, b), x| (a + x, b + x * x));
+    let scale = if sum2 > 0.0 { sum / sum2 } else { 1.0 };
+    w.into_iter().map(|x| x * scale).collect()
 }
 
-/// Penalised maximum-likelihood effect of one group with offsets: (estimate, its variance
-/// from the likelihood alone, wins the lead scores alone expected).
-fn group_mle(idx: &[usize], rows: &Rows, extra: &[f64]) -> (f64, f64, f64) {
-    let prior_var = 9.0;
-    let mut b = 0.0;
-    for _ in 0..30 {
-        let (mut g, mut h) = (-b / prior_var, 1.0 / prior_var);
-        for &i in idx {
-            let p = sigmoid(rows.offset[i] + extra[i] + b);
-            g += rows.w[i] * (if rows.y[i] { 1.0 } else { 0.0 } - p);
-            h += rows.w[i] * p * (1.0 - p);
+/// One rep's rows, in the hierarchical model's terms: parameter 0 is the rep's overall
+/// effect; each segment column's values the rep has worked get one parameter each.
+struct RepBlock {
+    rows: Vec<usize>,
+    /// Per row, the `1 + segments` parameters it touches (overall first).
+    params: Vec<u32>,
+    /// Per parameter, which variance component (0 overall, `1 + s` segment column `s`) and
+    /// its segment value (empty for the overall effect).
+    component: Vec<usize>,
+    value: Vec<String>,
+}
+
+impl RepBlock {
+    fn dim(&self) -> usize {
+        self.component.len()
+    }
+}
+
+/// A rep's fit at given spreads: the effects (log-odds), their posterior covariance's
+/// diagonal, and the Laplace approximation of the rep's log marginal likelihood.
+#[derive(Clone)]
+struct BlockFit {
+    theta: Vec<f64>,
+    var: Vec<f64>,
+    log_marginal: f64,
+}
+
+/// Penalised Newton fit of one rep's effects with every row's lead score as an offset and
+/// Gaussian priors of standard deviation `tau[component]`, in the non-centred form
+/// θ = τ·u, u ~ N(0, 1) (so a spread of zero fixes its effects at zero). Returns the
+/// posterior mode, the posterior variances, and the Laplace log marginal likelihood
+/// log p(y) ≈ ℓ(θ̂) − |û|²/2 − log det(I + τ H τ)/2.
+fn fit_block(b: &RepBlock, rows: &Rows, tau: &[f64]) -> BlockFit {
+    let d = b.dim();
+    let k = b.params.len() / b.rows.len().max(1);
+    let scale: Vec<f64> = b.component.iter().map(|&c| tau[c]).collect();
+    let mut u = vec![0.0; d];
+    let mut chol = vec![0.0; d * d];
+    let mut grad = vec![0.0; d];
+    let mut loglik = 0.0;
+    for iter in 0..40 {
+        // Gradient and Hessian of the log posterior in u.
+        let mut h = vec![0.0; d * d];
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        loglik = 0.0;
+        for (j, &i) in b.rows.iter().enumerate() {
+            let ps = &b.params[j * k..(j + 1) * k];
+            let eta = rows.offset[i] + ps.iter().map(|&q| scale[q as usize] * u[q as usize]).sum::<f64>();
+            let p = sigmoid(eta);
+            let w = rows.w[i];
+            let y = if rows.y[i] { 1.0 } else { 0.0 };
+            loglik += w * (y * eta - softplus(eta));
+            let (r, c) = (w * (y - p), w * p * (1.0 - p));
+            for &q in ps {
+                grad[q as usize] += r * scale[q as usize];
+                for &q2 in ps {
+                    h[q as usize * d + q2 as usize] += c * scale[q as usize] * scale[q2 as usize];
+                }
+            }
         }
-        let step = (g / h).clamp(-2.0, 2.0);
-        b += step;
-        if step.abs() < 1e-8 {
+        for q in 0..d {
+            grad[q] -= u[q];
+            h[q * d + q] += 1.0;
+        }
+        cholesky(&h, d, &mut chol);
+        let mut step = grad.clone();
+        cholesky_solve(&chol, d, &mut step);
+        let largest = step.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let damp = if largest > 3.0 { 3.0 / largest } else { 1.0 };
+        for q in 0..d {
+            u[q] += damp * step[q];
+        }
+        if largest < 1e-7 || iter == 39 {
+            // The last step was tiny: the Hessian at the mode is the one just factored.
             break;
         }
     }
-    // Sampling variance of a weighted estimate (sandwich form): with recency weights below 1,
-    // 1 / Σ w·p(1−p) would overstate it, and empirical Bayes would then take real spread
-    // between reps for noise.
-    let (info, info2) = idx.iter().fold((0.0, 0.0), |(a, b2), &i| {
-        let p = sigmoid(rows.offset[i] + extra[i] + b);
-        let pq = p * (1.0 - p);
-        (a + rows.w[i] * pq, b2 + rows.w[i] * rows.w[i] * pq)
-    });
-    let expected: f64 = idx.iter().map(|&i| sigmoid(rows.offset[i])).sum();
-    (b, info2.max(1e-12) / info.max(1e-9).powi(2), expected)
-}
-
-/// Shrinks raw estimates toward 0 by empirical Bayes: the spread of true effects is what
-/// the estimates vary by beyond their own noise.
-fn shrink(raw: &[(f64, f64)]) -> (Vec<(f64, f64)>, f64) {
-    if raw.is_empty() {
-        return (Vec::new(), 0.0);
-    }
-    let total_w: f64 = raw.iter().map(|(_, v)| 1.0 / (v + 0.05)).sum();
-    let second: f64 = raw.iter().map(|(b, v)| b * b / (v + 0.05)).sum::<f64>() / total_w;
-    let noise: f64 = raw.iter().map(|(_, v)| v / (v + 0.05)).sum::<f64>() / total_w;
-    let tau2 = (second - noise).max(1e-4);
-    let post = raw
-        .iter()
-        .map(|&(b, v)| {
-            let k = tau2 / (tau2 + v);
-            (b * k, (tau2 * v / (tau2 + v)).sqrt())
+    let log_det: f64 = (0..d).map(|q| 2.0 * chol[q * d + q].ln()).sum();
+    let uu: f64 = u.iter().map(|x| x * x).sum();
+    // Posterior variance of θ_q = τ_q² · (H_u⁻¹)_qq.
+    let var = (0..d)
+        .map(|q| {
+            let mut e = vec![0.0; d];
+            e[q] = 1.0;
+            cholesky_solve(&chol, d, &mut e);
+            scale[q] * scale[q] * e[q]
         })
         .collect();
-    (post, tau2.sqrt())
+    BlockFit { theta: (0..d).map(|q| scale[q] * u[q]).collect(), var, log_marginal: loglik - 0.5 * uu - 0.5 * log_det }
 }
 
-fn fit(rows: &Rows, segments: Vec<String>, out_of_fold: bool) -> Skill {
-    let n = rows.y.len();
+fn softplus(x: f64) -> f64 {
+    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+}
+
+/// Lower-triangular Cholesky factor of the symmetric positive definite `a` (d × d).
+fn cholesky(a: &[f64], d: usize, l: &mut [f64]) {
+    l.iter_mut().for_each(|x| *x = 0.0);
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum();
+            if i == j {
+                l[i * d + i] = (a[i * d + i] - s).max(1e-12).sqrt();
+            } else {
+                l[i * d + j] = (a[i * d + j] - s) / l[j * d + j];
+            }
+        }
+    }
+}
+
+/// Solves (L Lᵀ) x = b in place.
+fn cholesky_solve(l: &[f64], d: usize, b: &mut [f64]) {
+    for i in 0..d {
+        let s: f64 = (0..i).map(|k| l[i * d + k] * b[k]).sum();
+        b[i] = (b[i] - s) / l[i * d + i];
+    }
+    for i in (0..d).rev() {
+        let s: f64 = (i + 1..d).map(|k| l[k * d + i] * b[k]).sum();
+        b[i] = (b[i] - s) / l[i * d + i];
+    }
+}
+
+/// Every rep's parameter block.
+fn blocks(rows: &Rows, n_segments: usize) -> Vec<(String, RepBlock)> {
     let mut by_rep: HashMap<&str, Vec<usize>> = HashMap::new();
-    for i in 0..n {
-        by_rep.entry(rows.rep[i].as_str()).or_default().push(i);
+    for (i, r) in rows.rep.iter().enumerate() {
+        by_rep.entry(r.as_str()).or_default().push(i);
     }
     let mut reps: Vec<&str> = by_rep.keys().copied().collect();
     reps.sort_unstable();
-
-    let count = |idx: &[usize]| (idx.len(), idx.iter().filter(|&&i| rows.y[i]).count());
-    let mut seg_extra = vec![vec![0.0; n]; segments.len()];
-    let mut overall: HashMap<String, Effect> = HashMap::new();
-    let mut by_segment: HashMap<(String, String, String), Effect> = HashMap::new();
-    let mut spread_overall = 0.0;
-    let mut spread_segment = vec![0.0; segments.len()];
-    for _pass in 0..2 {
-        // Overall effects, given the current segment effects.
-        let extra: Vec<f64> = (0..n).map(|i| seg_extra.iter().map(|e| e[i]).sum()).collect();
-        let raw: Vec<(f64, f64, f64)> = reps.iter().map(|r| group_mle(&by_rep[r], rows, &extra)).collect();
-        let (post, tau) = shrink(&raw.iter().map(|(b, v, _)| (*b, *v)).collect::<Vec<_>>());
-        spread_overall = tau;
-        overall.clear();
-        let mut rep_effect: HashMap<&str, f64> = HashMap::new();
-        for (k, r) in reps.iter().enumerate() {
-            let (deals, wins) = count(&by_rep[r]);
-            overall.insert(
-                r.to_string(),
-                Effect { effect: post[k].0, sd: post[k].1, deals, wins, expected_wins: raw[k].2 },
-            );
-            rep_effect.insert(r, post[k].0);
-        }
-        // Segment effects, one column at a time, given everything else.
-        for (s, name) in segments.iter().enumerate() {
-            let extra: Vec<f64> = (0..n)
-                .map(|i| {
-                    rep_effect[rows.rep[i].as_str()]
-                        + (0..segments.len()).filter(|&t| t != s).map(|t| seg_extra[t][i]).sum::<f64>()
-                })
-                .collect();
-            let mut cells: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-            for i in 0..n {
-                cells.entry((rows.rep[i].as_str(), rows.seg[i][s].as_str())).or_default().push(i);
-            }
-            let mut keys: Vec<(&str, &str)> = cells.keys().copied().collect();
-            keys.sort_unstable();
-            let raw: Vec<(f64, f64, f64)> = keys.iter().map(|k| group_mle(&cells[k], rows, &extra)).collect();
-            let (post, tau) = shrink(&raw.iter().map(|(b, v, _)| (*b, *v)).collect::<Vec<_>>());
-            spread_segment[s] = tau;
-            for (k, key) in keys.iter().enumerate() {
-                for &i in &cells[key] {
-                    seg_extra[s][i] = post[k].0;
+    reps.into_iter()
+        .map(|rep| {
+            let idx = by_rep.remove(rep).unwrap_or_default();
+            let mut component = vec![0];
+            let mut value = vec![String::new()];
+            let mut index: HashMap<(usize, &str), u32> = HashMap::new();
+            let mut params = Vec::with_capacity(idx.len() * (1 + n_segments));
+            for &i in &idx {
+                params.push(0);
+                for s in 0..n_segments {
+                    let v = rows.seg[i][s].as_str();
+                    let q = *index.entry((s, v)).or_insert_with(|| {
+                        component.push(1 + s);
+                        value.push(v.to_string());
+                        component.len() as u32 - 1
+                    });
+                    params.push(q);
                 }
-                let (deals, wins) = count(&cells[key]);
-                by_segment.insert(
-                    (key.0.to_string(), name.clone(), key.1.to_string()),
-                    Effect { effect: post[k].0, sd: post[k].1, deals, wins, expected_wins: raw[k].2 },
-                );
+            }
+            (rep.to_string(), RepBlock { rows: idx, params, component, value })
+        })
+        .collect()
+}
+
+/// Every rep fitted at the spreads `tau`, in parallel (the sum is taken in rep order, so it
+/// is the same at any thread count).
+fn fit_all(blocks: &[(String, RepBlock)], rows: &Rows, tau: &[f64]) -> (Vec<BlockFit>, f64) {
+    let fits: Vec<BlockFit> = blocks.par_iter().map(|(_, b)| fit_block(b, rows, tau)).collect();
+    let total = fits.iter().map(|f| f.log_marginal).sum();
+    (fits, total)
+}
+
+/// Largest spread searched (log-odds): reps whose effects differ by more are not seen in
+/// sales data, and the prior stays proper.
+const MAX_TAU: f64 = 3.0;
+
+/// The spreads that maximise the Laplace marginal likelihood, one component at a time
+/// (a grid over the log spread and zero, then golden-section refinement), three rounds.
+fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usize) -> (Vec<f64>, f64) {
+    let eval = |tau: &[f64]| fit_all(blocks, rows, tau).1;
+    let mut tau = vec![0.3; n_components];
+    let mut best = eval(&tau);
+    let grid: Vec<f64> = (0..13).map(|k| 0.01 * (MAX_TAU / 0.01f64).powf(k as f64 / 12.0)).collect();
+    for _round in 0..3 {
+        let before = best;
+        for c in 0..n_components {
+            let at = |t: f64, tau: &[f64]| {
+                let mut v = tau.to_vec();
+                v[c] = t;
+                eval(&v)
+            };
+            // Grid, zero included.
+            let mut scores: Vec<(f64, f64)> = grid.iter().map(|&t| (t, at(t, &tau))).collect();
+            let zero = at(0.0, &tau);
+            let (k, &(mut t_best, mut v_best)) =
+                scores.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1).then(b.0.cmp(&a.0))).unwrap();
+            // Golden section on log τ between the grid neighbours.
+            let (mut lo, mut hi) = (grid[k.saturating_sub(1)].ln(), grid[(k + 1).min(grid.len() - 1)].ln());
+            let g = 0.618_033_988_749_895;
+            let (mut x1, mut x2) = (hi - g * (hi - lo), lo + g * (hi - lo));
+            let (mut f1, mut f2) = (at(x1.exp(), &tau), at(x2.exp(), &tau));
+            for _ in 0..12 {
+                if f1 >= f2 {
+                    hi = x2;
+                    (x2, f2) = (x1, f1);
+                    x1 = hi - g * (hi - lo);
+                    f1 = at(x1.exp(), &tau);
+                } else {
+                    lo = x1;
+                    (x1, f1) = (x2, f2);
+                    x2 = lo + g * (hi - lo);
+                    f2 = at(x2.exp(), &tau);
+                }
+            }
+            scores.push((x1.exp(), f1));
+            scores.push((x2.exp(), f2));
+            for &(t, v) in &scores {
+                if v > v_best {
+                    (t_best, v_best) = (t, v);
+                }
+            }
+            if zero >= v_best {
+                (t_best, v_best) = (0.0, zero);
+            }
+            tau[c] = t_best;
+            best = v_best;
+        }
+        if best - before < 1e-3 {
+            break;
+        }
+    }
+    (tau, best)
+}
+
+/// Upper tail of the standard normal.
+fn normal_upper(x: f64) -> f64 {
+    // Abramowitz & Stegun 7.1.26 for erfc, |error| < 1.5e-7.
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erfc = poly * (-z * z).exp();
+    if x >= 0.0 { 0.5 * erfc } else { 1.0 - 0.5 * erfc }
+}
+
+/// Fits the hierarchical model: spreads by marginal likelihood, then every rep's effects at
+/// those spreads, and for each spread a likelihood-ratio test against zero.
+fn fit(rows: &Rows, segments: Vec<String>, out_of_fold: bool) -> Skill {
+    let n_components = 1 + segments.len();
+    let blocks = blocks(rows, segments.len());
+    let (tau, best) = choose_spreads(&blocks, rows, n_components);
+    let spreads: Vec<Spread> = (0..n_components)
+        .map(|c| {
+            let lr = if tau[c] > 0.0 {
+                let mut t = tau.clone();
+                t[c] = 0.0;
+                (2.0 * (best - fit_all(&blocks, rows, &t).1)).max(0.0)
+            } else {
+                0.0
+            };
+            // Against a spread of zero (on the boundary): half a χ²₁ tail.
+            let p_value = if lr > 0.0 { normal_upper(lr.sqrt()) } else { 1.0 };
+            Spread { sd: tau[c], lr, p_value }
+        })
+        .collect();
+    // Effects only where reps are distinguishably different: a component whose spread the
+    // data cannot tell from zero routes nothing.
+    let used: Vec<f64> = spreads.iter().map(|sp| if sp.distinguishable() { sp.sd } else { 0.0 }).collect();
+    let (fits, _) = fit_all(&blocks, rows, &used);
+
+    let mut overall = HashMap::new();
+    let mut by_segment = HashMap::new();
+    for ((rep, b), f) in blocks.iter().zip(&fits) {
+        for q in 0..b.dim() {
+            let members: Vec<usize> = b
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| q == 0 || b.params[j * n_components + b.component[q]] as usize == q)
+                .map(|(_, &i)| i)
+                .collect();
+            let e = Effect {
+                effect: f.theta[q],
+                sd: f.var[q].max(0.0).sqrt(),
+                deals: members.len(),
+                wins: members.iter().filter(|&&i| rows.y[i]).count(),
+                expected_wins: members.iter().map(|&i| sigmoid(rows.offset[i])).sum(),
+            };
+            if q == 0 {
+                overall.insert(rep.clone(), e);
+            } else {
+                by_segment.insert((rep.clone(), segments[b.component[q] - 1].clone(), b.value[q].clone()), e);
             }
         }
     }
-    Skill { segments, overall, by_segment, spread_overall, spread_segment, out_of_fold }
+    Skill {
+        segments,
+        overall,
+        by_segment,
+        spread_overall: spreads[0].sd,
+        spread_segment: spreads[1..].iter().map(|s| s.sd).collect(),
+        spreads,
+        out_of_fold,
+        holdout: None,
+        unused_because: None,
+    }
 }
 
 #[cfg(test)]
@@ -440,6 +761,124 @@ mod tests {
                 assert!(e.abs() < 0.12, "{rep}/{v}: {e}");
             }
         }
-        assert_eq!(skill.effect("nobody", &["x"]), (0.0, 0.0));
+        assert_eq!(skill.effect("nobody", &["x"]).0, 0.0);
+    }
+
+    /// A team of real size: `reps` reps with `per_rep` closed deals each over 8 industries,
+    /// true effects per rep × industry of standard deviation `spread`, lead scores spread
+    /// like a real model's. Returns the rows and the true effect of each (rep, industry).
+    fn team(reps: usize, per_rep: usize, spread: f64, seed: u64) -> (Rows, HashMap<(String, String), f64>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let normal = |rng: &mut rand_chacha::ChaCha8Rng| {
+            let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        };
+        let mut truth = HashMap::new();
+        for r in 0..reps {
+            for k in 0..8 {
+                truth.insert((format!("r{r}"), format!("i{k}")), spread * normal(&mut rng));
+            }
+        }
+        let mut rows = Rows { rep: vec![], y: vec![], w: vec![], offset: vec![], seg: vec![] };
+        for r in 0..reps {
+            for _ in 0..per_rep {
+                let industry = format!("i{}", rng.random_range(0..8));
+                let offset = -0.5 + 1.2 * normal(&mut rng);
+                let effect = truth[&(format!("r{r}"), industry.clone())];
+                rows.y.push(rng.random::<f64>() < sigmoid(offset + effect));
+                rows.rep.push(format!("r{r}"));
+                rows.w.push(1.0);
+                rows.offset.push(offset);
+                rows.seg.push(vec![industry]);
+            }
+        }
+        (rows, truth)
+    }
+
+    fn correlation(a: &[f64], b: &[f64]) -> f64 {
+        let n = a.len() as f64;
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    }
+
+    /// The regression behind the rewrite: at 150 deals per rep and 8 segment values the old
+    /// moment estimate read real differences as noise and shrank every effect to zero.
+    #[test]
+    fn skill_at_real_team_sizes_is_found_not_shrunk_away() {
+        let (rows, truth) = team(40, 150, 0.5, 3);
+        let skill = fit(&rows, vec!["industry".into()], true);
+        let industry = skill.spreads[1];
+        assert!(industry.sd > 0.25 && industry.sd < 0.8, "spread by industry {:?}", industry);
+        assert!(industry.distinguishable(), "{industry:?}");
+        let (mut est, mut real) = (Vec::new(), Vec::new());
+        for ((rep, value), t) in &truth {
+            est.push(skill.effect(rep, &[value.as_str()]).0);
+            real.push(*t);
+        }
+        let c = correlation(&est, &real);
+        assert!(c > 0.55, "estimated and true effects correlate: {c}");
+        // Shrunk, but not to nothing: the estimates spread about as the truth does, less.
+        let sd = (est.iter().map(|e| e * e).sum::<f64>() / est.len() as f64).sqrt();
+        assert!(sd > 0.15 && sd < 0.5, "spread of the estimates {sd}");
+    }
+
+    #[test]
+    fn no_difference_between_reps_is_not_distinguishable_and_effects_vanish() {
+        let (rows, _) = team(35, 190, 0.0, 5);
+        let skill = fit(&rows, vec!["industry".into()], true);
+        for sp in &skill.spreads {
+            assert!(!sp.distinguishable(), "{sp:?}");
+            assert!(sp.sd < 0.15, "{sp:?}");
+        }
+        let largest = skill.by_segment.values().map(|e| e.effect.abs()).fold(0.0, f64::max);
+        assert!(largest < 0.1, "largest effect {largest}");
+    }
+
+    #[test]
+    fn held_out_check_sees_real_skill_and_not_its_absence() {
+        let no_dates = vec![None; 6000];
+        let (rows, _) = team(40, 150, 0.6, 9);
+        let h = holdout(&rows, &no_dates, vec!["industry".into()], 1).unwrap();
+        assert!(!h.by_time && h.deals == 1200);
+        assert!(h.gain > 2.0 * h.se, "real skill predicts held-out deals: {h:?}");
+        let (rows, _) = team(40, 150, 0.0, 9);
+        let h = holdout(&rows, &no_dates, vec!["industry".into()], 1).unwrap();
+        assert!(h.gain < 2.0 * h.se.max(1.0), "no skill, no gain: {h:?}");
+        assert!(holdout(&rows.subset(&(0..400).collect::<Vec<_>>()), &no_dates[..400], vec![], 1).is_none());
+    }
+
+    #[test]
+    fn laplace_marginal_likelihood_of_one_block_matches_numerical_integration() {
+        // One rep, one parameter (overall), prior sd 0.7: ∫ Π p(y|θ) N(θ; 0, 0.7²) dθ.
+        let mut rows = Rows { rep: vec![], y: vec![], w: vec![], offset: vec![], seg: vec![] };
+        for i in 0..60 {
+            rows.rep.push("a".into());
+            rows.y.push(i % 3 == 0);
+            rows.w.push(1.0);
+            rows.offset.push(-0.4 + 0.02 * i as f64);
+            rows.seg.push(vec![]);
+        }
+        let b = &blocks(&rows, 0)[0].1;
+        let f = fit_block(b, &rows, &[0.7]);
+        let loglik = |t: f64| -> f64 {
+            (0..60)
+                .map(|i| {
+                    let eta = rows.offset[i] + t;
+                    (if rows.y[i] { eta } else { 0.0 }) - softplus(eta)
+                })
+                .sum()
+        };
+        let (mut integral, step) = (0.0, 0.001);
+        let mut t: f64 = -5.0;
+        while t < 5.0 {
+            let prior = (-(t * t) / (2.0 * 0.49)).exp() / (0.7 * (std::f64::consts::TAU).sqrt());
+            integral += (loglik(t)).exp() * prior * step;
+            t += step;
+        }
+        assert!((f.log_marginal - integral.ln()).abs() < 0.02, "{} vs {}", f.log_marginal, integral.ln());
+        assert!(f.theta[0] < 0.0 && f.var[0] > 0.0 && f.var[0] < 0.49);
     }
 }

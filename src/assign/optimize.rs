@@ -69,6 +69,14 @@ pub struct Optimized {
     pub short_of_floor: Vec<(usize, u32)>,
     /// p_win of any lead with any rep, for comparing other plans of the same batch.
     pub p_win_of: PWin,
+    /// How coverage, owners and equal skill shaped the plan, and what that cost.
+    pub notes: Vec<String>,
+}
+
+/// A change in the objective's units, signed: one decimal below 1,000, whole above.
+fn signed(x: f64) -> String {
+    let sign = if x < 0.0 { "−" } else { "+" };
+    if x.abs() >= 1000.0 { format!("{sign}{:.0}", x.abs()) } else { format!("{sign}{:.1}", x.abs()) }
 }
 
 /// p_win(lead, rep) = sigmoid(lead log-odds + the rep's effect for the lead's segment values).
@@ -251,31 +259,38 @@ pub fn optimize(
         .collect();
     let cand_of: Vec<u32> = items.iter().map(|&l| cand_of_lead[l]).collect();
     let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
+    let owner_of = |l: usize| leads.owner[l].as_deref().and_then(|o| reps.find(o));
+    // What keeps an owned lead with its owner when no move penalty is given: the lead's
+    // weight × the change in p_win that 1.645 standard deviations of the difference between
+    // two reps' estimated effects make (√2 × the owner's posterior sd), plus a tie-breaker.
+    let tie_bonus = 2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
+        / items.len().max(1) as f64;
+    let noise_bonus = |l: usize, r: usize| -> f64 {
+        let values: Vec<&str> = sig_values[sig_of_lead[l] as usize].iter().map(String::as_str).collect();
+        let (e, sd) = skill.effect(&reps.id[r], &values);
+        let p = sigmoid(z[l] + e);
+        weight_of_lead(l) * p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd + tie_bonus
+    };
     let fast: Vec<(f64, f64, u32)> =
         items.iter().map(|&l| ((-z[l]).exp(), weight_of_lead(l), sig_of_lead[l] * n_reps as u32)).collect();
     let problem = LeadProblem {
         fast,
         exp_neg_effect: effect.iter().map(|e| (-e).exp()).collect(),
         leads,
-        pw: PWin { z: z.to_vec(), sig: sig_of_lead, effect, n_reps },
+        pw: PWin { z: z.to_vec(), sig: sig_of_lead.clone(), effect, n_reps },
         capacity: capacity.clone(),
         floor,
-        stay: if s.move_penalty.is_none() && s.anchor.is_none() {
+        stay: if s.move_penalty.is_none() && s.anchor.is_none() && !items.iter().any(|&l| owner_of(l).is_some()) {
             Vec::new()
         } else {
-            let owner_of = |l: usize| leads.owner[l].as_deref().and_then(|o| reps.find(o));
             // Twice the auction's ε: enough to break ties, too little to matter otherwise.
-            let tie = match s.anchor {
-                Some(_) => {
-                    2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
-                        / items.len().max(1) as f64
-                }
-                None => 0.0,
-            };
+            let tie = if s.anchor.is_some() { tie_bonus } else { 0.0 };
             items
                 .iter()
                 .map(|&l| {
-                    let own = s.move_penalty.and_then(|x| owner_of(l).map(|r| (r as u32, x)));
+                    // Without a move penalty, a lead leaves its owner only for a rep better by
+                    // more than the noise of the skill estimates.
+                    let own = owner_of(l).map(|r| (r as u32, s.move_penalty.unwrap_or_else(|| noise_bonus(l, r))));
                     let anchor = s.anchor.as_ref().and_then(|a| a.get(l).copied().flatten()).map(|r| (r as u32, tie));
                     [own.unwrap_or((u32::MAX, 0.0)), anchor.unwrap_or((u32::MAX, 0.0))]
                 })
@@ -287,7 +302,27 @@ pub fn optimize(
         orders,
         order_of,
     };
-    let (sol, value, bound, shadow_price, method) = solve(&problem, s);
+    let (mut sol, solved_value, bound, shadow_price, mut method) = solve(&problem, s);
+    let unit = match s.objective {
+        Objective::Value => "expected value",
+        Objective::Wins => "expected wins",
+    };
+    let in_units = |l: usize| match s.objective {
+        Objective::Value => leads.value[l],
+        Objective::Wins => 1.0,
+    };
+    let mut notes = Vec::new();
+    // Coverage first: a lead left out while moving others makes room is placed.
+    let covered = solver::cover(&problem, &mut sol, COVER_WORK);
+    if covered > 0 {
+        let cost = solved_value - solver::verify(&problem, &sol).unwrap_or(f64::NAN);
+        notes.push(format!(
+            "Coverage first: {covered} leads that the plan of highest {unit} would have left out are placed by moving \
+             other leads to reps with room, for {} {unit}.",
+            signed(-cost)
+        ));
+        method.push_str(&format!(", {covered} more leads placed by moving others (coverage first)"));
+    }
     let kept_value: f64 =
         (0..leads.len()).filter_map(|l| kept[l].map(|r| weight_of_lead(l) * problem.pw.p(l, r))).sum();
 
@@ -298,6 +333,35 @@ pub fn optimize(
             chosen[problem.items[i]] = Some(*b as usize);
         }
     }
+    // Every rep equally good for every lead (no skill, or skill judged not worth using):
+    // the plan's worth does not depend on who gets which lead, so current owners keep their
+    // leads and the rest go to the least loaded eligible rep — when that places as many
+    // leads for as much expected value (rule policies know no fairness floors).
+    let mut by_rule: Option<Plan> = None;
+    if problem.pw.effect.iter().all(|&e| e == 0.0) && reps.min_leads.iter().all(|&m| m == 0) {
+        let rule = super::rules::route_by_rule_keeping(Policy::LeastLoaded, leads, reps, elig, s.solve.seed, true);
+        let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
+            (0..leads.len())
+                .filter(|&l| rep_of(l).is_some())
+                .fold((0, 0.0), |(n, v), l| (n + 1, v + weight_of_lead(l) * sigmoid(z[l])))
+        };
+        let (n_opt, v_opt) = worth(&|l| chosen[l]);
+        let (n_rule, v_rule) = worth(&|l| rule.decisions[l].rep);
+        if n_rule >= n_opt && v_rule >= v_opt - 1e-9 * v_opt.abs() {
+            chosen = rule.decisions.iter().map(|d| d.rep).collect();
+            method = "every rep counts as equally good, so owners keep their leads and the rest go to the least \
+                      loaded eligible rep (as much expected value as the optimizer's plan)"
+                .into();
+            by_rule = Some(rule);
+            notes.push(format!(
+                "Every rep counts as equally good for these leads, so current owners keep their leads and the rest go \
+                 to the least loaded eligible rep: the same {unit} as any other plan that places them."
+            ));
+        }
+    }
+    // In the optimizer's own terms (with the stay bonuses), as its bound is.
+    let objective_value: f64 = kept_value
+        + problem.items.iter().enumerate().filter_map(|(i, &l)| chosen[l].map(|r| problem.profit(i, r))).sum::<f64>();
     let mut remaining = reps.capacity.clone();
     let mut given = vec![0u32; n_reps];
     for (l, c) in chosen.iter().enumerate() {
@@ -325,9 +389,22 @@ pub fn optimize(
     }
     let mut p_win = vec![None; leads.len()];
     let mut runner_up = vec![None; leads.len()];
+    // Owned leads kept although another rep's estimate is higher (within the noise), and
+    // what that forgoes at most.
+    let mut stayed = (0usize, 0.0f64);
     let mut decisions = Vec::with_capacity(leads.len());
     for l in 0..leads.len() {
         // The first rep in the lead's order other than its own: the best other by p_win.
+        if let Some(rule) = &by_rule {
+            runner_up[l] = rule.runner_up[l].map(|r| (r, p(l, r)));
+            p_win[l] = chosen[l].map(|r| p(l, r));
+            let mut d = rule.decisions[l].clone();
+            if d.rep.is_some() && !d.explanation.starts_with("Kept") {
+                d.explanation = format!("Every rep is taken as equally good for this lead: {}", d.explanation);
+            }
+            decisions.push(d);
+            continue;
+        }
         runner_up[l] = problem.orders[order_of_lead[l] as usize]
             .iter()
             .map(|&r| r as usize)
@@ -337,8 +414,23 @@ pub fn optimize(
             Some(r) => {
                 p_win[l] = Some(p(l, r));
                 let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
-                let explanation =
-                    explain(l, r, kept[l].is_some(), at_floor, p(l, r), runner_up[l], &remaining, leads, reps, skill);
+                let stays = kept[l].is_none() && owner_of(l) == Some(r);
+                if let Some((_, p2)) = runner_up[l].filter(|&(_, p2)| stays && p2 > p(l, r)) {
+                    stayed.0 += 1;
+                    stayed.1 += in_units(l) * (p2 - p(l, r));
+                }
+                let explanation = explain(
+                    l,
+                    r,
+                    (kept[l].is_some(), stays),
+                    at_floor,
+                    p(l, r),
+                    runner_up[l],
+                    &remaining,
+                    leads,
+                    reps,
+                    skill,
+                );
                 // A better rep the rules exclude: say which and why.
                 let mut explanation = explanation;
                 if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
@@ -360,6 +452,14 @@ pub fn optimize(
             }
         }
     }
+    if stayed.0 > 0 {
+        notes.push(format!(
+            "Owners first: {} owned leads stay with their current owner although another rep's estimate is higher, by \
+             less than the noise of the skill estimates; that forgoes at most {} {unit} (if those reps had room).",
+            stayed.0,
+            signed(-stayed.1)
+        ));
+    }
     Optimized {
         plan: Plan {
             policy: Policy::Optimize,
@@ -368,14 +468,22 @@ pub fn optimize(
         },
         p_win,
         runner_up,
-        objective_value: value + kept_value,
+        objective_value,
         bound: bound + kept_value,
         shadow_price,
         method,
         short_of_floor,
         p_win_of: problem.pw,
+        notes,
     }
 }
+
+/// How many standard deviations of the difference between two reps' estimated effects a
+/// rep must be better by to take a lead from its current owner (one-sided 95 %).
+const OWNER_NOISE: f64 = 1.645;
+
+/// Steps the coverage repair may take (a step is one candidate of one lead looked at).
+const COVER_WORK: usize = 400_000_000;
 
 /// Relative distance to the bound below which a plan is not worked on further.
 const CLOSE_ENOUGH: f64 = 1e-3;
@@ -456,7 +564,7 @@ fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Ve
 fn explain(
     lead: usize,
     rep: usize,
-    kept: bool,
+    (kept, stays): (bool, bool),
     at_floor: bool,
     p: f64,
     runner_up: Option<(usize, f64)>,
@@ -491,6 +599,10 @@ fn explain(
     }
     match runner_up {
         None => format!("{id} is the only eligible active rep (p_win {p:.2}){evidence}."),
+        Some((r2, p2)) if stays && p2 > p + 1e-12 => format!(
+            "Stays with its current owner {id} (p_win {p:.2}): {} ({p2:.2}) is not better by more than the noise of the skill estimates{evidence}.",
+            reps.id[r2]
+        ),
         Some((r2, p2)) if p2 <= p + 1e-12 => {
             format!("{id} has the best chance to win it (p_win {p:.2}; runner-up {} {p2:.2}){evidence}.", reps.id[r2])
         }

@@ -73,6 +73,20 @@ proptest! {
         prop_assert!(bound >= value - 1e-6, "bound {bound} at {lambda:?} below a plan worth {value}");
     }
 
+    /// Coverage first: after `cover`, a plan of equal-weight items places as many as any
+    /// plan can (the exact flow's plan with every profit 1), and stays feasible.
+    #[test]
+    fn cover_places_as_many_items_as_any_plan(inst in instance(true)) {
+        let mut sol = greedy(&inst);
+        let before = sol.unplaced();
+        let placed = super::solver::cover(&inst, &mut sol, usize::MAX);
+        verify(&inst, &sol).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(sol.unplaced() + placed, before);
+        let ones = Sparse { profit: inst.profit.iter().map(|p| vec![1.0; p.len()]).collect(), ..inst.clone() };
+        let most = super::flow::exact_unit(&ones).expect("equal weights");
+        prop_assert_eq!(sol.unplaced(), most.unplaced(), "placed {} of {}", inst.n_items() - sol.unplaced(), inst.n_items());
+    }
+
     /// The auction (equal weights): feasible, and its prices certify it.
     #[test]
     fn auction_plans_are_feasible_and_certified(inst in instance(true)) {
@@ -217,6 +231,11 @@ proptest! {
             };
             let o = optimize(&leads, &reps, &elig, &b.z, &b.skill(), &settings);
             prop_assert!(o.bound >= o.objective_value - 1e-6 * o.bound.abs().max(1.0), "bound {} below {}", o.bound, o.objective_value);
+            // Coverage first: with equal workloads, at least as many leads as any rule places.
+            if leads.workload.iter().all(|&w| w == leads.workload[0]) {
+                let most = plans[..3].iter().map(Plan::assigned).max().unwrap_or(0);
+                prop_assert!(o.plan.assigned() >= most, "optimize placed {} leads, a rule {most}", o.plan.assigned());
+            }
             plans.push(o.plan);
         }
         for plan in &plans {
@@ -253,4 +272,23 @@ proptest! {
         short.decisions.pop();
         prop_assert!(check(&short, &leads, &reps, &elig).is_err(), "a plan missing a decision passed");
     }
+}
+
+/// The regression behind coverage first: the value-best plan gives the only bin item 1 can
+/// use to item 0, which has another; `cover` moves item 0 there and places item 1.
+#[test]
+fn cover_moves_a_lead_to_make_room_for_one_left_out() {
+    let inst = Sparse {
+        capacity: vec![1.0, 1.0],
+        cands: vec![vec![0, 1], vec![0]],
+        profit: vec![vec![10.0, 1.0], vec![1.0]],
+        weight: vec![vec![1.0, 1.0], vec![1.0]],
+        ..Sparse::default()
+    };
+    let mut sol = super::solver::Solution::empty(&inst);
+    sol.place(&inst, 0, Some(0));
+    assert_eq!(super::solver::cover(&inst, &mut sol, usize::MAX), 1);
+    assert_eq!(sol.bin, vec![Some(1), Some(0)]);
+    // Nothing to gain twice.
+    assert_eq!(super::solver::cover(&inst, &mut sol, usize::MAX), 0);
 }

@@ -508,6 +508,169 @@ pub fn fill_floors<I: Instance + ?Sized>(inst: &I, sol: &mut Solution) -> u64 {
     sol.floor_shortfall(inst)
 }
 
+/// An `f64` ordered by `total_cmp`, for heaps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// Coverage first: places items left out while a chain of moves can make room for them,
+/// each time by the chain that loses least profit (a shortest augmenting path over the bins:
+/// the item enters a full bin, one of that bin's items moves on to another, …, until a bin
+/// with room). With equal weights this places as many items as any plan can (a maximum
+/// b-matching); with unequal weights only single moves whose weights fit are tried. Gives
+/// up (returning what it placed) when a search would cost more than `max_work` steps.
+/// Returns the number of items placed.
+pub fn cover<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, max_work: usize) -> usize {
+    let (n, m) = (inst.n_items(), inst.n_bins());
+    let unit = super::auction::uniform_weight(inst);
+    let uniform = unit.is_some();
+    let mut placed = 0;
+    let mut work = 0usize;
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); m];
+    for (i, b) in sol.bin.iter().enumerate() {
+        if let Some(b) = b {
+            members[*b as usize].push(i as u32);
+        }
+    }
+    let fits = |sol: &Solution, i: usize, b: usize| inst.weight(i, b) <= sol.room(inst, b) + CAP_EPS;
+    // Where a chain for item u can end: a bin with room for one more item of the common
+    // weight, or (unequal weights, where chains are one bin long) for u itself.
+    let ends_for = |sol: &Solution, u: usize, b: usize| match unit {
+        Some(w) => w <= sol.room(inst, b) + CAP_EPS,
+        None => fits(sol, u, b),
+    };
+    for u in 0..n {
+        if sol.bin[u].is_some() || inst.candidates(u).is_empty() {
+            continue;
+        }
+        let ends = |sol: &Solution, b: usize| ends_for(sol, u, b);
+        // Shortest paths over bins (Dijkstra, each bin settled once: the costs of an
+        // ε-optimal plan can be slightly negative, which this tolerates, and it ends):
+        // dist[b] = profit lost to get u in with b holding one more item; pred[b] = (the
+        // item that moved into b, the bin it left).
+        let mut dist = vec![f64::INFINITY; m];
+        let mut pred: Vec<Option<(u32, u32)>> = vec![None; m];
+        let mut settled = vec![false; m];
+        let mut heap = std::collections::BinaryHeap::new();
+        let key = |d: f64, b: usize| (std::cmp::Reverse(OrdF64(d)), std::cmp::Reverse(b));
+        for &b in inst.candidates(u) {
+            let d = -inst.profit(u, b as usize);
+            if d < dist[b as usize] {
+                dist[b as usize] = d;
+                heap.push(key(d, b as usize));
+            }
+        }
+        while let Some((_, std::cmp::Reverse(a))) = heap.pop() {
+            if settled[a] {
+                continue;
+            }
+            settled[a] = true;
+            // A bin with room ends chains; only a full bin passes an item on, and only
+            // along chains of equal weights.
+            if !uniform || ends(sol, a) {
+                continue;
+            }
+            for &j in &members[a] {
+                let j = j as usize;
+                let here = inst.profit(j, a);
+                for &b in inst.candidates(j) {
+                    let b = b as usize;
+                    work += 1;
+                    let d = dist[a] + here - inst.profit(j, b);
+                    if b != a && !settled[b] && d < dist[b] {
+                        dist[b] = d;
+                        pred[b] = Some((j as u32, a as u32));
+                        heap.push(key(d, b));
+                    }
+                }
+            }
+            if work > max_work {
+                return placed;
+            }
+        }
+        // The cheapest bin that can take one more item ends the chain.
+        let end = (0..m)
+            .filter(|&b| dist[b].is_finite() && ends(sol, b))
+            .min_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(a.cmp(&b)));
+        let end = match end {
+            Some(e) => e,
+            None if !uniform => {
+                // Unequal weights: one item of a candidate bin moves to a bin where it fits,
+                // if that leaves room for u.
+                let mut best: Option<(f64, usize, usize, usize)> = None;
+                for &a in inst.candidates(u) {
+                    let a = a as usize;
+                    for &j in &members[a] {
+                        let j = j as usize;
+                        let room_after = sol.room(inst, a) + inst.weight(j, a);
+                        if inst.weight(u, a) > room_after + CAP_EPS {
+                            continue;
+                        }
+                        for &b in inst.candidates(j) {
+                            let b = b as usize;
+                            if b != a && fits(sol, j, b) {
+                                let loss = inst.profit(j, a) - inst.profit(j, b) - inst.profit(u, a);
+                                if best.is_none_or(|x| loss < x.0) {
+                                    best = Some((loss, a, j, b));
+                                }
+                            }
+                        }
+                    }
+                }
+                if let Some((_, a, j, b)) = best {
+                    sol.place(inst, j, Some(b as u32));
+                    members[a].retain(|&x| x as usize != j);
+                    members[b].push(j as u32);
+                    sol.place(inst, u, Some(a as u32));
+                    members[a].push(u as u32);
+                    placed += 1;
+                }
+                continue;
+            }
+            None => continue,
+        };
+        // Walk the chain back from its end, moving each item on; a cycle (possible only
+        // through rounding) abandons the chain.
+        let mut chain = Vec::new();
+        let mut at = end;
+        let mut seen = vec![false; m];
+        while let Some((j, from)) = pred[at] {
+            if seen[at] {
+                chain.clear();
+                break;
+            }
+            seen[at] = true;
+            chain.push((j as usize, from as usize, at));
+            at = from as usize;
+        }
+        if seen[at] && pred[at].is_some() {
+            continue;
+        }
+        for &(j, from, to) in &chain {
+            sol.place(inst, j, Some(to as u32));
+            members[from].retain(|&x| x as usize != j);
+            members[to].push(j as u32);
+        }
+        sol.place(inst, u, Some(at as u32));
+        members[at].push(u as u32);
+        placed += 1;
+    }
+    placed
+}
+
 /// Local search to a local optimum: passes of parallel move evaluation and sequential,
 /// re-checked application. `deep` adds swaps and ejection chains to shifts.
 pub fn local_search<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, deep: bool, deadline: Option<Instant>) {
