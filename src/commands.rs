@@ -164,13 +164,13 @@ pub fn assign(
         }
     }
     let elig = Eligibility::new(&cfg, &leads, &reps)?;
-    warnings.extend(input_warnings(&cfg, &leads, &reps));
     stages.mark("read");
     let params = Params { seed: s.seed, ..Params::default() };
     let history = match &s.history {
         Some(h) => Some(Table::read(h, "history")?),
         None => None,
     };
+    warnings.extend(input_warnings(&cfg, &leads, &reps, history.as_ref()));
     let model = match (&s.model, &history) {
         (Some(m), _) => Some(Model::load(m)?),
         (None, Some(h)) => {
@@ -501,11 +501,26 @@ fn moves(
             w
         } else {
             let r0 = owner_rep.expect("why_not_kept covers unknown owners");
+            let cap = assign::rules::fmt_num(reps.capacity[r0]);
             if load[r0] + leads.workload[l] > reps.capacity[r0] + assign::EPS {
-                format!(
-                    "its current owner {owner} has no room left (capacity {})",
-                    assign::rules::fmt_num(reps.capacity[r0])
-                )
+                // Full: with its own leads (capacity forced the move), or with leads the
+                // optimizer found worth more there.
+                let own: f64 = (0..leads.len())
+                    .filter(|&k| plan.decisions[k].rep == Some(r0) && leads.owner[k].as_deref() == Some(owner))
+                    .map(|k| leads.workload[k])
+                    .sum();
+                if s.policy != Policy::Optimize || own + leads.workload[l] > reps.capacity[r0] + assign::EPS {
+                    format!("its current owner {owner} has no room left: its own leads fill its capacity ({cap})")
+                } else {
+                    match to.and_then(|r| Some((r, p_with(l, r)?, p_with(l, r0)?))) {
+                        Some((r, p1, p0)) if p1 > p0 => format!(
+                            "p_win {p1:.2} with {} against {p0:.2} with {owner}, whose capacity ({cap}) goes to \
+                             leads it gains more on",
+                            reps.id[r]
+                        ),
+                        _ => format!("its current owner {owner}'s capacity ({cap}) goes to leads worth more there"),
+                    }
+                }
             } else {
                 match (to, s.policy) {
                     (Some(r), Policy::Optimize) => {
@@ -523,7 +538,8 @@ fn moves(
                                 assign::rules::fmt_num(x)
                             )),
                             Some(_) => why.push_str("; moving it frees its owner for leads worth more"),
-                            None => why.push_str("; current owners are not kept (use --lock or --move-penalty)"),
+                            None if p1 > p0 => why.push_str(", better by more than the noise of the skill estimates"),
+                            None => why.push_str("; moving it frees its owner for leads worth more"),
                         }
                         why
                     }
@@ -583,12 +599,14 @@ fn monitoring_warnings(m: &Model, x: &Binned, cfg: &Config, file: Option<&std::p
 }
 
 /// Things in otherwise valid inputs that are probably mistakes: config entries naming
-/// columns the leads do not have, and current owners missing from the reps file.
-fn input_warnings(cfg: &Config, leads: &Leads, reps: &Reps) -> Vec<String> {
+/// columns the leads do not have (for `exclude`, nor the history: a column known only at
+/// training is excluded there), and current owners missing from the reps file.
+fn input_warnings(cfg: &Config, leads: &Leads, reps: &Reps, history: Option<&Table>) -> Vec<String> {
     let mut out = Vec::new();
     let lists = [("exclude", &cfg.features.exclude), ("segments", &cfg.features.segments)];
     for (key, list) in lists {
-        for col in list.iter().filter(|c| leads.table.column(c).is_none()) {
+        let in_history = |c: &String| key == "exclude" && history.is_some_and(|h| h.column(c).is_some());
+        for col in list.iter().filter(|c| leads.table.column(c).is_none() && !in_history(c)) {
             out.push(format!(
                 "{}: [features] {key} names {col:?}, which {} does not have",
                 cfg.describe(),

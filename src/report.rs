@@ -372,7 +372,9 @@ pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
             "Spread between reps {name}: {:.2} log-odds (one standard deviation ≈ {:.2}× the odds); {}.",
             sp.sd,
             sp.sd.exp(),
-            if sp.distinguishable() {
+            if sp.distinguishable() && sp.p_value < 0.001 {
+                "distinguishable from no difference (p < 0.001)".to_string()
+            } else if sp.distinguishable() {
                 format!("distinguishable from no difference (p = {:.3})", sp.p_value)
             } else if sp.sd == 0.0 {
                 "the history shows no difference at all".to_string()
@@ -383,10 +385,10 @@ pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
     }
     if let Some(h) = &skill.holdout {
         lines.push(format!(
-            "Checked on the {} {} closed deals, fitted without them: the rep effects predicted the outcomes {} the lead scores alone (log-likelihood {:+.1} ± {:.1}).",
+            "Checked by {}-fold cross-validation over the {} closed deals (each predicted by effects fitted without it): the rep effects predicted the outcomes {} the lead scores alone (log-likelihood {:+.1} ± {:.1}).",
+            h.folds,
             thousands(h.deals),
-            if h.by_time { "newest" } else { "randomly held-out" },
-            if h.gain > 0.0 { "better than" } else { "no better than" },
+            if h.gain > h.se { "better than" } else { "no better, beyond the noise, than" },
             h.gain,
             h.se
         ));
@@ -646,7 +648,7 @@ pub fn markdown(
     if let Some(skill) = skill.filter(|s| !s.by_segment.is_empty()) {
         let _ = writeln!(o, "\n## Performance by rep and segment\n");
         for line in skill_summary(skill) {
-            let _ = writeln!(o, "{line}");
+            let _ = writeln!(o, "- {}", md(&line));
         }
         let _ = writeln!(o);
         let _ = writeln!(

@@ -96,13 +96,14 @@ impl Spread {
     }
 }
 
-/// Rep effects checked on held-out deals: how much better they predict the outcomes than
-/// the lead scores alone (log-likelihood, natural log units).
+/// Rep effects checked by cross-validation: how much better than the lead scores alone
+/// they predict the outcomes of deals they were not fitted on (log-likelihood, natural log
+/// units, summed over every closed deal).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Holdout {
     pub deals: usize,
-    /// Held out by time (the newest) or, without dates, at random.
-    pub by_time: bool,
+    /// Folds of the cross-validation.
+    pub folds: usize,
     pub gain: f64,
     /// Standard error of `gain`.
     pub se: f64,
@@ -234,63 +235,72 @@ pub fn learn(
             (model.logit(&x), false)
         }
     };
-    let dates = closed_dates(table, cfg, closed);
-    let weights = recency_weights(&dates, s.half_life_days);
+    let weights = recency_weights(&closed_dates(table, cfg, closed), s.half_life_days);
     let rows = h.rows(table, weights, offsets);
     let mut skill = fit(&rows, h.segment_names(), out_of_fold);
-    skill.holdout = holdout(&rows, &dates, h.segment_names(), s.params.seed);
+    skill.holdout = holdout(&rows, h.segment_names(), s.params.seed);
     skill.unused_because = match &skill.holdout {
-        _ if !skill.spreads.iter().any(Spread::distinguishable) => {
-            Some("no spread between reps is distinguishable from zero (likelihood-ratio test, p ≥ 0.05)".into())
-        }
         Some(c) if c.gain <= c.se => Some(format!(
-            "on the {} {} closed deals, fitted without them, the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1})",
-            c.deals,
-            if c.by_time { "newest" } else { "held-out" },
-            c.gain,
-            c.se
+            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1})",
+            c.folds, c.deals, c.gain, c.se
         )),
-        _ => None,
+        Some(_) => None,
+        None if !skill.spreads.iter().any(Spread::distinguishable) => Some(format!(
+            "no spread between reps is distinguishable from zero (likelihood-ratio test, p ≥ 0.05), and {} closed deals are too few to cross-validate the effects",
+            rows.y.len()
+        )),
+        None => None,
     };
     warnings.extend(skill.unused_warning());
     Ok(skill)
 }
 
-/// Closed rows held out for the check: at least this many, else no check.
-const MIN_HOLDOUT: usize = 100;
+/// Closed rows below which the effects are not cross-validated (each fold would hold too
+/// few deals to say anything).
+const MIN_CHECKED: usize = 200;
 
-/// Fits the effects on the older 80 % of closed rows (by date when at least 90 % have one,
-/// else a seeded random 80 %) and measures how much better than the lead scores alone they
-/// predict the rest.
-fn holdout(rows: &Rows, dates: &[Option<chrono::NaiveDateTime>], segments: Vec<String>, seed: u64) -> Option<Holdout> {
+/// Folds of the cross-validation that checks the effects.
+const CHECK_FOLDS: usize = 5;
+
+/// Cross-validates the effects: the closed rows in five seeded random folds, each fold's
+/// outcomes predicted by effects fitted on the other four, against the lead scores alone.
+/// Every closed deal is predicted once, so the check has the power of the whole history
+/// (a single time split of a fifth would have a fifth of it).
+fn holdout(rows: &Rows, segments: Vec<String>, seed: u64) -> Option<Holdout> {
     let n = rows.y.len();
-    let n_hold = n / 5;
-    if n_hold < MIN_HOLDOUT {
+    if n < MIN_CHECKED {
         return None;
     }
     let mut order: Vec<usize> = (0..n).collect();
-    let by_time = dates.iter().filter(|d| d.is_some()).count() * 10 >= n * 9;
-    if by_time {
-        order.sort_by_key(|&i| (dates[i].is_none(), dates[i], i));
-    } else {
-        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x401D));
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x401D));
+    let mut fold = vec![0usize; n];
+    for (k, &i) in order.iter().enumerate() {
+        fold[i] = k % CHECK_FOLDS;
     }
-    let (train, test) = order.split_at(n - n_hold);
-    let skill = fit(&rows.subset(train), segments, true);
-    let diffs: Vec<f64> = test
-        .iter()
-        .map(|&i| {
-            let values: Vec<&str> = rows.seg[i].iter().map(String::as_str).collect();
-            let e = skill.effect(&rows.rep[i], &values).0;
-            let y = if rows.y[i] { 1.0 } else { 0.0 };
-            let ll = |eta: f64| y * eta - softplus(eta);
-            ll(rows.offset[i] + e) - ll(rows.offset[i])
+    let per_fold: Vec<Vec<(usize, f64)>> = (0..CHECK_FOLDS)
+        .map(|f| {
+            let train: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
+            let skill = fit_with(&rows.subset(&train), segments.clone(), true, false);
+            (0..n)
+                .filter(|&i| fold[i] == f)
+                .map(|i| {
+                    let values: Vec<&str> = rows.seg[i].iter().map(String::as_str).collect();
+                    let e = skill.effect(&rows.rep[i], &values).0;
+                    let y = if rows.y[i] { 1.0 } else { 0.0 };
+                    let ll = |eta: f64| y * eta - softplus(eta);
+                    (i, ll(rows.offset[i] + e) - ll(rows.offset[i]))
+                })
+                .collect()
         })
         .collect();
+    let mut diffs = vec![0.0; n];
+    for (i, d) in per_fold.into_iter().flatten() {
+        diffs[i] = d;
+    }
     let gain: f64 = diffs.iter().sum();
-    let mean = gain / n_hold as f64;
-    let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n_hold - 1) as f64;
-    Some(Holdout { deals: n_hold, by_time, gain, se: (var * n_hold as f64).sqrt() })
+    let mean = gain / n as f64;
+    let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Some(Holdout { deals: n, folds: CHECK_FOLDS, gain, se: (var * n as f64).sqrt() })
 }
 
 /// Rep effects from raw win rates: the same fit with every lead given the history's overall
@@ -654,12 +664,18 @@ fn normal_upper(x: f64) -> f64 {
 /// Fits the hierarchical model: spreads by marginal likelihood, then every rep's effects at
 /// those spreads, and for each spread a likelihood-ratio test against zero.
 fn fit(rows: &Rows, segments: Vec<String>, out_of_fold: bool) -> Skill {
+    fit_with(rows, segments, out_of_fold, true)
+}
+
+/// [`fit`], with `test` false skipping the likelihood-ratio tests of the spreads (the
+/// cross-validation needs only the effects).
+fn fit_with(rows: &Rows, segments: Vec<String>, out_of_fold: bool, test: bool) -> Skill {
     let n_components = 1 + segments.len();
     let blocks = blocks(rows, segments.len());
     let (tau, best) = choose_spreads(&blocks, rows, n_components);
     let spreads: Vec<Spread> = (0..n_components)
         .map(|c| {
-            let lr = if tau[c] > 0.0 {
+            let lr = if tau[c] > 0.0 && test {
                 let mut t = tau.clone();
                 t[c] = 0.0;
                 (2.0 * (best - fit_all(&blocks, rows, &t).1)).max(0.0)
@@ -671,10 +687,10 @@ fn fit(rows: &Rows, segments: Vec<String>, out_of_fold: bool) -> Skill {
             Spread { sd: tau[c], lr, p_value }
         })
         .collect();
-    // Effects only where reps are distinguishably different: a component whose spread the
-    // data cannot tell from zero routes nothing.
-    let used: Vec<f64> = spreads.iter().map(|sp| if sp.distinguishable() { sp.sd } else { 0.0 }).collect();
-    let (fits, _) = fit_all(&blocks, rows, &used);
+    // The effects at the estimated spreads: posterior means, shrunk as far as the data say
+    // (a spread not distinguishable from zero still shrinks hard, and the cross-validation
+    // decides whether the effects route leads at all).
+    let (fits, _) = fit_all(&blocks, rows, &tau);
 
     let mut overall = HashMap::new();
     let mut by_segment = HashMap::new();
@@ -839,15 +855,14 @@ mod tests {
 
     #[test]
     fn held_out_check_sees_real_skill_and_not_its_absence() {
-        let no_dates = vec![None; 6000];
         let (rows, _) = team(40, 150, 0.6, 9);
-        let h = holdout(&rows, &no_dates, vec!["industry".into()], 1).unwrap();
-        assert!(!h.by_time && h.deals == 1200);
-        assert!(h.gain > 2.0 * h.se, "real skill predicts held-out deals: {h:?}");
+        let h = holdout(&rows, vec!["industry".into()], 1).unwrap();
+        assert_eq!((h.deals, h.folds), (6000, 5));
+        assert!(h.gain > 2.0 * h.se, "real skill predicts deals it was not fitted on: {h:?}");
         let (rows, _) = team(40, 150, 0.0, 9);
-        let h = holdout(&rows, &no_dates, vec!["industry".into()], 1).unwrap();
-        assert!(h.gain < 2.0 * h.se.max(1.0), "no skill, no gain: {h:?}");
-        assert!(holdout(&rows.subset(&(0..400).collect::<Vec<_>>()), &no_dates[..400], vec![], 1).is_none());
+        let h = holdout(&rows, vec!["industry".into()], 1).unwrap();
+        assert!(h.gain <= 0.0, "no skill, no gain: {h:?}");
+        assert!(holdout(&rows.subset(&(0..150).collect::<Vec<_>>()), vec![], 1).is_none());
     }
 
     #[test]

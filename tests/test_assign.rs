@@ -410,4 +410,21 @@ fn maven_crm_export_routes_with_its_own_headers() {
         let p: f64 = p.parse().unwrap_or_else(|_| panic!("row {i}: p_win {p:?}"));
         assert!((0.0..=1.0).contains(&p));
     }
+    // The agents do not differ beyond chance here: no deal leaves its owner unless the
+    // owner has more than 80, and the agents without deals of their own take the rest.
+    let owner = leads.column("sales_agent");
+    let mut owned: HashMap<&str, usize> = HashMap::new();
+    owner.iter().for_each(|o| *owned.entry(o.as_str()).or_default() += 1);
+    let must_move: usize = owned.values().map(|&n| n.saturating_sub(80)).sum();
+    let moved = got.column("rep_id").iter().zip(&owner).filter(|(r, o)| r != o).count();
+    assert_eq!(moved, must_move, "only deals over an owner's capacity move");
+    let mut load: HashMap<String, usize> = HashMap::new();
+    got.column("rep_id").into_iter().for_each(|r| *load.entry(r).or_default() += 1);
+    for agent in agents.column("sales_agent") {
+        let n = load.get(&agent).copied().unwrap_or(0);
+        assert!(n <= 80, "{agent}: {n}");
+        if !owned.contains_key(agent.as_str()) {
+            assert!(n >= 20, "{agent} has no deals of its own and gets {n}");
+        }
+    }
 }

@@ -73,10 +73,9 @@ pub struct Optimized {
     pub notes: Vec<String>,
 }
 
-/// A change in the objective's units, signed: one decimal below 1,000, whole above.
-fn signed(x: f64) -> String {
-    let sign = if x < 0.0 { "−" } else { "+" };
-    if x.abs() >= 1000.0 { format!("{sign}{:.0}", x.abs()) } else { format!("{sign}{:.1}", x.abs()) }
+/// An amount in the objective's units: one decimal below 1,000, whole above.
+fn amount(x: f64) -> String {
+    if x.abs() >= 1000.0 { format!("{x:.0}") } else { format!("{x:.1}") }
 }
 
 /// p_win(lead, rep) = sigmoid(lead log-odds + the rep's effect for the lead's segment values).
@@ -216,8 +215,11 @@ pub fn optimize(
         Objective::Wins => 1.0,
     };
 
-    // Current owners keep their leads first, in arrival order.
-    let (kept, capacity) = if s.keep_owners {
+    // Current owners keep their leads first, in arrival order: under --lock, and whenever
+    // every rep is equally good (no move could gain anything) and no move penalty says
+    // otherwise.
+    let equal_skill = effect.iter().all(|&e| e == 0.0);
+    let (kept, capacity) = if s.keep_owners || (equal_skill && s.move_penalty.is_none()) {
         super::keep_owners(leads, reps, elig)
     } else {
         (vec![None; leads.len()], (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect())
@@ -313,13 +315,15 @@ pub fn optimize(
     };
     let mut notes = Vec::new();
     // Coverage first: a lead left out while moving others makes room is placed.
-    let covered = solver::cover(&problem, &mut sol, COVER_WORK);
+    // A lead with its owner under an explicit move penalty stays put.
+    let pinned = |i: usize, b: usize| s.move_penalty.is_some() && owner_of(problem.items[i]) == Some(b);
+    let covered = solver::cover(&problem, &mut sol, &pinned, COVER_WORK);
     if covered > 0 {
         let cost = solved_value - solver::verify(&problem, &sol).unwrap_or(f64::NAN);
         notes.push(format!(
             "Coverage first: {covered} leads that the plan of highest {unit} would have left out are placed by moving \
-             other leads to reps with room, for {} {unit}.",
-            signed(-cost)
+             other leads to reps with room, for {} {unit} less.",
+            amount(cost)
         ));
         method.push_str(&format!(", {covered} more leads placed by moving others (coverage first)"));
     }
@@ -338,7 +342,7 @@ pub fn optimize(
     // leads and the rest go to the least loaded eligible rep — when that places as many
     // leads for as much expected value (rule policies know no fairness floors).
     let mut by_rule: Option<Plan> = None;
-    if problem.pw.effect.iter().all(|&e| e == 0.0) && reps.min_leads.iter().all(|&m| m == 0) {
+    if equal_skill && reps.min_leads.iter().all(|&m| m == 0) {
         let rule = super::rules::route_by_rule_keeping(Policy::LeastLoaded, leads, reps, elig, s.solve.seed, true);
         let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
             (0..leads.len())
@@ -357,6 +361,30 @@ pub fn optimize(
                 "Every rep counts as equally good for these leads, so current owners keep their leads and the rest go \
                  to the least loaded eligible rep: the same {unit} as any other plan that places them."
             ));
+        }
+    }
+    // Equal skill, but capacity is short somewhere so the rule cannot place the same leads:
+    // keep the optimizer's choice of leads and level the loads among equals.
+    if equal_skill && by_rule.is_none() && reps.min_leads.iter().all(|&m| m == 0) {
+        let owner: Vec<Option<u32>> = problem.items.iter().map(|&l| owner_of(l).map(|r| r as u32)).collect();
+        let mut base: Vec<f64> = reps.open_leads.clone();
+        for (l, k) in kept.iter().enumerate() {
+            if let Some(r) = k {
+                base[*r] += leads.workload[l];
+            }
+        }
+        if let Some(moved) = level_loads(&problem, &base, &mut sol, &owner) {
+            if moved > 0 {
+                for (i, b) in sol.bin.iter().enumerate() {
+                    chosen[problem.items[i]] = b.map(|b| b as usize);
+                }
+                method.push_str(&format!(", {moved} leads moved to level the loads (every rep equally good)"));
+                notes.push(format!(
+                    "Every rep counts as equally good for these leads; capacity decides which leads are placed, and \
+                     among reps with room the lighter load takes them ({moved} leads moved to level the loads, \
+                     none from its owner), for the same {unit}."
+                ));
+            }
         }
     }
     // In the optimizer's own terms (with the stay bonuses), as its bound is.
@@ -419,18 +447,26 @@ pub fn optimize(
                     stayed.0 += 1;
                     stayed.1 += in_units(l) * (p2 - p(l, r));
                 }
-                let explanation = explain(
-                    l,
-                    r,
-                    (kept[l].is_some(), stays),
-                    at_floor,
-                    p(l, r),
-                    runner_up[l],
-                    &remaining,
-                    leads,
-                    reps,
-                    skill,
-                );
+                let explanation = if equal_skill && kept[l].is_none() && !stays {
+                    format!(
+                        "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
+                        reps.id[r],
+                        p(l, r)
+                    )
+                } else {
+                    explain(
+                        l,
+                        r,
+                        (kept[l].is_some(), stays),
+                        at_floor,
+                        p(l, r),
+                        runner_up[l],
+                        &remaining,
+                        leads,
+                        reps,
+                        skill,
+                    )
+                };
                 // A better rep the rules exclude: say which and why.
                 let mut explanation = explanation;
                 if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
@@ -457,7 +493,7 @@ pub fn optimize(
             "Owners first: {} owned leads stay with their current owner although another rep's estimate is higher, by \
              less than the noise of the skill estimates; that forgoes at most {} {unit} (if those reps had room).",
             stayed.0,
-            signed(-stayed.1)
+            amount(stayed.1)
         ));
     }
     Optimized {
@@ -493,6 +529,47 @@ const COLD_RETRY_MAX: usize = 300_000;
 
 /// The warm auction's coarse ε, as a multiple of the final one.
 const WARM_START: f64 = 8.0;
+
+/// Candidate looks the load levelling may take per pass.
+const LEVEL_WORK: usize = 50_000_000;
+
+/// Every rep equally good: moves leads one at a time to an eligible rep with room whose load
+/// (`base` — open leads and leads kept — plus this plan's) is lighter by more than the lead's
+/// workload, in passes until no move levels further. Leads with their current owner stay.
+/// `None` when a pass would look at more candidates than [`LEVEL_WORK`].
+fn level_loads(problem: &LeadProblem, base: &[f64], sol: &mut Solution, owner: &[Option<u32>]) -> Option<usize> {
+    let n = problem.n_items();
+    if (0..n).map(|i| problem.candidates(i).len()).sum::<usize>() > LEVEL_WORK {
+        return None;
+    }
+    let key = |sol: &Solution, b: usize| base[b] + sol.load[b];
+    let mut moved = 0;
+    for _pass in 0..50 {
+        let mut moves = 0;
+        for i in 0..n {
+            let Some(a) = sol.bin[i] else { continue };
+            if owner[i] == Some(a) {
+                continue;
+            }
+            let w = problem.weight(i, a as usize);
+            let best = problem
+                .candidates(i)
+                .iter()
+                .map(|&b| b as usize)
+                .filter(|&b| b != a as usize && w <= sol.room(problem, b) + solver::CAP_EPS)
+                .min_by(|&x, &y| key(sol, x).total_cmp(&key(sol, y)).then(x.cmp(&y)));
+            if let Some(b) = best.filter(|&b| key(sol, b) + w < key(sol, a as usize) - 1e-9) {
+                sol.place(problem, i, Some(b as u32));
+                moves += 1;
+            }
+        }
+        moved += moves;
+        if moves == 0 {
+            break;
+        }
+    }
+    Some(moved)
+}
 
 /// The best plan found, its value, the bound and the multipliers behind the bound.
 fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Vec<f64>, String) {

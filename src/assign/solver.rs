@@ -140,7 +140,7 @@ impl Solution {
         }
     }
 
-    fn room<I: Instance + ?Sized>(&self, inst: &I, b: usize) -> f64 {
+    pub fn room<I: Instance + ?Sized>(&self, inst: &I, b: usize) -> f64 {
         inst.capacity(b) - self.load[b]
     }
 
@@ -532,8 +532,14 @@ impl Ord for OrdF64 {
 /// with room). With equal weights this places as many items as any plan can (a maximum
 /// b-matching); with unequal weights only single moves whose weights fit are tried. Gives
 /// up (returning what it placed) when a search would cost more than `max_work` steps.
+/// An item for which `pinned(item, its bin)` holds is never moved.
 /// Returns the number of items placed.
-pub fn cover<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, max_work: usize) -> usize {
+pub fn cover<I: Instance + ?Sized>(
+    inst: &I,
+    sol: &mut Solution,
+    pinned: &dyn Fn(usize, usize) -> bool,
+    max_work: usize,
+) -> usize {
     let (n, m) = (inst.n_items(), inst.n_bins());
     let unit = super::auction::uniform_weight(inst);
     let uniform = unit.is_some();
@@ -585,6 +591,9 @@ pub fn cover<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, max_work: usize
             }
             for &j in &members[a] {
                 let j = j as usize;
+                if pinned(j, a) {
+                    continue;
+                }
                 let here = inst.profit(j, a);
                 for &b in inst.candidates(j) {
                     let b = b as usize;
@@ -613,7 +622,7 @@ pub fn cover<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, max_work: usize
                 let mut best: Option<(f64, usize, usize, usize)> = None;
                 for &a in inst.candidates(u) {
                     let a = a as usize;
-                    for &j in &members[a] {
+                    for &j in members[a].iter().filter(|&&j| !pinned(j as usize, a)) {
                         let j = j as usize;
                         let room_after = sol.room(inst, a) + inst.weight(j, a);
                         if inst.weight(u, a) > room_after + CAP_EPS {
