@@ -300,9 +300,6 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
                 bound_iterations: 100,
             };
             let o = optimize(&leads, &reps, &elig, &z, skill, &s);
-            if std::env::var_os("CAPTURE_DEBUG").is_some() {
-                eprintln!("{obj} {name}: {} assigned; {}", o.plan.assigned(), o.method);
-            }
             assign::check(&o.plan, &leads, &reps, &elig)?;
             plans.push((name.to_string(), o.plan, t.elapsed().as_secs_f64()));
         }
@@ -325,7 +322,7 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
             });
         }
         let best_name = if exact { "optimum-under-truth" } else { "best-under-truth" };
-        let n = leads.len();
+        let n = leads.len() - sol.unplaced();
         for (name, v, secs) in [(best_name, best_value, best_seconds), ("truth-bound", bound, 0.0)] {
             let capture = (v - rr) / (best_value - rr);
             rows.push(Row {

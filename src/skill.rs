@@ -263,7 +263,8 @@ const MIN_CHECKED: usize = 200;
 const CHECK_FOLDS: usize = 5;
 
 /// Cross-validates the effects: the closed rows in five seeded random folds, each fold's
-/// outcomes predicted by effects fitted on the other four, against the lead scores alone.
+/// outcomes predicted by effects fitted on the other four (spreads chosen on those four),
+/// against the lead scores alone.
 /// Every closed deal is predicted once, so the check has the power of the whole history
 /// (a single time split of a fifth would have a fifth of it).
 fn holdout(rows: &Rows, segments: Vec<String>, seed: u64) -> Option<Holdout> {
@@ -592,14 +593,27 @@ fn fit_all(blocks: &[(String, RepBlock)], rows: &Rows, tau: &[f64]) -> (Vec<Bloc
 /// sales data, and the prior stays proper.
 const MAX_TAU: f64 = 3.0;
 
+/// How thoroughly the spreads are searched: the whole history's fit searches finely; each
+/// cross-validation fold (whose only use is the check) more coarsely.
+#[derive(Debug, Clone, Copy)]
+struct Search {
+    grid_points: usize,
+    golden: usize,
+    rounds: usize,
+}
+
+const FINE: Search = Search { grid_points: 13, golden: 12, rounds: 3 };
+const COARSE: Search = Search { grid_points: 7, golden: 6, rounds: 2 };
+
 /// The spreads that maximise the Laplace marginal likelihood, one component at a time
 /// (a grid over the log spread and zero, then golden-section refinement), three rounds.
-fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usize) -> (Vec<f64>, f64) {
+fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usize, search: Search) -> (Vec<f64>, f64) {
     let eval = |tau: &[f64]| fit_all(blocks, rows, tau).1;
     let mut tau = vec![0.3; n_components];
     let mut best = eval(&tau);
-    let grid: Vec<f64> = (0..13).map(|k| 0.01 * (MAX_TAU / 0.01f64).powf(k as f64 / 12.0)).collect();
-    for _round in 0..3 {
+    let points = search.grid_points;
+    let grid: Vec<f64> = (0..points).map(|k| 0.01 * (MAX_TAU / 0.01f64).powf(k as f64 / (points - 1) as f64)).collect();
+    for _round in 0..search.rounds {
         let before = best;
         for c in 0..n_components {
             let at = |t: f64, tau: &[f64]| {
@@ -617,7 +631,7 @@ fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usiz
             let g = 0.618_033_988_749_895;
             let (mut x1, mut x2) = (hi - g * (hi - lo), lo + g * (hi - lo));
             let (mut f1, mut f2) = (at(x1.exp(), &tau), at(x2.exp(), &tau));
-            for _ in 0..12 {
+            for _ in 0..search.golden {
                 if f1 >= f2 {
                     hi = x2;
                     (x2, f2) = (x1, f1);
@@ -667,12 +681,13 @@ fn fit(rows: &Rows, segments: Vec<String>, out_of_fold: bool) -> Skill {
     fit_with(rows, segments, out_of_fold, true)
 }
 
-/// [`fit`], with `test` false skipping the likelihood-ratio tests of the spreads (the
-/// cross-validation needs only the effects).
+/// [`fit`]; with `test` false the spreads are searched more coarsely and not tested (each
+/// cross-validation fold chooses its own spreads: the whole history's would leak the
+/// held-out deals into the check).
 fn fit_with(rows: &Rows, segments: Vec<String>, out_of_fold: bool, test: bool) -> Skill {
     let n_components = 1 + segments.len();
     let blocks = blocks(rows, segments.len());
-    let (tau, best) = choose_spreads(&blocks, rows, n_components);
+    let (tau, best) = choose_spreads(&blocks, rows, n_components, if test { FINE } else { COARSE });
     let spreads: Vec<Spread> = (0..n_components)
         .map(|c| {
             let lr = if tau[c] > 0.0 && test {

@@ -215,11 +215,9 @@ pub fn optimize(
         Objective::Wins => 1.0,
     };
 
-    // Current owners keep their leads first, in arrival order: under --lock, and whenever
-    // every rep is equally good (no move could gain anything) and no move penalty says
-    // otherwise.
+    // Current owners keep their leads first, in arrival order, under --lock.
     let equal_skill = effect.iter().all(|&e| e == 0.0);
-    let (kept, capacity) = if s.keep_owners || (equal_skill && s.move_penalty.is_none()) {
+    let (kept, capacity) = if s.keep_owners {
         super::keep_owners(leads, reps, elig)
     } else {
         (vec![None; leads.len()], (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect())
@@ -263,11 +261,17 @@ pub fn optimize(
     let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
     let owner_of = |l: usize| leads.owner[l].as_deref().and_then(|o| reps.find(o));
     // What keeps an owned lead with its owner when no move penalty is given: the lead's
-    // weight × the change in p_win that 1.645 standard deviations of the difference between
-    // two reps' estimated effects make (√2 × the owner's posterior sd), plus a tie-breaker.
+    // weight × the change in p_win that one standard deviation of the difference between
+    // two reps' estimated effects makes (√2 × the owner's posterior sd), plus a tie-breaker.
     let tie_bonus = 2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
         / items.len().max(1) as f64;
+    // With every rep equally good no move gains anything: an owned lead outranks any other
+    // lead at its owner (twice the largest lead weight), and leaves only for coverage.
+    let owner_first = 2.0 * items.iter().map(|&l| weight_of_lead(l)).fold(0.0, f64::max);
     let noise_bonus = |l: usize, r: usize| -> f64 {
+        if equal_skill {
+            return owner_first;
+        }
         let values: Vec<&str> = sig_values[sig_of_lead[l] as usize].iter().map(String::as_str).collect();
         let (e, sd) = skill.effect(&reps.id[r], &values);
         let p = sigmoid(z[l] + e);
@@ -515,8 +519,8 @@ pub fn optimize(
 }
 
 /// How many standard deviations of the difference between two reps' estimated effects a
-/// rep must be better by to take a lead from its current owner (one-sided 95 %).
-const OWNER_NOISE: f64 = 1.645;
+/// rep must be better by to take a lead from its current owner: one, "beyond the noise".
+const OWNER_NOISE: f64 = 1.0;
 
 /// Steps the coverage repair may take (a step is one candidate of one lead looked at).
 const COVER_WORK: usize = 400_000_000;
