@@ -459,11 +459,15 @@ struct BlockFit {
 /// θ = τ·u, u ~ N(0, 1) (so a spread of zero fixes its effects at zero). Returns the
 /// posterior mode, the posterior variances, and the Laplace log marginal likelihood
 /// log p(y) ≈ ℓ(θ̂) − |û|²/2 − log det(I + τ H τ)/2.
-fn fit_block(b: &RepBlock, rows: &Rows, tau: &[f64]) -> BlockFit {
+fn fit_block(b: &RepBlock, rows: &Rows, tau: &[f64], start: Option<&BlockFit>) -> BlockFit {
     let d = b.dim();
     let k = b.params.len() / b.rows.len().max(1);
     let scale: Vec<f64> = b.component.iter().map(|&c| tau[c]).collect();
-    let mut u = vec![0.0; d];
+    // Warm start from an earlier fit's effects (the search moves the spreads a little).
+    let mut u: Vec<f64> = match start {
+        Some(f) => (0..d).map(|q| if scale[q] > 0.0 { f.theta[q] / scale[q] } else { 0.0 }).collect(),
+        None => vec![0.0; d],
+    };
     let mut chol = vec![0.0; d * d];
     let mut grad = vec![0.0; d];
     let mut loglik = 0.0;
@@ -582,9 +586,10 @@ fn blocks(rows: &Rows, n_segments: usize) -> Vec<(String, RepBlock)> {
 }
 
 /// Every rep fitted at the spreads `tau`, in parallel (the sum is taken in rep order, so it
-/// is the same at any thread count).
-fn fit_all(blocks: &[(String, RepBlock)], rows: &Rows, tau: &[f64]) -> (Vec<BlockFit>, f64) {
-    let fits: Vec<BlockFit> = blocks.par_iter().map(|(_, b)| fit_block(b, rows, tau)).collect();
+/// is the same at any thread count), each from its `warm` fit when given.
+fn fit_all(blocks: &[(String, RepBlock)], rows: &Rows, tau: &[f64], warm: Option<&[BlockFit]>) -> (Vec<BlockFit>, f64) {
+    let fits: Vec<BlockFit> =
+        blocks.par_iter().enumerate().map(|(k, (_, b))| fit_block(b, rows, tau, warm.map(|w| &w[k]))).collect();
     let total = fits.iter().map(|f| f.log_marginal).sum();
     (fits, total)
 }
@@ -602,15 +607,14 @@ struct Search {
     rounds: usize,
 }
 
-const FINE: Search = Search { grid_points: 13, golden: 12, rounds: 3 };
-const COARSE: Search = Search { grid_points: 7, golden: 6, rounds: 2 };
+const FINE: Search = Search { grid_points: 10, golden: 10, rounds: 2 };
+const COARSE: Search = Search { grid_points: 6, golden: 6, rounds: 1 };
 
 /// The spreads that maximise the Laplace marginal likelihood, one component at a time
-/// (a grid over the log spread and zero, then golden-section refinement), three rounds.
+/// (a grid over the log spread and zero, then golden-section refinement), in rounds.
 fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usize, search: Search) -> (Vec<f64>, f64) {
-    let eval = |tau: &[f64]| fit_all(blocks, rows, tau).1;
     let mut tau = vec![0.3; n_components];
-    let mut best = eval(&tau);
+    let (mut warm, mut best) = fit_all(blocks, rows, &tau, None);
     let points = search.grid_points;
     let grid: Vec<f64> = (0..points).map(|k| 0.01 * (MAX_TAU / 0.01f64).powf(k as f64 / (points - 1) as f64)).collect();
     for _round in 0..search.rounds {
@@ -619,7 +623,7 @@ fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usiz
             let at = |t: f64, tau: &[f64]| {
                 let mut v = tau.to_vec();
                 v[c] = t;
-                eval(&v)
+                fit_all(blocks, rows, &v, Some(&warm)).1
             };
             // Grid, zero included.
             let mut scores: Vec<(f64, f64)> = grid.iter().map(|&t| (t, at(t, &tau))).collect();
@@ -655,7 +659,8 @@ fn choose_spreads(blocks: &[(String, RepBlock)], rows: &Rows, n_components: usiz
                 (t_best, v_best) = (0.0, zero);
             }
             tau[c] = t_best;
-            best = v_best;
+            (warm, best) = fit_all(blocks, rows, &tau, Some(&warm));
+            debug_assert!((best - v_best).abs() < 1e-3 * best.abs().max(1.0));
         }
         if best - before < 1e-3 {
             break;
@@ -693,7 +698,7 @@ fn fit_with(rows: &Rows, segments: Vec<String>, out_of_fold: bool, test: bool) -
             let lr = if tau[c] > 0.0 && test {
                 let mut t = tau.clone();
                 t[c] = 0.0;
-                (2.0 * (best - fit_all(&blocks, rows, &t).1)).max(0.0)
+                (2.0 * (best - fit_all(&blocks, rows, &t, None).1)).max(0.0)
             } else {
                 0.0
             };
@@ -705,7 +710,7 @@ fn fit_with(rows: &Rows, segments: Vec<String>, out_of_fold: bool, test: bool) -
     // The effects at the estimated spreads: posterior means, shrunk as far as the data say
     // (a spread not distinguishable from zero still shrinks hard, and the cross-validation
     // decides whether the effects route leads at all).
-    let (fits, _) = fit_all(&blocks, rows, &tau);
+    let (fits, _) = fit_all(&blocks, rows, &tau, None);
 
     let mut overall = HashMap::new();
     let mut by_segment = HashMap::new();
@@ -892,7 +897,7 @@ mod tests {
             rows.seg.push(vec![]);
         }
         let b = &blocks(&rows, 0)[0].1;
-        let f = fit_block(b, &rows, &[0.7]);
+        let f = fit_block(b, &rows, &[0.7], None);
         let loglik = |t: f64| -> f64 {
             (0..60)
                 .map(|i| {
