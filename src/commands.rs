@@ -489,6 +489,13 @@ fn moves(
     p_with: &dyn Fn(usize, usize) -> Option<f64>,
 ) -> Vec<report::MoveLine> {
     let load = plan.load(leads, reps.len());
+    // Each rep's workload of leads it owns and keeps in this plan.
+    let mut own_kept = vec![0.0; reps.len()];
+    for (l, d) in plan.decisions.iter().enumerate() {
+        if let Some(r) = d.rep.filter(|&r| leads.owner[l].as_deref() == Some(reps.id[r].as_str())) {
+            own_kept[r] += leads.workload[l];
+        }
+    }
     let mut out = Vec::new();
     for l in 0..leads.len() {
         let Some(owner) = leads.owner[l].as_deref() else { continue };
@@ -505,11 +512,7 @@ fn moves(
             if load[r0] + leads.workload[l] > reps.capacity[r0] + assign::EPS {
                 // Full: with its own leads (capacity forced the move), or with leads the
                 // optimizer found worth more there.
-                let own: f64 = (0..leads.len())
-                    .filter(|&k| plan.decisions[k].rep == Some(r0) && leads.owner[k].as_deref() == Some(owner))
-                    .map(|k| leads.workload[k])
-                    .sum();
-                if s.policy != Policy::Optimize || own + leads.workload[l] > reps.capacity[r0] + assign::EPS {
+                if s.policy != Policy::Optimize || own_kept[r0] + leads.workload[l] > reps.capacity[r0] + assign::EPS {
                     format!("its current owner {owner} has no room left: its own leads fill its capacity ({cap})")
                 } else {
                     match to.and_then(|r| Some((r, p_with(l, r)?, p_with(l, r0)?))) {

@@ -110,16 +110,27 @@ struct LeadProblem<'a> {
     /// Each (signature, class)'s candidates by decreasing p_win, and each item's order.
     orders: Vec<Vec<u32>>,
     order_of: Vec<u32>,
-    /// Per item, up to two reps (`u32::MAX` for none) with a bonus for staying there: the
-    /// current owner (the move penalty) and the anchor plan's rep (a tie-breaker); empty
-    /// when there is neither.
-    stay: Vec<[(u32, f64); 2]>,
-    /// Per item: e^(−score log-odds), weight in the objective, offset of its signature's row
-    /// of rep effects — what a profit needs, side by side.
-    fast: Vec<(f64, f64, u32)>,
+    /// Per item, the anchor plan's rep (`u32::MAX` for none) and its tie-breaking bonus;
+    /// empty without an anchor plan.
+    anchor: Vec<(u32, f64)>,
+    /// Per item what a profit needs, side by side (one cache line: the auction's bids jump
+    /// between a million items).
+    fast: Vec<Fast>,
     /// e^(−effect) of every (signature, rep): with the item's e^(−z), p_win = 1 / (1 + both),
     /// no exponential per profit (the auction computes millions of them).
     exp_neg_effect: Vec<f64>,
+}
+
+/// An item's e^(−score log-odds), weight in the objective, offset of its signature's row of
+/// rep effects, and its current owner (`u32::MAX` for none) with the bonus for staying
+/// there (the move penalty, or the noise of the skill estimates).
+#[derive(Debug, Clone, Copy)]
+struct Fast {
+    exp_neg_z: f64,
+    w: f64,
+    offset: u32,
+    owner: u32,
+    bonus: f64,
 }
 
 impl Instance for LeadProblem<'_> {
@@ -137,12 +148,14 @@ impl Instance for LeadProblem<'_> {
     }
     #[inline]
     fn profit(&self, i: usize, bin: usize) -> f64 {
-        // One cache line per item: the auction's bids jump between a million items.
-        let (exp_neg_z, w, offset) = self.fast[i];
-        let base = w / (1.0 + exp_neg_z * self.exp_neg_effect[offset as usize + bin]);
-        match self.stay.get(i) {
-            Some(stay) => base + stay.iter().filter(|(r, _)| *r == bin as u32).map(|(_, b)| b).sum::<f64>(),
-            None => base,
+        let f = &self.fast[i];
+        let mut p = f.w / (1.0 + f.exp_neg_z * self.exp_neg_effect[f.offset as usize + bin]);
+        if f.owner == bin as u32 {
+            p += f.bonus;
+        }
+        match self.anchor.get(i) {
+            Some(&(r, bonus)) if r == bin as u32 => p + bonus,
+            _ => p,
         }
     }
     fn weight(&self, i: usize, _bin: usize) -> f64 {
@@ -152,11 +165,13 @@ impl Instance for LeadProblem<'_> {
         self.floor[bin]
     }
     fn ordered(&self, i: usize) -> Option<(&[u32], [u32; 2])> {
-        let extra = |k: usize| match self.stay.get(i).map(|s| s[k]) {
-            Some((r, bonus)) if bonus > 0.0 => r,
+        let f = &self.fast[i];
+        let owner = if f.bonus > 0.0 { f.owner } else { u32::MAX };
+        let anchor = match self.anchor.get(i) {
+            Some(&(r, bonus)) if bonus > 0.0 => r,
             _ => u32::MAX,
         };
-        Some((&self.orders[self.order_of[i] as usize], [extra(0), extra(1)]))
+        Some((&self.orders[self.order_of[i] as usize], [owner, anchor]))
     }
     fn weight_per_item(&self) -> bool {
         true
@@ -277,8 +292,22 @@ pub fn optimize(
         let p = sigmoid(z[l] + e);
         weight_of_lead(l) * p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd + tie_bonus
     };
-    let fast: Vec<(f64, f64, u32)> =
-        items.iter().map(|&l| ((-z[l]).exp(), weight_of_lead(l), sig_of_lead[l] * n_reps as u32)).collect();
+    let fast: Vec<Fast> = items
+        .iter()
+        .map(|&l| {
+            // Without a move penalty, a lead leaves its owner only for a rep better by more
+            // than the noise of the skill estimates.
+            let (owner, bonus) = owner_of(l)
+                .map_or((u32::MAX, 0.0), |r| (r as u32, s.move_penalty.unwrap_or_else(|| noise_bonus(l, r))));
+            Fast {
+                exp_neg_z: (-z[l]).exp(),
+                w: weight_of_lead(l),
+                offset: sig_of_lead[l] * n_reps as u32,
+                owner,
+                bonus,
+            }
+        })
+        .collect();
     let problem = LeadProblem {
         fast,
         exp_neg_effect: effect.iter().map(|e| (-e).exp()).collect(),
@@ -286,21 +315,13 @@ pub fn optimize(
         pw: PWin { z: z.to_vec(), sig: sig_of_lead.clone(), effect, n_reps },
         capacity: capacity.clone(),
         floor,
-        stay: if s.move_penalty.is_none() && s.anchor.is_none() && !items.iter().any(|&l| owner_of(l).is_some()) {
-            Vec::new()
-        } else {
-            // Twice the auction's ε: enough to break ties, too little to matter otherwise.
-            let tie = if s.anchor.is_some() { tie_bonus } else { 0.0 };
-            items
+        // Twice the auction's ε: enough to break ties, too little to matter otherwise.
+        anchor: match &s.anchor {
+            Some(a) => items
                 .iter()
-                .map(|&l| {
-                    // Without a move penalty, a lead leaves its owner only for a rep better by
-                    // more than the noise of the skill estimates.
-                    let own = owner_of(l).map(|r| (r as u32, s.move_penalty.unwrap_or_else(|| noise_bonus(l, r))));
-                    let anchor = s.anchor.as_ref().and_then(|a| a.get(l).copied().flatten()).map(|r| (r as u32, tie));
-                    [own.unwrap_or((u32::MAX, 0.0)), anchor.unwrap_or((u32::MAX, 0.0))]
-                })
-                .collect()
+                .map(|&l| a.get(l).copied().flatten().map_or((u32::MAX, 0.0), |r| (r as u32, tie_bonus)))
+                .collect(),
+            None => Vec::new(),
         },
         items,
         cands,
