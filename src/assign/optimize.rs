@@ -571,9 +571,9 @@ fn level_loads(problem: &LeadProblem, base: &[f64], sol: &mut Solution, owner: &
     let mut moved = 0;
     for _pass in 0..50 {
         let mut moves = 0;
-        for i in 0..n {
+        for (i, &own) in owner.iter().enumerate() {
             let Some(a) = sol.bin[i] else { continue };
-            if owner[i] == Some(a) {
+            if own == Some(a) {
                 continue;
             }
             let w = problem.weight(i, a as usize);

@@ -283,7 +283,6 @@ fn cover_moves_a_lead_to_make_room_for_one_left_out() {
         cands: vec![vec![0, 1], vec![0]],
         profit: vec![vec![10.0, 1.0], vec![1.0]],
         weight: vec![vec![1.0, 1.0], vec![1.0]],
-        ..Sparse::default()
     };
     let mut sol = super::solver::Solution::empty(&inst);
     sol.place(&inst, 0, Some(0));

@@ -640,44 +640,34 @@ pub fn cover<I: Instance + ?Sized>(
                     }
                 }
                 if let Some((_, a, j, b)) = best {
-                    sol.place(inst, j, Some(b as u32));
-                    members[a].retain(|&x| x as usize != j);
-                    members[b].push(j as u32);
-                    sol.place(inst, u, Some(a as u32));
-                    members[a].push(u as u32);
+                    shift(inst, sol, &mut members, j, b);
+                    shift(inst, sol, &mut members, u, a);
                     placed += 1;
                 }
                 continue;
             }
             None => continue,
         };
-        // Walk the chain back from its end, moving each item on; a cycle (possible only
-        // through rounding) abandons the chain.
-        let mut chain = Vec::new();
+        // Walk the chain back from its end (predecessors are settled bins, so it is a path),
+        // moving each item on, then place u where the chain starts.
         let mut at = end;
-        let mut seen = vec![false; m];
         while let Some((j, from)) = pred[at] {
-            if seen[at] {
-                chain.clear();
-                break;
-            }
-            seen[at] = true;
-            chain.push((j as usize, from as usize, at));
+            shift(inst, sol, &mut members, j as usize, at);
             at = from as usize;
         }
-        if seen[at] && pred[at].is_some() {
-            continue;
-        }
-        for &(j, from, to) in &chain {
-            sol.place(inst, j, Some(to as u32));
-            members[from].retain(|&x| x as usize != j);
-            members[to].push(j as u32);
-        }
-        sol.place(inst, u, Some(at as u32));
-        members[at].push(u as u32);
+        shift(inst, sol, &mut members, u, at);
         placed += 1;
     }
     placed
+}
+
+/// Moves (or places) item `i` into bin `to`, keeping the bins' member lists in step.
+fn shift<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, members: &mut [Vec<u32>], i: usize, to: usize) {
+    if let Some(from) = sol.bin[i] {
+        members[from as usize].retain(|&x| x as usize != i);
+    }
+    sol.place(inst, i, Some(to as u32));
+    members[to].push(i as u32);
 }
 
 /// Local search to a local optimum: passes of parallel move evaluation and sequential,
