@@ -274,7 +274,9 @@ pub fn optimize(
         .collect();
     let cand_of: Vec<u32> = items.iter().map(|&l| cand_of_lead[l]).collect();
     let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
-    let owner_of = |l: usize| leads.owner[l].as_deref().and_then(|o| reps.find(o));
+    // Each lead's current owner among the reps, looked up once.
+    let owner_rep: Vec<Option<usize>> = leads.owner.iter().map(|o| o.as_deref().and_then(|o| reps.find(o))).collect();
+    let owner_of = |l: usize| owner_rep[l];
     // What keeps an owned lead with its owner when no move penalty is given: the lead's
     // weight × the change in p_win that one standard deviation of the difference between
     // two reps' estimated effects makes (√2 × the owner's posterior sd), plus a tie-breaker.
@@ -283,13 +285,25 @@ pub fn optimize(
     // With every rep equally good no move gains anything: an owned lead outranks any other
     // lead at its owner (twice the largest lead weight), and leaves only for coverage.
     let owner_first = 2.0 * items.iter().map(|&l| weight_of_lead(l)).fold(0.0, f64::max);
+    // The posterior sd of each owner's effect, once per (signature, owner).
+    let mut owner_sd: HashMap<(u32, usize), f64> = HashMap::new();
+    if !equal_skill {
+        for &l in &items {
+            if let Some(r) = owner_of(l) {
+                owner_sd.entry((sig_of_lead[l], r)).or_insert_with(|| {
+                    let values: Vec<&str> = sig_values[sig_of_lead[l] as usize].iter().map(String::as_str).collect();
+                    skill.effect(&reps.id[r], &values).1
+                });
+            }
+        }
+    }
     let noise_bonus = |l: usize, r: usize| -> f64 {
         if equal_skill {
             return owner_first;
         }
-        let values: Vec<&str> = sig_values[sig_of_lead[l] as usize].iter().map(String::as_str).collect();
-        let (e, sd) = skill.effect(&reps.id[r], &values);
-        let p = sigmoid(z[l] + e);
+        let sig = sig_of_lead[l];
+        let p = sigmoid(z[l] + effect[sig as usize * n_reps + r]);
+        let sd = owner_sd[&(sig, r)];
         weight_of_lead(l) * p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd + tie_bonus
     };
     let fast: Vec<Fast> = items
