@@ -237,6 +237,7 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
     let learn_seconds = start.elapsed().as_secs_f64();
     let raw = skill::learn_raw(&history, &cfg, cfg.skill.half_life_days)?;
     let crude = crude_lift(&history, &cfg, &trained.model)?;
+    let ungated = Skill { unused_because: None, ..learned.clone() };
 
     // Owners who can keep every lead they own in the batch (eligible, active, room).
     let mut owned = vec![0.0; reps.len()];
@@ -287,9 +288,13 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
         let (bound, _) = solver::lagrangian_bound(&best, best_value, 500, None);
 
         let mut plans: Vec<(String, Plan, f64)> = Vec::new();
-        for (name, skill) in
-            [("optimize", &learned), ("crude-lift", &crude), ("skill-blind", &Skill::default()), ("raw-win-rate", &raw)]
-        {
+        for (name, skill) in [
+            ("optimize", &learned),
+            ("optimize-ungated", &ungated),
+            ("crude-lift", &crude),
+            ("skill-blind", &Skill::default()),
+            ("raw-win-rate", &raw),
+        ] {
             let t = Instant::now();
             let s = OptimizeSettings {
                 objective,

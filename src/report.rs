@@ -388,7 +388,15 @@ pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
             "Checked by {}-fold cross-validation over the {} closed deals (each predicted by effects fitted without it): the rep effects predicted the outcomes {} the lead scores alone (log-likelihood {:+.1} ± {:.1}).",
             h.folds,
             thousands(h.deals),
-            if h.gain > h.se { "better than" } else { "no better, beyond the noise, than" },
+            if h.gain > h.se {
+                "better than"
+            } else if h.gain > 0.0 {
+                "slightly better (within the noise) than"
+            } else if h.gain + h.se > 0.0 {
+                "no better (within the noise) than"
+            } else {
+                "worse, beyond the noise, than"
+            },
             h.gain,
             h.se
         ));

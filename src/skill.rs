@@ -83,8 +83,9 @@ pub struct Skill {
 /// test of "no spread at all".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
+    /// The spread's posterior mean (flat prior), what the effects are shrunk with.
     pub sd: f64,
-    /// 2 × (log marginal likelihood at the spread − at zero).
+    /// 2 × (log marginal likelihood at its maximum − with this spread at zero).
     pub lr: f64,
     pub p_value: f64,
 }
@@ -239,20 +240,36 @@ pub fn learn(
     let rows = h.rows(table, weights, offsets);
     let mut skill = fit(&rows, h.segment_names(), out_of_fold);
     skill.holdout = holdout(&rows, h.segment_names(), s.params.seed);
-    skill.unused_because = match &skill.holdout {
-        Some(c) if c.gain <= c.se => Some(format!(
-            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1})",
+    skill.unused_because = unused_because(&skill, rows.y.len());
+    warnings.extend(skill.unused_warning());
+    Ok(skill)
+}
+
+/// Why the effects should not route leads, if they should not. Two pieces of evidence: the
+/// cross-validated gain (noisy: on 2,000 deals its standard error is as large as the gain
+/// a real spread of 0.3 brings) and the likelihood-ratio tests of the spreads (the more
+/// powerful test of "reps differ at all"). The effects are switched off when the held-out
+/// deals say they predict *worse* than the lead scores alone beyond the noise, or no better
+/// while no spread is distinguishable from zero. Wrongly switching real skill off gives
+/// away most of what routing can win; wrongly keeping effects that are noise costs little,
+/// as owned leads stay with their owners unless a rep is better beyond the noise.
+fn unused_because(skill: &Skill, closed: usize) -> Option<String> {
+    let any_spread = skill.spreads.iter().any(Spread::distinguishable);
+    match &skill.holdout {
+        Some(c) if c.gain + c.se <= 0.0 => Some(format!(
+            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes worse than the lead scores alone, beyond the noise (log-likelihood {:+.1} ± {:.1})",
+            c.folds, c.deals, c.gain, c.se
+        )),
+        Some(c) if c.gain <= 0.0 && !any_spread => Some(format!(
+            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes no better than the lead scores alone (log-likelihood {:+.1} ± {:.1}), and no spread between reps is distinguishable from zero",
             c.folds, c.deals, c.gain, c.se
         )),
         Some(_) => None,
-        None if !skill.spreads.iter().any(Spread::distinguishable) => Some(format!(
-            "no spread between reps is distinguishable from zero (likelihood-ratio test, p ≥ 0.05), and {} closed deals are too few to cross-validate the effects",
-            rows.y.len()
+        None if !any_spread => Some(format!(
+            "no spread between reps is distinguishable from zero (likelihood-ratio test, p ≥ 0.05), and {closed} closed deals are too few to cross-validate the effects"
         )),
         None => None,
-    };
-    warnings.extend(skill.unused_warning());
-    Ok(skill)
+    }
 }
 
 /// Closed rows below which the effects are not cross-validated (each fold would hold too
@@ -605,10 +622,48 @@ struct Search {
     grid_points: usize,
     golden: usize,
     rounds: usize,
+    /// Intervals of the integration over each spread (its posterior mean).
+    mean_points: usize,
 }
 
-const FINE: Search = Search { grid_points: 10, golden: 10, rounds: 2 };
-const COARSE: Search = Search { grid_points: 6, golden: 6, rounds: 1 };
+const FINE: Search = Search { grid_points: 10, golden: 10, rounds: 2, mean_points: 24 };
+const COARSE: Search = Search { grid_points: 6, golden: 6, rounds: 1, mean_points: 12 };
+
+/// Each spread's posterior mean under a flat prior on [0, MAX_TAU], the others held at the
+/// maximum of the marginal likelihood: the Laplace marginal likelihood integrated along
+/// that spread (trapezoids from 0 to where it has fallen e^-12 below its peak).
+/// The maximum itself sits at zero whenever the data cannot rule zero out, which throws
+/// away a component the data only weakly support; the mean cannot collapse so, and where
+/// the data pin the spread down the two agree.
+fn posterior_mean_spreads(blocks: &[(String, RepBlock)], rows: &Rows, mode: &[f64], points: usize) -> Vec<f64> {
+    let (warm, peak) = fit_all(blocks, rows, mode, None);
+    let mut mean = mode.to_vec();
+    for c in 0..mode.len() {
+        let at = |t: f64| {
+            let mut v = mode.to_vec();
+            v[c] = t;
+            fit_all(blocks, rows, &v, Some(&warm)).1
+        };
+        let mut upper = (2.0 * mode[c]).max(0.05).min(MAX_TAU);
+        while upper < MAX_TAU && at(upper) > peak - 12.0 {
+            upper = (upper * 1.5).min(MAX_TAU);
+        }
+        let ts: Vec<f64> = (0..=points).map(|k| upper * k as f64 / points as f64).collect();
+        let ls: Vec<f64> = ts.iter().map(|&t| at(t)).collect();
+        let top = ls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = ls.iter().map(|l| (l - top).exp()).collect();
+        let (mut num, mut den) = (0.0, 0.0);
+        for k in 0..points {
+            let h = ts[k + 1] - ts[k];
+            num += 0.5 * h * (ts[k] * w[k] + ts[k + 1] * w[k + 1]);
+            den += 0.5 * h * (w[k] + w[k + 1]);
+        }
+        if den > 0.0 {
+            mean[c] = num / den;
+        }
+    }
+    mean
+}
 
 /// The spreads that maximise the Laplace marginal likelihood, one component at a time
 /// (a grid over the log spread and zero, then golden-section refinement), in rounds.
@@ -692,11 +747,13 @@ fn fit(rows: &Rows, segments: Vec<String>, out_of_fold: bool) -> Skill {
 fn fit_with(rows: &Rows, segments: Vec<String>, out_of_fold: bool, test: bool) -> Skill {
     let n_components = 1 + segments.len();
     let blocks = blocks(rows, segments.len());
-    let (tau, best) = choose_spreads(&blocks, rows, n_components, if test { FINE } else { COARSE });
+    let search = if test { FINE } else { COARSE };
+    let (mode, best) = choose_spreads(&blocks, rows, n_components, search);
+    let tau = posterior_mean_spreads(&blocks, rows, &mode, search.mean_points);
     let spreads: Vec<Spread> = (0..n_components)
         .map(|c| {
-            let lr = if tau[c] > 0.0 && test {
-                let mut t = tau.clone();
+            let lr = if mode[c] > 0.0 && test {
+                let mut t = mode.clone();
                 t[c] = 0.0;
                 (2.0 * (best - fit_all(&blocks, rows, &t, None).1)).max(0.0)
             } else {
@@ -883,6 +940,55 @@ mod tests {
         let h = holdout(&rows, vec!["industry".into()], 1).unwrap();
         assert!(h.gain <= 0.0, "no skill, no gain: {h:?}");
         assert!(holdout(&rows.subset(&(0..150).collect::<Vec<_>>()), vec![], 1).is_none());
+    }
+
+    /// The posterior mean of a spread: positive where the maximum is at zero (weak support
+    /// is not thrown away), and where the data pin the spread down, close to the maximum.
+    #[test]
+    fn a_spread_is_its_posterior_mean_which_cannot_collapse() {
+        // Small true spread, few deals: the maximum of the marginal likelihood at zero.
+        let mut collapsed = 0;
+        for seed in 0..6 {
+            let (rows, _) = team(20, 60, 0.15, 100 + seed);
+            let b = blocks(&rows, 1);
+            let (mode, _) = choose_spreads(&b, &rows, 2, COARSE);
+            let mean = posterior_mean_spreads(&b, &rows, &mode, 24);
+            assert!(mean[1] > 0.0 && mean[1] < 0.6, "seed {seed}: mode {mode:?}, mean {mean:?}");
+            if mode[1] == 0.0 {
+                collapsed += 1;
+                assert!(mean[1] > 0.03, "seed {seed}: a maximum at zero, a mean of {}", mean[1]);
+            }
+        }
+        assert!(collapsed > 0, "some of these small teams have their maximum at zero");
+        // Plenty of deals: the mean sits near the maximum.
+        let (rows, _) = team(40, 400, 0.5, 7);
+        let b = blocks(&rows, 1);
+        let (mode, _) = choose_spreads(&b, &rows, 2, FINE);
+        let mean = posterior_mean_spreads(&b, &rows, &mode, 24);
+        assert!((mean[1] - mode[1]).abs() < 0.1 * mode[1], "mode {mode:?}, mean {mean:?}");
+    }
+
+    /// The rule that switches skill off, read off the evidence.
+    #[test]
+    fn skill_is_switched_off_only_when_the_evidence_is_against_it() {
+        let with = |gain: f64, se: f64, p_value: f64| Skill {
+            spreads: vec![Spread { sd: 0.3, lr: 1.0, p_value }],
+            holdout: Some(Holdout { deals: 2000, folds: 5, gain, se }),
+            ..Skill::default()
+        };
+        // Worse than the lead scores beyond the noise: off, whatever the spreads say.
+        assert!(unused_because(&with(-5.0, 3.0, 0.001), 2000).unwrap().contains("worse"));
+        // No better, but a spread is distinguishable: on.
+        assert!(unused_because(&with(-1.0, 3.0, 0.01), 2000).is_none());
+        // No better and no spread distinguishable: off.
+        assert!(unused_because(&with(-1.0, 3.0, 0.3), 2000).unwrap().contains("no better"));
+        assert!(unused_because(&with(0.0, 3.0, 0.3), 2000).is_some());
+        // Better, even within the noise: on.
+        assert!(unused_because(&with(1.0, 3.0, 0.3), 2000).is_none());
+        // Too few deals to cross-validate: the spreads decide.
+        let few = |p_value: f64| Skill { holdout: None, ..with(0.0, 0.0, p_value) };
+        assert!(unused_because(&few(0.3), 150).unwrap().contains("150 closed deals"));
+        assert!(unused_because(&few(0.01), 150).is_none());
     }
 
     #[test]
