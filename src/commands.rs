@@ -270,6 +270,7 @@ pub fn assign(
         }
     };
     let moves = moves(&mut plan, &leads, &reps, &elig, s, &p_with);
+    stages.mark("moves");
     let moved_from_owner = |p: &assign::Plan| -> i64 {
         (0..leads.len())
             .filter(|&l| {
@@ -342,6 +343,7 @@ pub fn assign(
         None => crate::output::priority_rank(&leads),
     };
     write_assignments(&s.out, &plan, &leads, &reps, scores.as_deref(), &p_win, &rank, runner_up)?;
+    stages.mark("write csv");
     if s.report.is_some() || s.html.is_some() || s.summary_json.is_some() {
         // The rule-based plans on the same batch, scored with the same p_win.
         // Independent of each other: routed side by side.
@@ -383,8 +385,10 @@ pub fn assign(
         summary.what_if = what_if.clone();
         summary.warnings = warnings.clone();
         summary.notes = notes.clone();
+        stages.mark("summarise");
         if let Some(path) = &s.summary_json {
             report::write_json(path, &summary)?;
+            stages.mark("write json");
         }
         if s.report.is_some() || s.html.is_some() {
             let tier: Vec<char> = rank.iter().map(|&k| scoring::tier(k, leads.len())).collect();
@@ -457,7 +461,7 @@ pub fn assign(
         };
         report::write_owner_csv(path, (&header("lead_id"), &header("rep_id")), &plan, &leads, &reps)?;
     }
-    stages.mark("write");
+    stages.mark("write reports");
     let mut used: Vec<usize> = plan.decisions.iter().filter_map(|d| d.rep).collect();
     used.sort_unstable();
     used.dedup();

@@ -226,7 +226,10 @@ pub fn learn(
         warnings.push(format!("[features] segments names {name:?}, which the history does not have"));
     }
     let (labels, closed) = (&h.labels, &h.closed);
-    let (offsets, out_of_fold) = match out_of_fold_logits(table, cfg, &s.params, labels, closed) {
+    // The fold models stand in for the scoring model on deals it has not seen: they take its
+    // tree depth instead of choosing one again (half the trees to grow).
+    let fold_params = Params { depths: vec![model.metrics.depth], ..s.params.clone() };
+    let (offsets, out_of_fold) = match out_of_fold_logits(table, cfg, &fold_params, labels, closed) {
         Ok(z) => (z, true),
         Err(e) => {
             warnings.push(format!(
