@@ -341,8 +341,7 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
             });
         }
     }
-    let spreads: Vec<String> =
-        learned.spreads.iter().map(|s| format!("{:.2}{}", s.sd, if s.distinguishable() { "*" } else { "" })).collect();
+    let spreads: Vec<String> = learned.spreads.iter().map(|s| format!("{:.2} (p {:.3})", s.sd, s.p_value)).collect();
     let note = format!(
         "learned scores and skill in {learn_seconds:.1}s ({}); spreads overall/segments {}; held-out gain {}; {}",
         if learned.out_of_fold { "out of fold" } else { "in sample" },

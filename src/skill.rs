@@ -251,27 +251,32 @@ pub fn learn(
 /// Why the effects should not route leads, if they should not. Two pieces of evidence: the
 /// cross-validated gain (noisy: on 2,000 deals its standard error is as large as the gain
 /// a real spread of 0.3 brings) and the likelihood-ratio tests of the spreads (the more
-/// powerful test of "reps differ at all"). The effects are switched off when the held-out
-/// deals say they predict *worse* than the lead scores alone beyond the noise, or no better
-/// while no spread is distinguishable from zero. Wrongly switching real skill off gives
-/// away most of what routing can win; wrongly keeping effects that are noise costs little,
-/// as owned leads stay with their owners unless a rep is better beyond the noise.
+/// powerful test of "reps differ at all"; a spread counts when its p-value is below 5 %
+/// divided by the number of spreads tested, so that testing several does not find one by
+/// chance). The effects route leads when the held-out gain is beyond its noise, or when it
+/// is not below zero beyond its noise and a spread counts. Switching real skill off gives
+/// away most of what routing can win; keeping effects that are noise costs little, as
+/// owned leads stay with their owners unless a rep is better beyond the noise.
 fn unused_because(skill: &Skill, closed: usize) -> Option<String> {
-    let any_spread = skill.spreads.iter().any(Spread::distinguishable);
+    let tested = skill.spreads.len().max(1);
+    let counts = skill.spreads.iter().any(|s| s.p_value < 0.05 / tested as f64);
+    let spreads = format!(
+        "no spread between reps is distinguishable from zero (likelihood-ratio test, p < {:.3} for one of the {tested} spreads)",
+        0.05 / tested as f64
+    );
     match &skill.holdout {
+        Some(c) if c.gain > c.se => None,
+        Some(c) if c.gain + c.se > 0.0 && counts => None,
         Some(c) if c.gain + c.se <= 0.0 => Some(format!(
             "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes worse than the lead scores alone, beyond the noise (log-likelihood {:+.1} ± {:.1})",
             c.folds, c.deals, c.gain, c.se
         )),
-        Some(c) if c.gain <= 0.0 && !any_spread => Some(format!(
-            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes no better than the lead scores alone (log-likelihood {:+.1} ± {:.1}), and no spread between reps is distinguishable from zero",
+        Some(c) => Some(format!(
+            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1}), and {spreads}",
             c.folds, c.deals, c.gain, c.se
         )),
-        Some(_) => None,
-        None if !any_spread => Some(format!(
-            "no spread between reps is distinguishable from zero (likelihood-ratio test, p ≥ 0.05), and {closed} closed deals are too few to cross-validate the effects"
-        )),
-        None => None,
+        None if counts => None,
+        None => Some(format!("{spreads}, and {closed} closed deals are too few to cross-validate the effects")),
     }
 }
 
@@ -974,21 +979,27 @@ mod tests {
     /// The rule that switches skill off, read off the evidence.
     #[test]
     fn skill_is_switched_off_only_when_the_evidence_is_against_it() {
+        // Three spreads tested: one counts below 0.05 / 3.
         let with = |gain: f64, se: f64, p_value: f64| Skill {
-            spreads: vec![Spread { sd: 0.3, lr: 1.0, p_value }],
+            spreads: vec![
+                Spread { sd: 0.1, lr: 0.5, p_value: 0.4 },
+                Spread { sd: 0.3, lr: 1.0, p_value },
+                Spread { sd: 0.1, lr: 0.5, p_value: 0.3 },
+            ],
             holdout: Some(Holdout { deals: 2000, folds: 5, gain, se }),
             ..Skill::default()
         };
-        // Worse than the lead scores beyond the noise: off, whatever the spreads say.
+        // Better than the lead scores beyond the noise: on, whatever the spreads say.
+        assert!(unused_because(&with(4.0, 3.0, 0.5), 2000).is_none());
+        // Worse beyond the noise: off, whatever the spreads say.
         assert!(unused_because(&with(-5.0, 3.0, 0.001), 2000).unwrap().contains("worse"));
-        // No better, but a spread is distinguishable: on.
+        // Within the noise: a spread that counts decides.
         assert!(unused_because(&with(-1.0, 3.0, 0.01), 2000).is_none());
-        // No better and no spread distinguishable: off.
-        assert!(unused_because(&with(-1.0, 3.0, 0.3), 2000).unwrap().contains("no better"));
-        assert!(unused_because(&with(0.0, 3.0, 0.3), 2000).is_some());
-        // Better, even within the noise: on.
-        assert!(unused_because(&with(1.0, 3.0, 0.3), 2000).is_none());
-        // Too few deals to cross-validate: the spreads decide.
+        assert!(unused_because(&with(1.0, 3.0, 0.01), 2000).is_none());
+        let off = unused_because(&with(1.0, 3.0, 0.04), 2000).unwrap();
+        assert!(off.contains("no better") && off.contains("p < 0.017"), "{off}");
+        assert!(unused_because(&with(-1.0, 3.0, 0.3), 2000).is_some());
+        // Too few deals to cross-validate: the spreads alone decide.
         let few = |p_value: f64| Skill { holdout: None, ..with(0.0, 0.0, p_value) };
         assert!(unused_because(&few(0.3), 150).unwrap().contains("150 closed deals"));
         assert!(unused_because(&few(0.01), 150).is_none());

@@ -149,19 +149,29 @@ fn fairness_floors_are_met_when_possible_and_reported_when_not() {
     let reps = wd.read_csv("w/reps.csv");
     let free = assign(&wd, "free.csv", &["--history", "w/history.csv"]);
     let given = counts(&free);
-    // The two active reps given least, with room for more: floors above what they got.
-    let (cap, active) = (reps.col("capacity"), reps.col("active"));
-    let mut least: Vec<(usize, String, usize)> = reps
+    // The two active reps given least, with room for more and different territories (two
+    // floors in one small region could ask for more leads than it has): floors above what
+    // they got.
+    let (cap, active, terr) = (reps.col("capacity"), reps.col("active"), reps.col("territories"));
+    let mut least: Vec<(usize, String, usize, String)> = reps
         .rows
         .iter()
         .filter(|r| r[active] == "true")
-        .map(|r| (given.get(&r[0]).copied().unwrap_or(0), r[0].clone(), r[cap].parse::<f64>().unwrap() as usize))
-        .filter(|(g, _, c)| c > g)
+        .map(|r| {
+            let c = r[cap].parse::<f64>().unwrap() as usize;
+            (given.get(&r[0]).copied().unwrap_or(0), r[0].clone(), c, r[terr].clone())
+        })
+        .filter(|(g, _, c, _)| c > g)
         .collect();
     least.sort();
     let mut floors: HashMap<String, String> = HashMap::new();
     let mut want: Vec<(String, usize)> = Vec::new();
-    for (g, id, c) in least.into_iter().take(2) {
+    let mut regions: Vec<String> = Vec::new();
+    for (g, id, c, t) in least {
+        if want.len() == 2 || regions.contains(&t) {
+            continue;
+        }
+        regions.push(t);
         let f = c.min(g + 8);
         floors.insert(id.clone(), f.to_string());
         want.push((id, f));

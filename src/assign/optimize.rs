@@ -297,6 +297,11 @@ pub fn optimize(
             }
         }
     }
+    // An owned lead for which no eligible rep beats its owner beyond the noise is as good
+    // with its owner as anywhere: it outranks every other lead at its owner (as with equal
+    // skill), so another lead's gain — itself mostly within the noise — cannot push it out,
+    // and it leaves only for coverage. One that some rep beats beyond the noise gets the
+    // noise margin as a bonus and goes where the plan is worth most.
     let noise_bonus = |l: usize, r: usize| -> f64 {
         if equal_skill {
             return owner_first;
@@ -304,7 +309,13 @@ pub fn optimize(
         let sig = sig_of_lead[l];
         let p = sigmoid(z[l] + effect[sig as usize * n_reps + r]);
         let sd = owner_sd[&(sig, r)];
-        weight_of_lead(l) * p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd + tie_bonus
+        let margin = p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd;
+        let best_other = orders[order_of_lead[l] as usize]
+            .iter()
+            .map(|&b| b as usize)
+            .find(|&b| b != r)
+            .map_or(0.0, |b| sigmoid(z[l] + effect[sig as usize * n_reps + b]));
+        if best_other - p <= margin { owner_first } else { weight_of_lead(l) * margin + tie_bonus }
     };
     let fast: Vec<Fast> = items
         .iter()

@@ -296,3 +296,52 @@ fn cover_moves_a_lead_to_make_room_for_one_left_out() {
     assert_eq!(super::solver::cover(&inst, &mut sol, &|i, b| i == 0 && b == 0, usize::MAX), 0);
     assert_eq!(sol.bin, vec![Some(0), None]);
 }
+
+/// Do no harm at the owner: an owned lead that no rep beats beyond the noise keeps its
+/// owner, even when a far more valuable lead would gain (within the noise) from the
+/// owner's only slot; one that another rep beats beyond the noise goes to that rep.
+#[test]
+fn an_owned_lead_within_the_noise_is_not_pushed_out_by_a_richer_lead() {
+    let cfg = Config::parse("", Path::new("c.toml")).unwrap();
+    let table = |headers: &[&str], rows: Vec<Vec<&str>>| {
+        Table::from_rows(
+            Path::new("t.csv"),
+            headers.iter().map(|h| h.to_string()).collect(),
+            rows.into_iter().map(|r| r.into_iter().map(String::from).collect()).collect(),
+        )
+    };
+    let reps = Reps::from_table(table(&["rep_id", "capacity"], vec![vec!["R0", "1"], vec!["R1", "1"]]), &cfg).unwrap();
+    let skill = |r1: f64| Skill {
+        overall: [("R0", 0.05), ("R1", r1)]
+            .into_iter()
+            .map(|(r, effect)| (r.to_string(), Effect { effect, sd: 0.3, deals: 40, wins: 20, expected_wins: 20.0 }))
+            .collect(),
+        ..Skill::default()
+    };
+    let settings = OptimizeSettings {
+        objective: Objective::Value,
+        keep_owners: false,
+        move_penalty: None,
+        anchor: None,
+        solve: SolveSettings { seed: 1, chains: 2, rounds: 10, ..SolveSettings::default() },
+        bound_iterations: 50,
+    };
+    // L0 (worth 10) is R0's; L1 (worth 1,000) gains 12.5 at R0 over R1 (p 0.512 vs 0.5),
+    // more than L0's noise margin there (10 × 0.25 × √2 × 0.3 ≈ 1.1), but within its own.
+    let headers = ["lead_id", "value", "rep_id"];
+    let leads = Leads::from_table(table(&headers, vec![vec!["L0", "10", "R0"], vec!["L1", "1000", ""]]), &cfg).unwrap();
+    let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
+    let o = optimize(&leads, &reps, &elig, &[0.0, 0.0], &skill(0.0), &settings);
+    check(&o.plan, &leads, &reps, &elig).unwrap();
+    let rep_of = |o: &super::optimize::Optimized, l: usize| o.plan.decisions[l].rep.map(|r| reps.id[r].clone());
+    assert_eq!(rep_of(&o, 0).as_deref(), Some("R0"), "the owned lead stays");
+    assert_eq!(rep_of(&o, 1).as_deref(), Some("R1"));
+    // Alone, L0 goes to R1 when R1 is better beyond the noise (p 0.73 vs 0.51), and stays
+    // when it is better within it (p 0.54 vs 0.51).
+    let alone = Leads::from_table(table(&headers, vec![vec!["L0", "10", "R0"]]), &cfg).unwrap();
+    let elig = Eligibility::new(&cfg, &alone, &reps).unwrap();
+    let o = optimize(&alone, &reps, &elig, &[0.0], &skill(1.0), &settings);
+    assert_eq!(rep_of(&o, 0).as_deref(), Some("R1"), "beyond the noise it moves");
+    let o = optimize(&alone, &reps, &elig, &[0.0], &skill(0.15), &settings);
+    assert_eq!(rep_of(&o, 0).as_deref(), Some("R0"), "within the noise it stays");
+}
