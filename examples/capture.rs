@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Generates a world, learns lead scores and rep skill from its (confounded) history, and
-//! routes the batch with: the optimizer (learned skill), the optimizer with a crude lift
+//! routes the batch with: the optimizer (learned skill), the same with the held-out gate
+//! forced open (`optimize-ungated`: what the gate costs or saves), the optimizer with a crude lift
 //! estimator (per rep × segment value, (wins + 6) / (expected wins + 6) from in-sample lead
 //! scores), the optimizer blind to skill (scores only), the optimizer on raw win rates
 //! (skill not controlled for lead quality), least-loaded and round robin. Each plan is
