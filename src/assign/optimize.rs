@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::auction;
 use super::solver::{self, Instance, Solution, SolveSettings};
 use super::{Decision, EPS, Plan, Policy, blocked_reason, rules::fmt_num, rules::unassigned};
@@ -465,77 +467,67 @@ pub fn optimize(
             });
         }
     }
-    let mut p_win = vec![None; leads.len()];
-    let mut runner_up = vec![None; leads.len()];
-    // Owned leads kept although another rep's estimate is higher (within the noise), and
-    // what that forgoes at most.
-    let mut stayed = (0usize, 0.0f64);
-    let mut decisions = Vec::with_capacity(leads.len());
-    for l in 0..leads.len() {
-        // The first rep in the lead's order other than its own: the best other by p_win.
-        if let Some(rule) = &by_rule {
-            runner_up[l] = rule.runner_up[l].map(|r| (r, p(l, r)));
-            p_win[l] = chosen[l].map(|r| p(l, r));
-            let mut d = rule.decisions[l].clone();
-            if d.rep.is_some() && !d.explanation.starts_with("Kept") {
-                d.explanation = format!("Every rep is taken as equally good for this lead: {}", d.explanation);
-            }
-            decisions.push(d);
-            continue;
-        }
-        runner_up[l] = problem.orders[order_of_lead[l] as usize]
-            .iter()
-            .map(|&r| r as usize)
-            .find(|&r| Some(r) != chosen[l])
-            .map(|r| (r, p(l, r)));
-        match chosen[l] {
-            Some(r) => {
-                p_win[l] = Some(p(l, r));
-                let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
-                let stays = kept[l].is_none() && owner_of(l) == Some(r);
-                if let Some((_, p2)) = runner_up[l].filter(|&(_, p2)| stays && p2 > p(l, r)) {
-                    stayed.0 += 1;
-                    stayed.1 += in_units(l) * (p2 - p(l, r));
+    // Per lead, independently (in parallel): its decision, runner-up and p_win, and for an
+    // owned lead kept although another rep's estimate is higher (within the noise), what
+    // that forgoes at most.
+    type PerLead = (Decision, Option<(usize, f64)>, Option<f64>, Option<f64>);
+    let per_lead: Vec<PerLead> = (0..leads.len())
+        .into_par_iter()
+        .map(|l| -> PerLead {
+            if let Some(rule) = &by_rule {
+                let mut d = rule.decisions[l].clone();
+                if d.rep.is_some() && !d.explanation.starts_with("Kept") {
+                    d.explanation = format!("Every rep is taken as equally good for this lead: {}", d.explanation);
                 }
-                let explanation = if equal_skill && kept[l].is_none() && !stays {
-                    format!(
-                        "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
-                        reps.id[r],
-                        p(l, r)
-                    )
-                } else {
-                    explain(
-                        l,
-                        r,
-                        (kept[l].is_some(), stays),
-                        at_floor,
-                        p(l, r),
-                        runner_up[l],
-                        &remaining,
-                        leads,
-                        reps,
-                        skill,
-                    )
-                };
-                // A better rep the rules exclude: say which and why.
-                let mut explanation = explanation;
-                if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
-                    let px = p(l, x);
-                    if px > p(l, r) + 0.005 {
-                        if let Some(rule) = elig.blocking_rule(l, x) {
-                            explanation.pop();
-                            explanation
-                                .push_str(&format!("; {} would do better (p_win {px:.2}) but {rule}.", reps.id[x]));
-                        }
-                    }
-                }
-                decisions.push(Decision { rep: Some(r), reason: None, explanation });
+                return (d, rule.runner_up[l].map(|r| (r, p(l, r))), chosen[l].map(|r| p(l, r)), None);
             }
-            None => {
+            // The first rep in the lead's order other than its own: the best other by p_win.
+            let runner_up = problem.orders[order_of_lead[l] as usize]
+                .iter()
+                .map(|&r| r as usize)
+                .find(|&r| Some(r) != chosen[l])
+                .map(|r| (r, p(l, r)));
+            let Some(r) = chosen[l] else {
                 let reason =
                     blocked_reason(l, leads, reps, elig, &remaining).unwrap_or(super::Reason::AllEligibleAtCapacity);
-                decisions.push(unassigned(reason, l, leads, reps, elig));
+                return (unassigned(reason, l, leads, reps, elig), runner_up, None, None);
+            };
+            let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
+            let stays = kept[l].is_none() && owner_of(l) == Some(r);
+            let forgone = runner_up.filter(|&(_, p2)| stays && p2 > p(l, r)).map(|(_, p2)| in_units(l) * (p2 - p(l, r)));
+            let mut explanation = if equal_skill && kept[l].is_none() && !stays {
+                format!(
+                    "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
+                    reps.id[r],
+                    p(l, r)
+                )
+            } else {
+                explain(l, r, (kept[l].is_some(), stays), at_floor, p(l, r), runner_up, &remaining, leads, reps, skill)
+            };
+            // A better rep the rules exclude: say which and why.
+            if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
+                let px = p(l, x);
+                if px > p(l, r) + 0.005 {
+                    if let Some(rule) = elig.blocking_rule(l, x) {
+                        explanation.pop();
+                        explanation.push_str(&format!("; {} would do better (p_win {px:.2}) but {rule}.", reps.id[x]));
+                    }
+                }
             }
+            (Decision { rep: Some(r), reason: None, explanation }, runner_up, Some(p(l, r)), forgone)
+        })
+        .collect();
+    let mut decisions = Vec::with_capacity(leads.len());
+    let mut runner_up = Vec::with_capacity(leads.len());
+    let mut p_win = Vec::with_capacity(leads.len());
+    let mut stayed = (0usize, 0.0f64);
+    for (d, ru, pw, forgone) in per_lead {
+        decisions.push(d);
+        runner_up.push(ru);
+        p_win.push(pw);
+        if let Some(f) = forgone {
+            stayed.0 += 1;
+            stayed.1 += f;
         }
     }
     if stayed.0 > 0 {
