@@ -652,7 +652,7 @@ fn posterior_mean_spreads(blocks: &[(String, RepBlock)], rows: &Rows, mode: &[f6
             v[c] = t;
             fit_all(blocks, rows, &v, Some(&warm)).1
         };
-        let mut upper = (2.0 * mode[c]).max(0.05).min(MAX_TAU);
+        let mut upper = (2.0 * mode[c]).clamp(0.05, MAX_TAU);
         while upper < MAX_TAU && at(upper) > peak - 12.0 {
             upper = (upper * 1.5).min(MAX_TAU);
         }
