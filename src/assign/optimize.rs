@@ -494,7 +494,16 @@ pub fn optimize(
             };
             let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
             let stays = kept[l].is_none() && owner_of(l) == Some(r);
-            let forgone = runner_up.filter(|&(_, p2)| stays && p2 > p(l, r)).map(|(_, p2)| in_units(l) * (p2 - p(l, r)));
+            // Stays although the runner-up's estimate is higher: within the noise, or
+            // beyond it (then the runner-up had no room for it).
+            let within_noise = stays
+                && runner_up.is_none_or(|(_, p2)| {
+                    let sig = sig_of_lead[l];
+                    let sd = owner_sd.get(&(sig, r)).copied().unwrap_or(0.0);
+                    let pr = p(l, r);
+                    equal_skill || p2 - pr <= pr * (1.0 - pr) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd
+                });
+            let forgone = runner_up.filter(|&(_, p2)| within_noise && p2 > p(l, r)).map(|(_, p2)| in_units(l) * (p2 - p(l, r)));
             let mut explanation = if equal_skill && kept[l].is_none() && !stays {
                 format!(
                     "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
@@ -502,7 +511,7 @@ pub fn optimize(
                     p(l, r)
                 )
             } else {
-                explain(l, r, (kept[l].is_some(), stays), at_floor, p(l, r), runner_up, &remaining, leads, reps, skill)
+                explain(l, r, (kept[l].is_some(), stays, within_noise), at_floor, p(l, r), runner_up, &remaining, leads, reps, skill)
             };
             // A better rep the rules exclude: say which and why.
             if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
@@ -683,7 +692,7 @@ fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Ve
 fn explain(
     lead: usize,
     rep: usize,
-    (kept, stays): (bool, bool),
+    (kept, stays, within_noise): (bool, bool, bool),
     at_floor: bool,
     p: f64,
     runner_up: Option<(usize, f64)>,
@@ -718,7 +727,7 @@ fn explain(
     }
     match runner_up {
         None => format!("{id} is the only eligible active rep (p_win {p:.2}){evidence}."),
-        Some((r2, p2)) if stays && p2 > p + 1e-12 => format!(
+        Some((r2, p2)) if stays && within_noise && p2 > p + 1e-12 => format!(
             "Stays with its current owner {id} (p_win {p:.2}): {} ({p2:.2}) is not better by more than the noise of the skill estimates{evidence}.",
             reps.id[r2]
         ),
@@ -736,7 +745,11 @@ fn explain(
             } else {
                 format!("{} (p_win {p2:.2}) gains more on other leads", reps.id[r2])
             };
-            format!("{id} (p_win {p:.2}) because {why}{evidence}.")
+            if stays {
+                format!("Stays with its current owner {id} (p_win {p:.2}): {why}{evidence}.")
+            } else {
+                format!("{id} (p_win {p:.2}) because {why}{evidence}.")
+            }
         }
     }
 }
