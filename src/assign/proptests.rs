@@ -351,6 +351,9 @@ fn an_owned_lead_within_the_noise_is_not_pushed_out_by_a_richer_lead() {
     let o = optimize(&leads, &reps, &elig, &[0.0, 0.0], &skill(1.0), &settings);
     assert_eq!(rep_of(&o, 0).as_deref(), Some("R0"));
     let why = &o.plan.decisions[0].explanation;
-    assert!(why.starts_with("Stays with its current owner R0") && why.contains("R1 (p_win 0.73) is at capacity"), "{why}");
+    assert!(
+        why.starts_with("Stays with its current owner R0") && why.contains("R1 (p_win 0.73) is at capacity"),
+        "{why}"
+    );
     assert!(!why.contains("noise") && !o.notes.iter().any(|n| n.starts_with("Owners first")), "{why} {:?}", o.notes);
 }
