@@ -311,7 +311,7 @@ pub fn optimize(
         let sig = sig_of_lead[l];
         let p = sigmoid(z[l] + effect[sig as usize * n_reps + r]);
         let sd = owner_sd[&(sig, r)];
-        let margin = p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd;
+        let margin = noise_margin(p, sd);
         let best_other = orders[order_of_lead[l] as usize]
             .iter()
             .map(|&b| b as usize)
@@ -497,12 +497,8 @@ pub fn optimize(
             // Stays although the runner-up's estimate is higher: within the noise, or
             // beyond it (then the runner-up had no room for it).
             let within_noise = stays
-                && runner_up.is_none_or(|(_, p2)| {
-                    let sig = sig_of_lead[l];
-                    let sd = owner_sd.get(&(sig, r)).copied().unwrap_or(0.0);
-                    let pr = p(l, r);
-                    equal_skill || p2 - pr <= pr * (1.0 - pr) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd
-                });
+                && (equal_skill
+                    || runner_up.is_none_or(|(_, p2)| p2 - p(l, r) <= noise_margin(p(l, r), owner_sd[&(pw.sig[l], r)])));
             let forgone = runner_up.filter(|&(_, p2)| within_noise && p2 > p(l, r)).map(|(_, p2)| in_units(l) * (p2 - p(l, r)));
             let mut explanation = if equal_skill && kept[l].is_none() && !stays {
                 format!(
@@ -568,6 +564,13 @@ pub fn optimize(
 /// How many standard deviations of the difference between two reps' estimated effects a
 /// rep must be better by to take a lead from its current owner: one, "beyond the noise".
 const OWNER_NOISE: f64 = 1.0;
+
+/// The change in p_win (at `p`) that [`OWNER_NOISE`] standard deviations of the difference
+/// between two reps' estimated effects make, the owner's effect having posterior sd `sd`
+/// (the difference's sd taken as √2 × that).
+fn noise_margin(p: f64, sd: f64) -> f64 {
+    p * (1.0 - p) * OWNER_NOISE * std::f64::consts::SQRT_2 * sd
+}
 
 /// Steps the coverage repair may take (a step is one candidate of one lead looked at).
 const COVER_WORK: usize = 400_000_000;
