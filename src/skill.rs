@@ -260,8 +260,9 @@ pub fn learn(
 fn unused_because(skill: &Skill, closed: usize) -> Option<String> {
     let tested = skill.spreads.len().max(1);
     let counts = skill.spreads.iter().any(|s| s.p_value < 0.05 / tested as f64);
+    let smallest = skill.spreads.iter().map(|s| s.p_value).fold(1.0, f64::min);
     let spreads = format!(
-        "no spread between reps is distinguishable from zero (likelihood-ratio test, p < {:.3} for one of the {tested} spreads)",
+        "allowing for the {tested} spreads tested, none is distinguishable from zero (likelihood-ratio test: smallest p = {smallest:.3}, needed below {:.3})",
         0.05 / tested as f64
     );
     match &skill.holdout {
@@ -997,7 +998,7 @@ mod tests {
         assert!(unused_because(&with(-1.0, 3.0, 0.01), 2000).is_none());
         assert!(unused_because(&with(1.0, 3.0, 0.01), 2000).is_none());
         let off = unused_because(&with(1.0, 3.0, 0.04), 2000).unwrap();
-        assert!(off.contains("no better") && off.contains("p < 0.017"), "{off}");
+        assert!(off.contains("no better") && off.contains("smallest p = 0.040, needed below 0.017"), "{off}");
         assert!(unused_because(&with(-1.0, 3.0, 0.3), 2000).is_some());
         // Too few deals to cross-validate: the spreads alone decide.
         let few = |p_value: f64| Skill { holdout: None, ..with(0.0, 0.0, p_value) };
