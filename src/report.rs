@@ -366,8 +366,7 @@ pub struct SkillRow<'a> {
 /// and whether the effects route leads.
 pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
     let mut lines = Vec::new();
-    let names = std::iter::once("overall".to_string()).chain(skill.segments.iter().map(|s| format!("by {s}")));
-    for (name, sp) in names.zip(&skill.spreads) {
+    for (name, sp) in names_of(skill).zip(&skill.spreads) {
         lines.push(format!(
             "Spread between reps {name}: {:.2} log-odds (one standard deviation ≈ {:.2}× the odds); {}.",
             sp.sd,
@@ -401,11 +400,29 @@ pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
             h.se
         ));
     }
-    lines.push(match &skill.unused_because {
-        Some(_) => "So rep skill is not used: every rep counts as equally good, current owners keep their leads and the rest go to the least loaded eligible rep.".into(),
-        None => "Rep skill is used for routing. A lead leaves its current owner only for a rep better by more than the noise of these estimates.".into(),
+    // When the held-out check alone would not have let the effects route leads, the spread
+    // that did.
+    let tested = skill.spreads.len().max(1) as f64;
+    let decisive = names_of(skill)
+        .zip(&skill.spreads)
+        .filter(|(_, sp)| sp.p_value < 0.05 / tested)
+        .min_by(|a, b| a.1.p_value.total_cmp(&b.1.p_value))
+        .map(|(name, sp)| (name, sp.p_value));
+    lines.push(match (&skill.unused_because, &skill.holdout, decisive) {
+        (Some(_), _, _) => "So rep skill is not used: every rep counts as equally good, current owners keep their leads and the rest go to the least loaded eligible rep.".into(),
+        (None, Some(h), Some((name, p))) if h.gain <= h.se => format!(
+            "Rep skill is used for routing: the held-out check is within its noise, but the spread between reps {name} is distinguishable from no difference even allowing for the {} spreads tested ({}). A lead leaves its current owner only for a rep better by more than the noise of these estimates.",
+            skill.spreads.len(),
+            if p < 0.001 { "p < 0.001".to_string() } else { format!("p = {p:.3}") }
+        ),
+        _ => "Rep skill is used for routing. A lead leaves its current owner only for a rep better by more than the noise of these estimates.".into(),
     });
     lines
+}
+
+/// "overall", then "by <segment>" for each segment column, in the order of `skill.spreads`.
+fn names_of(skill: &crate::skill::Skill) -> impl Iterator<Item = String> + '_ {
+    std::iter::once("overall".to_string()).chain(skill.segments.iter().map(|s| format!("by {s}")))
 }
 
 /// Every rep × segment value the skill model has evidence for, active reps of the file
@@ -775,6 +792,36 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The skill section says which evidence let the effects route leads when the held-out
+    /// check alone would not have.
+    #[test]
+    fn skill_summary_names_the_spread_that_decided() {
+        use crate::skill::{Holdout, Skill, Spread};
+        let skill = |gain: f64| Skill {
+            segments: vec!["industry".into(), "company_size".into()],
+            spreads: vec![
+                Spread { sd: 0.1, lr: 0.5, p_value: 0.3 },
+                Spread { sd: 0.4, lr: 8.0, p_value: 0.004 },
+                Spread { sd: 0.2, lr: 3.0, p_value: 0.04 },
+            ],
+            holdout: Some(Holdout { deals: 2000, folds: 5, gain, se: 4.0 }),
+            ..Skill::default()
+        };
+        let lines = skill_summary(&skill(1.5));
+        let last = lines.last().unwrap();
+        assert!(
+            last.contains("within its noise") && last.contains("by industry") && last.contains("(p = 0.004)"),
+            "{last}"
+        );
+        assert!(lines.iter().any(|l| l.contains("slightly better (within the noise)")), "{lines:?}");
+        let lines = skill_summary(&skill(9.0));
+        let last = lines.last().unwrap();
+        assert!(last.starts_with("Rep skill is used for routing.") && !last.contains("by industry"), "{last}");
+        let off = Skill { unused_because: Some("x".into()), ..skill(-9.0) };
+        assert!(skill_summary(&off).last().unwrap().starts_with("So rep skill is not used"));
+        assert!(skill_summary(&off).iter().any(|l| l.contains("worse, beyond the noise")));
+    }
 
     fn rep(id: &str, at_capacity: bool, price: f64) -> RepLine {
         RepLine {
