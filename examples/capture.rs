@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo run --release --example capture -- [--seed N] [--history N] [--leads N] [--reps N]
 //!     [--skill-spread X] [--skill-in both|industry|company-size] [--new-reps N]
-//! cargo run --release --example capture -- --grid [--seeds N] [--leads N]
+//! cargo run --release --example capture -- --grid [--seeds N] [--leads N] [--only-history N]
 //! ```
 //!
 //! Generates a world, learns lead scores and rep skill from its (confounded) history, and
@@ -66,7 +66,7 @@ fn main() -> Result<()> {
         skill_in: SkillIn::Both,
         new_reps: 0,
     };
-    let (mut grid, mut seeds) = (false, 2u64);
+    let (mut grid, mut seeds, mut only_history) = (false, 2u64, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut next = || args.next().context("a flag needs a value");
@@ -87,11 +87,12 @@ fn main() -> Result<()> {
             }
             "--grid" => grid = true,
             "--seeds" => seeds = next()?.parse()?,
+            "--only-history" => only_history = Some(next()?.parse::<usize>()?),
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
     if grid {
-        return run_grid(&g, seeds);
+        return run_grid(&g, seeds, only_history);
     }
     let (rows, note) = world(&g)?;
     println!("objective,policy,true_expected,capture,assigned,needless_moves,seconds");
@@ -105,8 +106,9 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The grid: every world of it, a row per plan, then the averages and the checks.
-fn run_grid(base: &GenerateSettings, seeds: u64) -> Result<()> {
+/// The grid: every world of it (or those with one history size), a row per plan, then the
+/// averages and the checks.
+fn run_grid(base: &GenerateSettings, seeds: u64, only_history: Option<usize>) -> Result<()> {
     let mut worlds: Vec<(String, GenerateSettings)> = Vec::new();
     for &history in &[2_000usize, 6_000, 20_000] {
         for &reps in &[10usize, 40, 100] {
@@ -133,6 +135,7 @@ fn run_grid(base: &GenerateSettings, seeds: u64) -> Result<()> {
             worlds.push((format!("h{history}-r{reps}-s0.5-new-reps"), s));
         }
     }
+    worlds.retain(|(_, s)| only_history.is_none_or(|h| s.history == h));
     println!("world,seed,objective,policy,true_expected,capture,assigned,needless_moves,seconds");
     let mut all: Vec<(String, u64, Row)> = Vec::new();
     for (name, s) in &worlds {

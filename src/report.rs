@@ -384,8 +384,9 @@ pub fn skill_summary(skill: &crate::skill::Skill) -> Vec<String> {
     }
     if let Some(h) = &skill.holdout {
         lines.push(format!(
-            "Checked by {}-fold cross-validation over the {} closed deals (each predicted by effects fitted without it): the rep effects predicted the outcomes {} the lead scores alone (log-likelihood {:+.1} ± {:.1}).",
+            "Checked by {}-fold cross-validation{} over the {} closed deals (each predicted by effects fitted without it): the rep effects predicted the outcomes {} the lead scores alone (log-likelihood {:+.1} ± {:.1}).",
             h.folds,
+            h.repeated(),
             thousands(h.deals),
             if h.gain > h.se {
                 "better than"
@@ -805,7 +806,7 @@ mod tests {
                 Spread { sd: 0.4, lr: 8.0, p_value: 0.004 },
                 Spread { sd: 0.2, lr: 3.0, p_value: 0.04 },
             ],
-            holdout: Some(Holdout { deals: 2000, folds: 5, gain, se: 4.0 }),
+            holdout: Some(Holdout { deals: 2000, folds: 5, repeats: 1, gain, se: 4.0 }),
             ..Skill::default()
         };
         let lines = skill_summary(&skill(1.5));

@@ -105,9 +105,30 @@ pub struct Holdout {
     pub deals: usize,
     /// Folds of the cross-validation.
     pub folds: usize,
+    /// Times the cross-validation was run, each with its own random folds; a deal's gain is
+    /// the mean over them.
+    #[serde(default = "one")]
+    pub repeats: usize,
     pub gain: f64,
     /// Standard error of `gain`.
     pub se: f64,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Holdout {
+    /// How the check was run, e.g. "5-fold cross-validation repeated 3 times over 2000
+    /// closed deals".
+    pub fn method(&self) -> String {
+        format!("{}-fold cross-validation{} over {} closed deals", self.folds, self.repeated(), self.deals)
+    }
+
+    /// " repeated N times" when the cross-validation was, else nothing.
+    pub fn repeated(&self) -> String {
+        if self.repeats > 1 { format!(" repeated {} times", self.repeats) } else { String::new() }
+    }
 }
 
 /// The maps as lists sorted by key, so a model file holding them is byte-identical run to run.
@@ -269,12 +290,16 @@ fn unused_because(skill: &Skill, closed: usize) -> Option<String> {
         Some(c) if c.gain > c.se => None,
         Some(c) if c.gain + c.se > 0.0 && counts => None,
         Some(c) if c.gain + c.se <= 0.0 => Some(format!(
-            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes worse than the lead scores alone, beyond the noise (log-likelihood {:+.1} ± {:.1})",
-            c.folds, c.deals, c.gain, c.se
+            "fitted without the deals they predict ({}), the rep effects predicted the outcomes worse than the lead scores alone, beyond the noise (log-likelihood {:+.1} ± {:.1})",
+            c.method(),
+            c.gain,
+            c.se
         )),
         Some(c) => Some(format!(
-            "fitted without the deals they predict ({}-fold cross-validation over {} closed deals), the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1}), and {spreads}",
-            c.folds, c.deals, c.gain, c.se
+            "fitted without the deals they predict ({}), the rep effects predicted the outcomes no better than the lead scores alone beyond the noise (log-likelihood {:+.1} ± {:.1}), and {spreads}",
+            c.method(),
+            c.gain,
+            c.se
         )),
         None if counts => None,
         None => Some(format!("{spreads}, and {closed} closed deals are too few to cross-validate the effects")),
@@ -288,24 +313,44 @@ const MIN_CHECKED: usize = 200;
 /// Folds of the cross-validation that checks the effects.
 const CHECK_FOLDS: usize = 5;
 
+/// Closed deals × repeats the cross-validation aims at: a small history is cross-validated
+/// several times over with different folds, because which deals share a fold moves its
+/// result by as much as its standard error (on 2,000 deals, +22 or +5 for one world); a
+/// large one, once, its folds already holding thousands of deals.
+const CHECK_WORK: usize = 30_000;
+
+/// Most repeats of the cross-validation.
+const MAX_REPEATS: usize = 5;
+
 /// Cross-validates the effects: the closed rows in five seeded random folds, each fold's
 /// outcomes predicted by effects fitted on the other four (spreads chosen on those four),
-/// against the lead scores alone.
-/// Every closed deal is predicted once, so the check has the power of the whole history
-/// (a single time split of a fifth would have a fifth of it).
+/// against the lead scores alone; repeated with fresh folds when the history is small (see
+/// [`CHECK_WORK`]), each deal's gain averaged over the repeats.
+/// Every closed deal is predicted once per repeat, so the check has the power of the whole
+/// history (a single time split of a fifth would have a fifth of it).
 fn holdout(rows: &Rows, segments: Vec<String>, seed: u64) -> Option<Holdout> {
     let n = rows.y.len();
     if n < MIN_CHECKED {
         return None;
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x401D));
-    let mut fold = vec![0usize; n];
-    for (k, &i) in order.iter().enumerate() {
-        fold[i] = k % CHECK_FOLDS;
-    }
-    let per_fold: Vec<Vec<(usize, f64)>> = (0..CHECK_FOLDS)
-        .map(|f| {
+    let repeats = CHECK_WORK.div_ceil(n).clamp(1, MAX_REPEATS);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x401D);
+    let folds: Vec<Vec<usize>> = (0..repeats)
+        .map(|_| {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(&mut rng);
+            let mut fold = vec![0usize; n];
+            for (k, &i) in order.iter().enumerate() {
+                fold[i] = k % CHECK_FOLDS;
+            }
+            fold
+        })
+        .collect();
+    let jobs: Vec<(usize, usize)> = (0..repeats).flat_map(|r| (0..CHECK_FOLDS).map(move |f| (r, f))).collect();
+    let per_fold: Vec<Vec<(usize, f64)>> = jobs
+        .par_iter()
+        .map(|&(r, f)| {
+            let fold = &folds[r];
             let train: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
             let skill = fit_with(&rows.subset(&train), segments.clone(), true, false);
             (0..n)
@@ -320,14 +365,15 @@ fn holdout(rows: &Rows, segments: Vec<String>, seed: u64) -> Option<Holdout> {
                 .collect()
         })
         .collect();
+    // Summed in job order, so the result does not depend on the thread count.
     let mut diffs = vec![0.0; n];
     for (i, d) in per_fold.into_iter().flatten() {
-        diffs[i] = d;
+        diffs[i] += d / repeats as f64;
     }
     let gain: f64 = diffs.iter().sum();
     let mean = gain / n as f64;
     let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    Some(Holdout { deals: n, folds: CHECK_FOLDS, gain, se: (var * n as f64).sqrt() })
+    Some(Holdout { deals: n, folds: CHECK_FOLDS, repeats, gain, se: (var * n as f64).sqrt() })
 }
 
 /// Rep effects from raw win rates: the same fit with every lead given the history's overall
@@ -943,7 +989,7 @@ mod tests {
     fn held_out_check_sees_real_skill_and_not_its_absence() {
         let (rows, _) = team(40, 150, 0.6, 9);
         let h = holdout(&rows, vec!["industry".into()], 1).unwrap();
-        assert_eq!((h.deals, h.folds), (6000, 5));
+        assert_eq!((h.deals, h.folds, h.repeats), (6000, 5, 5));
         assert!(h.gain > 2.0 * h.se, "real skill predicts deals it was not fitted on: {h:?}");
         let (rows, _) = team(40, 150, 0.0, 9);
         let h = holdout(&rows, vec!["industry".into()], 1).unwrap();
@@ -987,7 +1033,7 @@ mod tests {
                 Spread { sd: 0.3, lr: 1.0, p_value },
                 Spread { sd: 0.1, lr: 0.5, p_value: 0.3 },
             ],
-            holdout: Some(Holdout { deals: 2000, folds: 5, gain, se }),
+            holdout: Some(Holdout { deals: 2000, folds: 5, repeats: 1, gain, se }),
             ..Skill::default()
         };
         // Better than the lead scores beyond the noise: on, whatever the spreads say.
