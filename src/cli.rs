@@ -7,7 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use leadroute::assign::Policy;
 use leadroute::assign::optimize::Objective;
 use leadroute::backtest::{BacktestSettings, Gates, Split};
-use leadroute::commands::{AssignSettings, ScoreSettings, TrainSettings};
+use leadroute::cmd::assign::AssignSettings;
+use leadroute::cmd::score::ScoreSettings;
+use leadroute::cmd::train::TrainSettings;
+use leadroute::error::UsageError;
 use leadroute::generate::GenerateSettings;
 use leadroute::model::Params;
 
@@ -87,20 +90,21 @@ pub struct TrainArgs {
     /// Seed for the row and column subsamples (and a random hold-out without created_at).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Shrinkage of each tree.
-    #[arg(long, default_value_t = 0.05, value_name = "X")]
+    /// Shrinkage of each tree, in (0, 1].
+    #[arg(long, default_value_t = 0.05, value_name = "X", value_parser = share)]
     pub learning_rate: f64,
     /// Tree depths to try (split levels), comma-separated; the best on held-out data is kept.
-    #[arg(long, value_delimiter = ',', default_values_t = [3u16, 5u16], value_name = "N,..")]
+    #[arg(long, value_delimiter = ',', default_values_t = [3u16, 5u16], value_name = "N,..",
+          value_parser = clap::value_parser!(u16).range(1..=12))]
     pub depth: Vec<u16>,
     /// Most boosting rounds (training stops earlier when held-out loss stops improving).
-    #[arg(long, default_value_t = 800, value_name = "N")]
+    #[arg(long, default_value_t = 800, value_name = "N", value_parser = positive)]
     pub max_rounds: usize,
     /// Fewest history rows in a leaf.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = positive)]
     pub min_leaf: usize,
-    /// Share of rows each tree sees.
-    #[arg(long, default_value_t = 0.7, value_name = "X")]
+    /// Share of rows each tree sees, in (0, 1].
+    #[arg(long, default_value_t = 0.7, value_name = "X", value_parser = share)]
     pub subsample: f64,
 }
 
@@ -119,8 +123,8 @@ pub struct BacktestArgs {
     /// Test on the leads created on or after this date (YYYY-MM-DD or a full timestamp).
     #[arg(long, value_name = "DATE", value_parser = date)]
     pub test_from: Option<chrono::NaiveDateTime>,
-    /// Test on this most recent share of the history (by created_at, else file order).
-    #[arg(long, value_name = "X")]
+    /// Test on this most recent share of the history (by created_at, else file order), in (0, 1).
+    #[arg(long, value_name = "X", value_parser = open_share)]
     pub test_fraction: Option<f64>,
     /// What optimize maximises.
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Value)]
@@ -147,7 +151,7 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// With --baseline: how much worse each figure may be, as a share of the baseline's.
-    #[arg(long, default_value_t = 0.01, value_name = "X", requires = "baseline")]
+    #[arg(long, default_value_t = 0.01, value_name = "X", requires = "baseline", value_parser = non_negative)]
     pub max_regression: f64,
 }
 
@@ -407,8 +411,23 @@ impl GenerateArgs {
 }
 
 impl AssignArgs {
-    pub fn settings(&self) -> AssignSettings {
-        AssignSettings {
+    /// The settings, or a usage error naming the flags that contradict each other.
+    pub fn settings(&self) -> Result<AssignSettings, UsageError> {
+        let policy: Policy = self.policy.into();
+        if policy == Policy::Optimize && self.model.is_none() && self.history.is_none() {
+            return Err(UsageError(
+                "--policy optimize needs --history FILE (to learn lead scores and rep skill) or --model FILE; \
+                 or choose a rule-based --policy (round-robin, weighted, least-loaded)"
+                    .into(),
+            ));
+        }
+        if self.move_penalty.is_some() && policy != Policy::Optimize {
+            return Err(UsageError(format!(
+                "--move-penalty weighs a move against what it gains, which only --policy optimize knows; \
+                 with --policy {policy} use --lock to keep current owners"
+            )));
+        }
+        Ok(AssignSettings {
             leads: self.leads.clone(),
             reps: self.reps.clone(),
             config: self.config.clone(),
@@ -429,7 +448,7 @@ impl AssignArgs {
             report_leads: self.report_leads,
             summary_json: self.summary_json.clone(),
             owner_csv: self.owner_csv.clone(),
-        }
+        })
     }
 }
 
@@ -437,6 +456,20 @@ fn non_negative(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
         _ => Err(format!("expected a number ≥ 0, found {s:?}")),
+    }
+}
+
+fn open_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err(format!("expected a share between 0 and 1 (exclusive), found {s:?}")),
+    }
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a whole number ≥ 1, found {s:?}")),
     }
 }
 

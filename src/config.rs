@@ -242,6 +242,14 @@ pub struct EligibilityRule {
 }
 
 impl Config {
+    /// The config file named, or the defaults when none is.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Config> {
+        match path {
+            Some(p) => Config::load(p),
+            None => Ok(Config::default()),
+        }
+    }
+
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<Config> {
         let text =

@@ -5,9 +5,9 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::assign::Plan;
-use crate::assign::rules::fmt_num;
 use crate::data::{Leads, Reps};
-use crate::report::{LeadDetail, Summary, effect_label, pct};
+use crate::fmt::{fmt_num, grouped, pct, thousands};
+use crate::report::{LeadDetail, Summary, effect_label};
 use crate::skill::Skill;
 
 const CSS: &str = r#"
@@ -33,24 +33,6 @@ details { border: 1px solid var(--line); border-radius: 6px; padding: 4px 10px; 
 summary { cursor: pointer; font-weight: 600; }
 @media print { details { border: none; } th { position: static; } body { max-width: none; } .chart svg { min-width: 0; } tr { break-inside: avoid; } }
 "#;
-
-/// A number for people: thousands separated, at most `decimals` decimals.
-fn thousands(x: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, x.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut out = String::new();
-    for (k, ch) in int.chars().enumerate() {
-        if k > 0 && (int.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    if x < 0.0 && x.abs() >= 0.5 * 10f64.powi(-(decimals as i32)) { format!("-{out}") } else { out }
-}
 
 fn card(value: String, label: &str) -> Markup {
     html! { div.card { div.v { (value) } div.k { (label) } } }
@@ -202,11 +184,11 @@ pub fn render(h: &HtmlInput) -> String {
             Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
                 format!(
                     "{} ({:+.1} % vs round robin)",
-                    thousands(p.expected_value, 0),
+                    grouped(p.expected_value, 0),
                     100.0 * (p.expected_value / rr - 1.0)
                 )
             }
-            _ => thousands(p.expected_value, 0),
+            _ => grouped(p.expected_value, 0),
         })
         .collect();
     let load_texts: Vec<String> = s
@@ -234,7 +216,7 @@ pub fn render(h: &HtmlInput) -> String {
                     (card(s.assigned.to_string(), "assigned"))
                     (card((s.leads - s.assigned).to_string(), "unassigned"))
                     @if let Some(w) = s.expected_wins { (card(format!("{w:.1}"), "expected wins")) }
-                    @if let Some(v) = s.expected_value { (card(thousands(v, 0), "expected value")) }
+                    @if let Some(v) = s.expected_value { (card(grouped(v, 0), "expected value")) }
                     @if let Some(g) = s.gap_pct { (card(format!("≤ {g:.2} %"), "from the best possible plan")) }
                     (card(format!("{:.3}", s.gini_leads), "Gini of leads per rep"))
                 }
@@ -259,7 +241,7 @@ pub fn render(h: &HtmlInput) -> String {
                     div.chart { (bars(&wins_rows, &wins_texts)) }
                     div.scroll { table {
                         tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
-                        @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (thousands(p.expected_value, 0)) } } }
+                        @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (grouped(p.expected_value, 0)) } } }
                     } }
                 }
                 @if !s.what_if.is_empty() {
@@ -272,7 +254,7 @@ pub fn render(h: &HtmlInput) -> String {
                                 td { code { (w.change) } }
                                 td.n { (format!("{:+}", w.assigned_change)) }
                                 td.n { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
-                                td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (thousands(x.abs(), 0)) } }
+                                td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (grouped(x.abs(), 0)) } }
                                 td.n { (w.leads_changing_rep) }
                                 td.n { @if let Some(m) = w.moves_change { (format!("{m:+}")) } }
                             }
@@ -362,14 +344,14 @@ pub fn render(h: &HtmlInput) -> String {
                                         td.n { (k + 1) } td { (leads.id[l]) }
                                         td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
                                         td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                                        td.n { (thousands(leads.value[l], 0)) }
+                                        td.n { (grouped(leads.value[l], 0)) }
                                         td { @if let Some(t) = h.detail.talking { (t[l]) } }
                                         td { (plan.decisions[l].explanation) }
                                     }
                                 }
                             } }
                             @let hidden = q.iter().filter(|&&l| !h.detail.shows(l)).count();
-                            @if hidden > 0 { p.muted { "… and " (crate::report::thousands(hidden)) " more leads of lower priority." } }
+                            @if hidden > 0 { p.muted { "… and " (thousands(hidden)) " more leads of lower priority." } }
                         }
                     }
                 }
@@ -403,10 +385,10 @@ mod tests {
 
     #[test]
     fn numbers_for_people() {
-        assert_eq!(thousands(2661985.5, 0), "2,661,986");
-        assert_eq!(thousands(999.0, 0), "999");
-        assert_eq!(thousands(-1234.5, 1), "-1,234.5");
-        assert_eq!(thousands(-0.001, 2), "0.00");
+        assert_eq!(grouped(2661985.5, 0), "2,661,986");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(grouped(-1234.5, 1), "-1,234.5");
+        assert_eq!(grouped(-0.001, 2), "0.00");
         assert_eq!(effect_label(-0.001), "0");
         assert_eq!(effect_label(0.31), "+0.31");
     }

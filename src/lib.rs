@@ -17,17 +17,22 @@
 
 pub mod assign;
 pub mod backtest;
-pub mod commands;
+pub mod batch;
+pub mod cmd;
 pub mod config;
 pub mod data;
 pub mod eligibility;
 pub mod error;
+pub mod explain;
 pub mod features;
+pub mod fmt;
 pub mod generate;
 pub mod html;
 pub mod io;
 pub mod model;
+pub mod modelfile;
 pub mod output;
+pub mod outputs;
 pub mod progress;
 pub mod report;
 pub mod scoring;

@@ -75,9 +75,9 @@ fn dispatch(
             ));
         }
         cli::Command::Assign(args) => {
-            let s = args.settings();
+            let s = args.settings()?;
             let mut stages = Stages::new();
-            let summary = leadroute::commands::assign(&s, progress, warnings, &mut stages)?;
+            let summary = leadroute::cmd::assign::run(&s, progress, warnings, &mut stages)?;
             say(format!("{summary}; wrote {}", s.out.display()));
             if cli.verbose {
                 if let Some(method) = &summary.method {
@@ -88,16 +88,16 @@ fn dispatch(
         }
         cli::Command::Train(args) => {
             let s = args.settings();
-            let model = leadroute::commands::train(&s, progress, warnings)?;
+            let model = leadroute::cmd::train::run(&s, progress, warnings)?;
             if !cli.quiet {
-                print!("{}", leadroute::model::report::text(&model));
+                print!("{}", leadroute::model::report::text(&model.scorer));
             }
             say(format!("wrote {}", s.model.display()));
         }
         cli::Command::Backtest(args) => {
             let s = args.settings();
             let mut stages = Stages::new();
-            let b = leadroute::backtest::backtest(&s, progress, warnings, &mut stages)?;
+            let b = leadroute::cmd::backtest::run(&s, progress, warnings, &mut stages)?;
             if !cli.quiet {
                 println!("{}", leadroute::backtest::headline(&b));
             }
@@ -114,7 +114,7 @@ fn dispatch(
         cli::Command::Score(args) => {
             let s = args.settings();
             let mut stages = Stages::new();
-            let n = leadroute::commands::score(&s, progress, warnings, &mut stages)?;
+            let n = leadroute::cmd::score::run(&s, progress, warnings, &mut stages)?;
             say(format!("scored {n} leads; wrote {}", s.out.display()));
             if cli.verbose {
                 say(format!("timing: {}", stages.summary()));

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::assign::Plan;
 use crate::data::{Leads, Reps};
+use crate::fmt::fmt_p;
 use crate::io::write_atomic;
 use crate::scoring;
 
@@ -56,39 +57,6 @@ pub fn priority_rank(leads: &Leads) -> Vec<usize> {
         rank[lead] = pos + 1;
     }
     rank
-}
-
-/// A probability as written in outputs.
-pub fn fmt_p(p: f64) -> String {
-    let mut s = String::with_capacity(8);
-    push_fixed(&mut s, p, 4, false);
-    s
-}
-
-/// Appends `x` with `decimals` digits after the point (at most 6), a `+` before a
-/// non-negative number with `plus`: exactly what `format!("{x:.4}")` (or `{x:+.2}`) writes,
-/// without its exact-decimal machinery in the common case, which millions of cells pay
-/// for. Near a rounding tie, or for large or odd values, it defers to `format!`.
-pub fn push_fixed(out: &mut String, x: f64, decimals: u32, plus: bool) {
-    use std::fmt::Write;
-    let scale = 10f64.powi(decimals as i32);
-    let scaled = x.abs() * scale;
-    let frac = scaled - scaled.floor();
-    if decimals > 6 || !scaled.is_finite() || scaled >= 1e12 || (frac - 0.5).abs() < 1e-6 || x == 0.0 {
-        let _ = match (plus, decimals) {
-            (true, d) => write!(out, "{x:+.d$}", d = d as usize),
-            (false, d) => write!(out, "{x:.d$}", d = d as usize),
-        };
-        return;
-    }
-    let units = scaled.round() as u64;
-    let (whole, part) = (units / scale as u64, units % scale as u64);
-    if x < 0.0 {
-        out.push('-');
-    } else if plus {
-        out.push('+');
-    }
-    let _ = write!(out, "{whole}.{part:0width$}", width = decimals as usize);
 }
 
 /// Writes the assignment CSV for `plan` to `path`, atomically, with each lead's priority
@@ -187,27 +155,6 @@ pub fn write_scores(path: &Path, leads: &Leads, p: &[f64], explained: &[String])
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed_point_numbers_are_written_as_format_writes_them() {
-        use rand::{RngExt, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let mut values: Vec<f64> =
-            vec![0.0, -0.0, 0.005, -0.005, 0.125, 0.00005, 0.99995, 1.0, 2.5e-5, -1e-9, 1e13, f64::NAN];
-        values.extend((0..20_000).map(|_| rng.random_range(-3.0..3.0)));
-        values.extend((0..20_000).map(|_| rng.random::<f64>()));
-        // Values on and next to ties of the last digit.
-        values.extend((0..2_000).map(|k| k as f64 / 20_000.0 + 0.00005));
-        values.extend((0..2_000).map(|k| (k as f64 + 0.5) / 100.0));
-        for &x in &values {
-            let mut s = String::new();
-            push_fixed(&mut s, x, 4, false);
-            assert_eq!(s, format!("{x:.4}"), "{x:e}");
-            let mut s = String::new();
-            push_fixed(&mut s, x, 2, true);
-            assert_eq!(s, format!("{x:+.2}"), "{x:e}");
-        }
-    }
 
     #[test]
     fn formulas_are_neutralised() {

@@ -11,9 +11,9 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::assign::rules::fmt_num;
 use crate::assign::{EPS, Plan};
 use crate::data::{Leads, Reps};
+use crate::fmt::{fmt_num, pct, thousands};
 use crate::io::write_atomic;
 use crate::output::neutralise;
 
@@ -304,19 +304,6 @@ impl LeadDetail<'_> {
     }
 }
 
-/// An integer with thin separators between thousands: 1,000,000.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Per rep, the values of each segment column among the leads it was given, most common
 /// first: `industry: fintech 12, software 9; company_size: mid 14, large 7`.
 pub fn segment_mix(plan: &Plan, leads: &Leads, n_reps: usize, segments: &[String]) -> Vec<String> {
@@ -545,11 +532,6 @@ fn md(cell: &str) -> String {
 /// A skill effect: signed, and plain 0 when it rounds to nothing.
 pub fn effect_label(e: f64) -> String {
     if e.abs() < 0.005 { "0".into() } else { format!("{e:+.2}") }
-}
-
-/// A share as a percentage with one decimal: `12.5 %`.
-pub fn pct(x: f64) -> String {
-    format!("{:.1} %", 100.0 * x)
 }
 
 /// The Markdown report: summary, policies compared, capacity and fairness, performance by

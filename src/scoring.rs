@@ -1,13 +1,65 @@
-//! From model probabilities to what people read: priority rank, tier and top factors.
+//! Scoring a batch, and from model probabilities to what people read: priority rank, tier
+//! and top factors.
 
 use std::fmt::Write;
+use std::path::Path;
 
+use anyhow::Result;
 use rayon::prelude::*;
 
+use crate::batch::Batch;
 use crate::config::Config;
 use crate::features::Binned;
 use crate::io::Table;
-use crate::model::{Explainer, Model};
+use crate::model::metrics::sigmoid;
+use crate::model::{self, Explainer, Model, Params};
+use crate::modelfile::ModelFile;
+use crate::progress::Progress;
+use crate::skill::Skill;
+
+/// A batch's lead scores, when there is a model to give them.
+#[derive(Debug, Default)]
+pub struct Scored {
+    pub model: Option<Model>,
+    /// The leads' features, binned as the model reads them.
+    pub binned: Option<Binned>,
+    /// Log-odds and probability to convert of every lead.
+    pub logits: Option<Vec<f64>>,
+    pub scores: Option<Vec<f64>>,
+    /// The rep skill the model file holds, if it was read from one that does.
+    pub stored_skill: Option<Skill>,
+}
+
+/// Scores the batch with the model file, or with a model trained on the history first;
+/// without either, the batch has no scores. Adds the binning and monitoring warnings.
+pub fn score_batch(
+    batch: &Batch,
+    model_file: Option<&Path>,
+    history: Option<&Table>,
+    params: &Params,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+) -> Result<Scored> {
+    let (model, stored_skill) = match (model_file, history) {
+        (Some(m), _) => {
+            let file = ModelFile::load(m)?;
+            (file.scorer, file.skill)
+        }
+        (None, Some(h)) => {
+            let hash = model::file_sha256(h.path())?;
+            let trained = model::train(h, &batch.cfg, params, hash, progress)?;
+            warnings.extend(trained.warnings);
+            (trained.model, None)
+        }
+        (None, None) => return Ok(Scored::default()),
+    };
+    let (x, w) = model.bin_leads(&batch.leads.table, &batch.cfg)?;
+    warnings.extend(w);
+    warnings.extend(model::monitor::warnings(&model, &x, &batch.cfg, model_file));
+    let z = model.logit(&x);
+    let scores = z.iter().map(|&v| sigmoid(v)).collect();
+    Ok(Scored { model: Some(model), binned: Some(x), logits: Some(z), scores: Some(scores), stored_skill })
+}
 
 /// Priority rank of each score (1 = highest; ties in input order).
 pub fn rank(scores: &[f64]) -> Vec<usize> {
@@ -94,7 +146,7 @@ pub fn predict_explained(model: &Model, x: &Binned, table: &Table, cfg: &Config,
                         let value = schema.display_cell(f, cfg, cols[f].map(|col| table.cell(row, col)));
                         let sep = if n == 0 { "" } else { "; " };
                         let _ = write!(line, "{sep}{}={value} ", schema.features[f].name);
-                        crate::output::push_fixed(&mut line, c[f], 2, true);
+                        crate::fmt::push_fixed(&mut line, c[f], 2, true);
                     }
                     line
                 })

@@ -269,6 +269,46 @@ pub fn learn(
     Ok(skill)
 }
 
+/// The rep skill `optimize` routes with: learned from the history when there is one (the
+/// model scores its deals), else what the model file stores (`stored`); equal skill, with a
+/// warning saying why, when the config switches skill off or neither holds any.
+pub fn for_routing(
+    history: Option<&Table>,
+    model: &Model,
+    stored: Option<&Skill>,
+    cfg: &Config,
+    params: &Params,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+) -> Result<Skill> {
+    if !cfg.skill.enabled {
+        warnings.push(format!(
+            "{}: [skill] enabled = false, so every rep is taken as equally good and leads go by score alone",
+            cfg.describe()
+        ));
+        return Ok(Skill::default());
+    }
+    match (history, stored) {
+        (Some(h), _) => {
+            let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
+            let spinner = progress.spinner("learning rep skill");
+            let learned = learn(h, cfg, &settings, model, warnings);
+            spinner.finish();
+            learned
+        }
+        (None, Some(stored)) => {
+            warnings.extend(stored.unused_warning());
+            Ok(stored.clone())
+        }
+        (None, None) => {
+            warnings.push(
+                "no history given and the model file holds no rep skill: p_win is the lead score for every rep".into(),
+            );
+            Ok(Skill::default())
+        }
+    }
+}
+
 /// Why the effects should not route leads, if they should not. Two pieces of evidence: the
 /// cross-validated gain (noisy: on 2,000 deals its standard error is as large as the gain
 /// a real spread of 0.3 brings) and the likelihood-ratio tests of the spreads (the more

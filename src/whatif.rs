@@ -4,10 +4,15 @@
 use std::fmt;
 use std::str::FromStr;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
+use crate::assign::optimize::{self, OptimizeSettings};
+use crate::assign::route::Routed;
+use crate::assign::{self, Plan, route_by_rule_keeping};
+use crate::batch::Batch;
 use crate::data::Reps;
 use crate::error::UsageError;
+use crate::report::WhatIfLine;
 
 /// One change to one rep's numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +93,60 @@ impl WhatIf {
         }
         Ok(out)
     }
+}
+
+/// Re-plans the batch under each scenario with the policy of `routed` (the optimizer anchored
+/// to the plan, so that only what the change makes worth moving moves) and compares.
+/// `z`/`scores`: the leads' log-odds and scores, if any.
+pub fn compare(
+    scenarios: &[WhatIf],
+    batch: &Batch,
+    routed: &Routed,
+    z: Option<&[f64]>,
+    scores: Option<&[f64]>,
+    settings: &OptimizeSettings,
+    seed: u64,
+) -> Result<Vec<WhatIfLine>> {
+    let (leads, plan) = (&batch.leads, &routed.plan);
+    let decisions = |p: &Plan| -> Vec<Option<usize>> { p.decisions.iter().map(|d| d.rep).collect() };
+    let mut out = Vec::new();
+    for w in scenarios {
+        let alt = w.apply(&batch.reps)?;
+        let (alt_plan, alt_p): (Plan, Vec<Option<f64>>) = match (&routed.optimizer, z) {
+            (Some(o), Some(z)) => {
+                let anchored = OptimizeSettings { anchor: Some(decisions(plan)), ..settings.clone() };
+                let o = optimize::optimize(leads, &alt, &batch.elig, z, &o.skill, &anchored);
+                (o.plan, o.p_win)
+            }
+            _ => {
+                let alt_plan =
+                    route_by_rule_keeping(routed.policy, leads, &alt, &batch.elig, seed, settings.keep_owners);
+                let alt_p =
+                    alt_plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.map(|p| p[l]))).collect();
+                (alt_plan, alt_p)
+            }
+        };
+        assign::check(&alt_plan, leads, &alt, &batch.elig).with_context(|| format!("the plan of what-if {w}"))?;
+        let totals = |p: &[Option<f64>]| -> (f64, f64) {
+            p.iter()
+                .enumerate()
+                .filter_map(|(l, p)| p.map(|p| (p, p * leads.value[l])))
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+        };
+        let ((w0, v0), (w1, v1)) = (totals(&routed.p_win), totals(&alt_p));
+        let moved = |p: &Plan| batch.moved_from_owner(&decisions(p)) as i64;
+        out.push(WhatIfLine {
+            change: w.to_string(),
+            assigned_change: alt_plan.assigned() as i64 - plan.assigned() as i64,
+            expected_wins_change: scores.map(|_| w1 - w0),
+            expected_value_change: scores.map(|_| v1 - v0),
+            leads_changing_rep: (0..leads.len())
+                .filter(|&l| alt_plan.decisions[l].rep != plan.decisions[l].rep)
+                .count(),
+            moves_change: leads.owner.iter().any(Option::is_some).then(|| moved(&alt_plan) - moved(plan)),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

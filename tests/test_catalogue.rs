@@ -234,6 +234,22 @@ fn catalogue() -> Vec<Case> {
             args: Some(vec!["train", "--history", "nope.csv", "--model", "m.json"]),
             ..case("history file missing", &[], Fails(1, &["nope.csv"]))
         },
+        // Training settings out of range are usage errors, named by their flag.
+        Case {
+            args: Some(TRAIN.to_vec()),
+            extra: &["--subsample", "0"],
+            ..case("train with no rows per tree", &[], Fails(2, &["--subsample", "(0, 1]"]))
+        },
+        Case {
+            args: Some(TRAIN.to_vec()),
+            extra: &["--depth", "3,0"],
+            ..case("train with a zero tree depth", &[], Fails(2, &["--depth", "0"]))
+        },
+        Case {
+            args: Some(TRAIN.to_vec()),
+            extra: &["--learning-rate", "1.5"],
+            ..case("train with a learning rate above 1", &[], Fails(2, &["--learning-rate"]))
+        },
         Case {
             args: Some(TRAIN.to_vec()),
             ..case(

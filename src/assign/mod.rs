@@ -11,6 +11,7 @@ pub mod optimize;
 pub mod orlib;
 #[cfg(test)]
 mod proptests;
+pub mod route;
 pub mod rules;
 pub mod solver;
 

@@ -13,9 +13,10 @@ use rayon::prelude::*;
 
 use super::auction;
 use super::solver::{self, Instance, Solution, SolveSettings};
-use super::{Decision, EPS, Plan, Policy, blocked_reason, rules::fmt_num, rules::unassigned};
+use super::{Decision, EPS, Plan, Policy, blocked_reason, rules::unassigned};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
+use crate::fmt::fmt_num;
 use crate::model::metrics::sigmoid;
 use crate::skill::Skill;
 

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use super::{Decision, EPS, Plan, Policy, Reason, blocked_reason};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
+use crate::fmt::fmt_num;
 
 /// Routes the batch with a rule-based policy.
 pub fn route_by_rule(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Plan {
@@ -310,11 +311,6 @@ pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps
         }
     };
     Decision { rep: None, reason: Some(reason), explanation }
-}
-
-/// A number without a trailing `.0` when it is whole.
-pub fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.2}") }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! the validation log loss has not improved for `patience` rounds and keeps the best round.
 //! Candidate depths are trained in parallel and the best on validation is kept.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
@@ -17,6 +17,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::metrics::sigmoid;
 use super::tree::{PackedTree, Tree};
+use crate::error::UsageError;
 use crate::features::Binned;
 use crate::progress::Bar;
 
@@ -63,19 +64,25 @@ impl Default for Params {
 }
 
 impl Params {
-    pub fn check(&self) -> Result<()> {
+    /// Every setting in its range; an error here is the caller's misuse (exit code 2), as
+    /// the command line checks each flag before it gets here.
+    pub fn check(&self) -> std::result::Result<(), UsageError> {
+        let bad = |msg: String| Err(UsageError(msg));
         if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            bail!("learning rate must be in (0, 1], got {}", self.learning_rate);
+            return bad(format!("learning rate must be in (0, 1], got {}", self.learning_rate));
         }
         if self.depths.is_empty() || self.depths.iter().any(|&d| d == 0 || d > 12) {
-            bail!("tree depth must be between 1 and 12, got {:?}", self.depths);
+            return bad(format!("tree depth must be between 1 and 12, got {:?}", self.depths));
         }
         let share = |x: f64| x > 0.0 && x <= 1.0;
         if !share(self.subsample) || !share(self.colsample) {
-            bail!("subsample and colsample must be in (0, 1]");
+            return bad(format!(
+                "subsample and colsample must be in (0, 1], got {} and {}",
+                self.subsample, self.colsample
+            ));
         }
         if !(self.valid_fraction > 0.0 && self.valid_fraction < 0.9) {
-            bail!("validation fraction must be in (0, 0.9), got {}", self.valid_fraction);
+            return bad(format!("validation fraction must be in (0, 0.9), got {}", self.valid_fraction));
         }
         if self.max_rounds == 0
             || self.min_leaf == 0
@@ -83,7 +90,7 @@ impl Params {
             || !self.lambda.is_finite()
             || self.lambda < 0.0
         {
-            bail!("rounds and minimum leaf size must be positive, lambda ≥ 0");
+            return bad("rounds and minimum leaf size must be positive, lambda ≥ 0".into());
         }
         Ok(())
     }

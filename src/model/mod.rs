@@ -8,6 +8,7 @@
 
 pub mod boost;
 pub mod metrics;
+pub mod monitor;
 pub mod report;
 pub mod tree;
 
@@ -29,7 +30,7 @@ use crate::config::{Config, Label};
 use crate::data::{Resolver, parse_date};
 use crate::error::InputError;
 use crate::features::{Binned, Schema};
-use crate::io::{Table, write_atomic};
+use crate::io::Table;
 use crate::progress::Progress;
 
 /// The model file's format name and version; a file of another version is refused.
@@ -85,10 +86,6 @@ pub struct Model {
     /// Per feature, the share of training rows in each bin (for the drift check).
     #[serde(default)]
     pub train_distribution: Vec<Vec<f64>>,
-    /// Rep skill learned from the same history by `train`, so `assign --model` routes
-    /// without relearning it (absent when the history names no reps).
-    #[serde(default)]
-    pub skill: Option<crate::skill::Skill>,
 }
 
 /// One training run of a model: its data and its held-out quality.
@@ -392,7 +389,6 @@ pub fn train_continuing(
         trees,
         history,
         train_distribution: bin_distribution(&xt),
-        skill: None,
     };
     Ok(Trained { model, warnings })
 }
@@ -492,17 +488,9 @@ pub fn file_sha256(path: &Path) -> Result<String> {
 }
 
 impl Model {
-    /// Writes the model file atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomic(path, |w| {
-            serde_json::to_writer(&mut *w, self)?;
-            w.write_all(b"\n")?;
-            Ok(())
-        })
-    }
-
-    /// Reads a model file, refusing other formats and versions.
-    pub fn load(path: &Path) -> Result<Model> {
+    /// Reads a model file's JSON, refusing other formats and versions; `path` is for
+    /// messages. The caller deserializes it (the scorer alone, or the whole file).
+    pub fn read_checked(path: &Path) -> Result<serde_json::Value> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read the model file {}", path.display()))?;
         let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -521,13 +509,11 @@ impl Model {
             )
             .into());
         }
-        let model: Model = serde_json::from_value(head)
-            .map_err(|e| InputError::file(path, format!("the model file is damaged: {e}")))?;
-        model.validate().map_err(|e| InputError::file(path, format!("the model file is damaged: {e}")))?;
-        Ok(model)
+        Ok(head)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks what JSON cannot: tree arrays that fit together, finite parameters.
+    pub fn validate(&self) -> Result<()> {
         let nf = self.schema.features.len();
         for (i, t) in self.trees.iter().enumerate() {
             let k = t.nodes();

@@ -30,8 +30,9 @@ use crate::assign::{self, Plan, Policy};
 use crate::config::Config;
 use crate::data::{Leads, Reps, parse_date};
 use crate::eligibility::Eligibility;
-use crate::error::{GateError, InputError, UsageError};
-use crate::io::{Table, check_output_path, write_atomic};
+use crate::error::{GateError, InputError};
+use crate::fmt::signed_pct;
+use crate::io::Table;
 use crate::model::metrics::{self, CalibrationBin, sigmoid};
 use crate::model::{self, Params};
 use crate::progress::{Progress, Stages};
@@ -184,7 +185,7 @@ impl Backtest {
         self.policies.iter().find(|p| p.policy == name)
     }
 
-    fn load(path: &Path) -> Result<Backtest> {
+    pub fn load(path: &Path) -> Result<Backtest> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the baseline backtest {}", path.display()))?;
         let b: Backtest = serde_json::from_str(&text).map_err(|e| {
@@ -269,30 +270,15 @@ struct Contributions {
     same_rep: usize,
 }
 
-/// Runs the backtest and writes the JSON and report. Gates are evaluated into the result;
-/// [`gate_failure`] turns violated ones into the error that exits with code 3.
-pub fn backtest(
+/// Replays the policies on the held-out part of the history. Gates are not evaluated
+/// here ([`gates`] does, from the result).
+pub fn estimate(
     s: &BacktestSettings,
     progress: &Progress,
     warnings: &mut Vec<String>,
     stages: &mut Stages,
 ) -> Result<Backtest> {
-    for out in [&s.json, &s.report].into_iter().flatten() {
-        check_output_path(out)?;
-    }
-    if let Split::Fraction(x) = s.split {
-        if !(x > 0.0 && x < 1.0) {
-            return Err(UsageError(format!("--test-fraction must be between 0 and 1 (exclusive), got {x}")).into());
-        }
-    }
-    if !(s.gates.max_regression.is_finite() && s.gates.max_regression >= 0.0) {
-        return Err(UsageError(format!("--max-regression must be a share ≥ 0, got {}", s.gates.max_regression)).into());
-    }
-    let baseline = match &s.gates.baseline {
-        Some(p) => Some(Backtest::load(p)?),
-        None => None,
-    };
-    let cfg = crate::commands::load_config(s.config.as_deref())?;
+    let cfg = Config::load_or_default(s.config.as_deref())?;
     let table = Table::read(&s.history, "history")?;
     let hash = model::file_sha256(&s.history)?;
     let mut reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
@@ -525,14 +511,14 @@ pub fn backtest(
         format!(
             "Capacities are the reps file's, scaled by {scale:.2} so the active reps can take the whole test period's {} workload units; \
              departed reps are not routed to; round robin and least-loaded see the same capacities and rules.",
-            crate::assign::rules::fmt_num(workload)
+            crate::fmt::fmt_num(workload)
         ),
         format!(
             "Intervals are 90 % percentile intervals from {} bootstrap resamples of the test leads, with the plans held fixed.",
             s.bootstrap
         ),
     ];
-    let mut result = Backtest {
+    let result = Backtest {
         format: FORMAT.into(),
         version: VERSION,
         history_sha256: hash,
@@ -551,18 +537,6 @@ pub fn backtest(
         assumptions,
         gates: Vec::new(),
     };
-    result.gates = gates(&result, &s.gates, baseline.as_ref());
-    if let Some(path) = &s.json {
-        write_atomic(path, |w| {
-            serde_json::to_writer_pretty(&mut *w, &result)?;
-            w.write_all(b"\n")?;
-            Ok(())
-        })?;
-    }
-    if let Some(path) = &s.report {
-        crate::report::write_text(path, &markdown(&result))?;
-    }
-    stages.mark("write");
     Ok(result)
 }
 
@@ -618,7 +592,7 @@ pub fn headline(b: &Backtest) -> String {
 impl Estimate {
     /// As a signed percentage with its interval: `+12.3 % (+4.0 % to +20.1 %)`.
     fn pct_interval(&self) -> String {
-        format!("{} ({} to {})", pct(self.estimate), pct(self.low), pct(self.high))
+        format!("{} ({} to {})", signed_pct(self.estimate), signed_pct(self.low), signed_pct(self.high))
     }
 }
 
@@ -652,13 +626,9 @@ pub fn gates(b: &Backtest, g: &Gates, baseline: Option<&Backtest>) -> Vec<GateRe
     out
 }
 
-fn pct(x: f64) -> String {
-    format!("{:+.1} %", 100.0 * x)
-}
-
 /// The backtest as a Markdown report.
 pub fn markdown(b: &Backtest) -> String {
-    use crate::assign::rules::fmt_num;
+    use crate::fmt::fmt_num;
     use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(o, "# Backtest\n");

@@ -1,0 +1,96 @@
+//! One routing of a batch, by the optimizer or by a rule, with what each knows beyond the
+//! plan (p_win of every lead with its rep, and the optimizer's runner-ups, prices and bound).
+
+use super::optimize::{self, OptimizeSettings, PWin};
+use super::{Plan, Policy, route_by_rule_keeping};
+use crate::batch::Batch;
+use crate::progress::Progress;
+use crate::skill::Skill;
+
+/// A routed batch.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub policy: Policy,
+    pub plan: Plan,
+    /// p_win of each lead with its rep (the lead's score under a rule, which is rep-blind;
+    /// none without a model).
+    pub p_win: Vec<Option<f64>>,
+    /// What the optimizer knows beyond its plan, when it routed.
+    pub optimizer: Option<OptimizerView>,
+}
+
+/// The optimizer's plan's context.
+#[derive(Debug, Clone)]
+pub struct OptimizerView {
+    /// The best other eligible active rep of each lead and its p_win.
+    pub runner_up: Vec<Option<(usize, f64)>>,
+    pub shadow_price: Vec<f64>,
+    pub p_win_of: PWin,
+    pub objective_value: f64,
+    pub bound: f64,
+    pub method: String,
+    /// How coverage, owners and equal skill shaped the plan, and what that cost.
+    pub notes: Vec<String>,
+    /// The rep skill it routed with.
+    pub skill: Skill,
+}
+
+impl Routed {
+    /// The optimizer's objective value and its upper bound.
+    pub fn optimum(&self) -> Option<(f64, f64)> {
+        self.optimizer.as_ref().map(|o| (o.objective_value, o.bound))
+    }
+
+    /// p_win of lead `l` with rep `r`: the optimizer's, else the lead's score (rep-blind).
+    pub fn p_with(&self, scores: Option<&[f64]>, l: usize, r: usize) -> Option<f64> {
+        match (&self.optimizer, scores) {
+            (Some(o), _) => Some(o.p_win_of.p(l, r)),
+            (None, Some(sc)) => Some(sc[l]),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Routes the batch with the optimizer: lead log-odds `z`, rep `skill`. Reps short of their
+/// `min_leads` are named in warnings.
+pub fn by_optimizer(
+    batch: &Batch,
+    z: &[f64],
+    skill: Skill,
+    settings: &OptimizeSettings,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+) -> Routed {
+    let (leads, reps) = (&batch.leads, &batch.reps);
+    let spinner = progress.spinner(&format!("optimizing {} leads × {} reps", leads.len(), reps.len()));
+    let o = optimize::optimize(leads, reps, &batch.elig, z, &skill, settings);
+    spinner.finish();
+    for &(r, given) in &o.short_of_floor {
+        warnings.push(format!(
+            "rep {} gets {given} leads, short of its min_leads {}: no more eligible leads could be moved to it within the capacities",
+            reps.id[r], reps.min_leads[r]
+        ));
+    }
+    Routed {
+        policy: Policy::Optimize,
+        plan: o.plan,
+        p_win: o.p_win,
+        optimizer: Some(OptimizerView {
+            runner_up: o.runner_up,
+            shadow_price: o.shadow_price,
+            p_win_of: o.p_win_of,
+            objective_value: o.objective_value,
+            bound: o.bound,
+            method: o.method,
+            notes: o.notes,
+            skill,
+        }),
+    }
+}
+
+/// Routes the batch by a rule; p_win is each lead's score where there are scores.
+pub fn by_rule(policy: Policy, batch: &Batch, scores: Option<&[f64]>, seed: u64, keep_owners: bool) -> Routed {
+    let plan = route_by_rule_keeping(policy, &batch.leads, &batch.reps, &batch.elig, seed, keep_owners);
+    let p_win = plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.map(|p| p[l]))).collect();
+    Routed { policy, plan, p_win, optimizer: None }
+}

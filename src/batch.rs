@@ -1,0 +1,106 @@
+//! The batch to route, read and checked: config, leads (with today's owners), reps (with any
+//! share cap) and the eligibility classes that bind them.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::data::{Leads, Reps};
+use crate::eligibility::Eligibility;
+use crate::io::Table;
+
+/// The input files of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchFiles<'a> {
+    pub leads: &'a Path,
+    pub reps: &'a Path,
+    pub config: Option<&'a Path>,
+    /// Today's owners (lead id, rep id), replacing the leads file's rep_id column.
+    pub current: Option<&'a Path>,
+    /// Every rep's capacity lowered to this share of the batch's workload.
+    pub max_share: Option<f64>,
+}
+
+/// A batch ready to route.
+#[derive(Debug)]
+pub struct Batch {
+    pub cfg: Config,
+    pub leads: Leads,
+    pub reps: Reps,
+    pub elig: Eligibility,
+}
+
+impl Batch {
+    /// Reads and validates the batch's files; the rows of the owners file that name no lead
+    /// of the batch are counted in a warning.
+    pub fn load(f: &BatchFiles, warnings: &mut Vec<String>) -> Result<Batch> {
+        let cfg = Config::load_or_default(f.config)?;
+        let mut leads = Leads::from_table(Table::read(f.leads, "leads")?, &cfg)?;
+        if let Some(path) = f.current {
+            let unknown = leads.set_owners(&Table::read(path, "current owners")?, &cfg)?;
+            if unknown > 0 {
+                warnings.push(format!(
+                    "{}: {unknown} rows name a lead that is not in {}; they are ignored",
+                    path.display(),
+                    f.leads.display()
+                ));
+            }
+        }
+        let mut reps = Reps::from_table(Table::read(f.reps, "reps")?, &cfg)?;
+        if let Some(share) = f.max_share {
+            // A share cap is a capacity: every policy and the checker see the lower one.
+            let cap = (share * leads.workload.iter().sum::<f64>()).ceil();
+            for c in reps.capacity.iter_mut() {
+                *c = c.min(cap);
+            }
+        }
+        let elig = Eligibility::new(&cfg, &leads, &reps)?;
+        Ok(Batch { cfg, leads, reps, elig })
+    }
+
+    /// Things in otherwise valid inputs that are probably mistakes: config entries naming
+    /// columns the leads do not have (for `exclude`, nor the history: a column known only at
+    /// training is excluded there), and current owners missing from the reps file.
+    pub fn input_warnings(&self, history: Option<&Table>) -> Vec<String> {
+        let (cfg, leads, reps) = (&self.cfg, &self.leads, &self.reps);
+        let mut out = Vec::new();
+        let lists = [("exclude", &cfg.features.exclude), ("segments", &cfg.features.segments)];
+        for (key, list) in lists {
+            let in_history = |c: &String| key == "exclude" && history.is_some_and(|h| h.column(c).is_some());
+            for col in list.iter().filter(|c| leads.table.column(c).is_none() && !in_history(c)) {
+                out.push(format!(
+                    "{}: [features] {key} names {col:?}, which {} does not have",
+                    cfg.describe(),
+                    leads.table.path().display()
+                ));
+            }
+        }
+        let unknown: Vec<&str> =
+            leads.owner.iter().flatten().filter(|o| reps.find(o).is_none()).map(String::as_str).collect();
+        if !unknown.is_empty() {
+            let mut examples: Vec<&str> = unknown.clone();
+            examples.sort_unstable();
+            examples.dedup();
+            examples.truncate(3);
+            out.push(format!(
+                "{} leads name a current owner that is not in {} (e.g. {})",
+                unknown.len(),
+                reps.table.path().display(),
+                examples.join(", ")
+            ));
+        }
+        out
+    }
+
+    /// Leads of the batch that leave their current owner in `decisions` (rep per lead).
+    pub fn moved_from_owner(&self, decisions: &[Option<usize>]) -> usize {
+        (0..self.leads.len())
+            .filter(|&l| {
+                self.leads.owner[l]
+                    .as_deref()
+                    .is_some_and(|o| decisions[l].map(|r| self.reps.id[r].as_str()) != Some(o))
+            })
+            .count()
+    }
+}

@@ -1,0 +1,233 @@
+//! `assign`: read the batch, score it, learn rep skill, route, check, explain, write.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::assign::optimize::{Objective, OptimizeSettings};
+use crate::assign::route::{self, Routed};
+use crate::assign::solver::SolveSettings;
+use crate::assign::{self, Policy, Reason};
+use crate::batch::{Batch, BatchFiles};
+use crate::error::UsageError;
+use crate::io::{Table, check_output_path};
+use crate::model::Params;
+use crate::outputs::{self, OutputFiles};
+use crate::progress::{Progress, Stages};
+use crate::report::WhatIfLine;
+use crate::scoring::Scored;
+use crate::whatif::{self, WhatIf};
+use crate::{explain, scoring, skill};
+
+/// Settings of `assign`.
+#[derive(Debug, Clone)]
+pub struct AssignSettings {
+    pub leads: PathBuf,
+    pub reps: PathBuf,
+    pub config: Option<PathBuf>,
+    pub policy: Policy,
+    pub seed: u64,
+    pub out: PathBuf,
+    /// Score leads with this model file …
+    pub model: Option<PathBuf>,
+    /// … or with a model trained on the fly from this history (also where rep skill is
+    /// learned for `optimize`).
+    pub history: Option<PathBuf>,
+    pub objective: Objective,
+    pub keep_owners: bool,
+    /// Today's owners (lead id, rep id), replacing the leads file's rep_id column.
+    pub current: Option<PathBuf>,
+    /// Move a lead from its current owner only when the gain beats this (optimize).
+    pub move_penalty: Option<f64>,
+    /// Hypothetical changes to the reps, each compared with the plan.
+    pub what_if: Vec<WhatIf>,
+    pub max_share: Option<f64>,
+    pub time_limit: Option<f64>,
+    /// Optional outputs: Markdown report, summary JSON, CRM owner file.
+    pub report: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    /// Most leads the reports' per-lead sections show.
+    pub report_leads: usize,
+    pub summary_json: Option<PathBuf>,
+    pub owner_csv: Option<PathBuf>,
+}
+
+impl AssignSettings {
+    /// Settings that contradict each other, as a usage error.
+    pub fn check(&self) -> std::result::Result<(), UsageError> {
+        if self.policy == Policy::Optimize && self.model.is_none() && self.history.is_none() {
+            return Err(UsageError(
+                "the optimize policy needs a history (to learn lead scores and rep skill) or a model file; \
+                 the rule policies (round-robin, weighted, least-loaded) need neither"
+                    .into(),
+            ));
+        }
+        if self.move_penalty.is_some() && self.policy != Policy::Optimize {
+            return Err(UsageError(format!(
+                "a move penalty weighs a move against what it gains, which only the optimize policy knows; \
+                 {} can keep current owners by locking them",
+                self.policy
+            )));
+        }
+        Ok(())
+    }
+
+    fn optimize_settings(&self) -> OptimizeSettings {
+        OptimizeSettings {
+            objective: self.objective,
+            keep_owners: self.keep_owners,
+            move_penalty: self.move_penalty,
+            anchor: None,
+            solve: SolveSettings {
+                seed: self.seed,
+                time_limit: self.time_limit,
+                rounds: 5,
+                ..SolveSettings::default()
+            },
+            bound_iterations: 100,
+        }
+    }
+}
+
+/// What `assign` did, for the one-line summary.
+#[derive(Debug, Clone)]
+pub struct AssignSummary {
+    pub policy: Policy,
+    pub leads: usize,
+    pub assigned: usize,
+    pub reps_used: usize,
+    pub unassigned: Vec<(Reason, usize)>,
+    /// Expected wins and expected value of the plan, with a model.
+    pub expected: Option<(f64, f64)>,
+    /// The optimizer's objective value and its upper bound.
+    pub optimum: Option<(f64, f64)>,
+    /// How the optimizer got there (for `--verbose`).
+    pub method: Option<String>,
+    /// Leads that had a current owner, and how many of them moved.
+    pub owned: usize,
+    pub moved: usize,
+    /// The what-if scenarios against this plan.
+    pub what_if: Vec<WhatIfLine>,
+}
+
+/// `assign`: read, validate, score, learn skill, route, check, explain, write.
+pub fn run(
+    s: &AssignSettings,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+    stages: &mut Stages,
+) -> Result<AssignSummary> {
+    s.check()?;
+    check_output_path(&s.out)?;
+    for extra in [&s.report, &s.html, &s.summary_json, &s.owner_csv].into_iter().flatten() {
+        check_output_path(extra)?;
+    }
+    let files = BatchFiles {
+        leads: &s.leads,
+        reps: &s.reps,
+        config: s.config.as_deref(),
+        current: s.current.as_deref(),
+        max_share: s.max_share,
+    };
+    let batch = Batch::load(&files, warnings)?;
+    stages.mark("read");
+    let params = Params { seed: s.seed, ..Params::default() };
+    let history = s.history.as_deref().map(|h| Table::read(h, "history")).transpose()?;
+    warnings.extend(batch.input_warnings(history.as_ref()));
+    let scored = scoring::score_batch(&batch, s.model.as_deref(), history.as_ref(), &params, progress, warnings)?;
+    stages.mark("score");
+    let settings = s.optimize_settings();
+    let mut routed: Routed = match (s.policy, &scored.logits, &scored.model) {
+        (Policy::Optimize, Some(z), Some(m)) => {
+            let skill = skill::for_routing(
+                history.as_ref(),
+                m,
+                scored.stored_skill.as_ref(),
+                &batch.cfg,
+                &params,
+                progress,
+                warnings,
+            )?;
+            stages.mark("skill");
+            let routed = route::by_optimizer(&batch, z, skill, &settings, progress, warnings);
+            stages.mark("optimize");
+            routed
+        }
+        _ => route::by_rule(s.policy, &batch, scored.scores.as_deref(), s.seed, s.keep_owners),
+    };
+    stages.mark("route");
+    assign::check(&routed.plan, &batch.leads, &batch.reps, &batch.elig)?;
+    stages.mark("check");
+    let moves = explain::moves(&mut routed, &batch, scored.scores.as_deref(), s.objective, s.move_penalty);
+    stages.mark("moves");
+    let what_if = whatif::compare(
+        &s.what_if,
+        &batch,
+        &routed,
+        scored.logits.as_deref(),
+        scored.scores.as_deref(),
+        &settings,
+        s.seed,
+    )?;
+    if !what_if.is_empty() {
+        stages.mark("what-if");
+    }
+    let out = OutputFiles {
+        out: &s.out,
+        report: s.report.as_deref(),
+        html: s.html.as_deref(),
+        summary_json: s.summary_json.as_deref(),
+        owner_csv: s.owner_csv.as_deref(),
+        report_leads: s.report_leads,
+    };
+    let ctx = outputs::Context { objective: s.objective, seed: s.seed, moves: &moves, what_if: &what_if, warnings };
+    outputs::write_all(&out, &batch, &scored, &routed, &ctx, stages)?;
+    Ok(summary(&batch, &scored, &routed, moves.len(), what_if))
+}
+
+/// The run in figures.
+fn summary(batch: &Batch, scored: &Scored, routed: &Routed, moved: usize, what_if: Vec<WhatIfLine>) -> AssignSummary {
+    let (leads, plan, p_win) = (&batch.leads, &routed.plan, &routed.p_win);
+    let mut used: Vec<usize> = plan.decisions.iter().filter_map(|d| d.rep).collect();
+    used.sort_unstable();
+    used.dedup();
+    let expected_wins = p_win.iter().flatten().sum();
+    let expected_value = p_win.iter().enumerate().filter_map(|(l, p)| p.map(|p| p * leads.value[l])).sum();
+    AssignSummary {
+        policy: routed.policy,
+        leads: leads.len(),
+        assigned: plan.assigned(),
+        reps_used: used.len(),
+        unassigned: plan.unassigned_by_reason(),
+        expected: scored.logits.as_ref().map(|_| (expected_wins, expected_value)),
+        optimum: routed.optimum(),
+        method: routed.optimizer.as_ref().map(|o| o.method.clone()),
+        owned: leads.owner.iter().filter(|o| o.is_some()).count(),
+        moved,
+        what_if,
+    }
+}
+
+impl std::fmt::Display for AssignSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: assigned {} of {} leads to {} reps", self.policy, self.assigned, self.leads, self.reps_used)?;
+        if !self.unassigned.is_empty() {
+            let parts: Vec<String> = self.unassigned.iter().map(|(r, n)| format!("{n} {}", r.code())).collect();
+            write!(f, "; unassigned: {}", parts.join(", "))?;
+        }
+        if let Some((wins, value)) = self.expected {
+            write!(f, "; expected wins {wins:.1}, expected value {value:.0}")?;
+        }
+        if let Some((v, bound)) = self.optimum {
+            let gap = if bound.abs() > 0.0 { 100.0 * (bound - v) / bound.abs() } else { 0.0 };
+            write!(f, "; within {gap:.2} % of the best possible plan (bound)")?;
+        }
+        if self.owned > 0 {
+            write!(f, "; {} of {} owned leads move", self.moved, self.owned)?;
+        }
+        for w in &self.what_if {
+            write!(f, "\nwhat-if {w}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,47 @@
+//! `backtest`: replay the policies on held-out history, hold the result to the gates, write
+//! the JSON and the report.
+
+use anyhow::Result;
+
+use crate::backtest::{self, Backtest, BacktestSettings, Split};
+use crate::error::UsageError;
+use crate::io::{check_output_path, write_atomic};
+use crate::progress::{Progress, Stages};
+
+/// Runs the backtest and writes the JSON and report. Gates are evaluated into the result;
+/// [`backtest::gate_failure`] turns violated ones into the error that exits with code 3.
+pub fn run(
+    s: &BacktestSettings,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+    stages: &mut Stages,
+) -> Result<Backtest> {
+    for out in [&s.json, &s.report].into_iter().flatten() {
+        check_output_path(out)?;
+    }
+    if let Split::Fraction(x) = s.split {
+        if !(x > 0.0 && x < 1.0) {
+            return Err(UsageError(format!("the test fraction must be between 0 and 1 (exclusive), got {x}")).into());
+        }
+    }
+    if !(s.gates.max_regression.is_finite() && s.gates.max_regression >= 0.0) {
+        return Err(
+            UsageError(format!("the largest regression must be a share ≥ 0, got {}", s.gates.max_regression)).into()
+        );
+    }
+    let baseline = s.gates.baseline.as_deref().map(Backtest::load).transpose()?;
+    let mut result = backtest::estimate(s, progress, warnings, stages)?;
+    result.gates = backtest::gates(&result, &s.gates, baseline.as_ref());
+    if let Some(path) = &s.json {
+        write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &result)?;
+            w.write_all(b"\n")?;
+            Ok(())
+        })?;
+    }
+    if let Some(path) = &s.report {
+        crate::report::write_text(path, &backtest::markdown(&result))?;
+    }
+    stages.mark("write");
+    Ok(result)
+}
