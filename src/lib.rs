@@ -1,19 +1,17 @@
 //! leadroute routes inbound sales leads to the reps most likely to win them.
 //!
-//! Data flows one way: CSV exports are read and validated (`io`, `data`), eligibility rules
-//! are compiled into classes of leads (`eligibility`), a policy turns the batch into a plan
-//! (`assign`), an independent checker re-verifies the plan, and the plan is written
-//! atomically (`output`). `generate` makes synthetic worlds with a known truth for tests and
-//! benchmarks.
+//! Data flows one way: CSV exports are read and validated (`io`, `config`, `data`, `batch`),
+//! eligibility rules are compiled into classes of leads (`eligibility`), leads are scored by
+//! a gradient-boosted model (`features` → `model`, trees fitted with smartcore; `scoring`
+//! turns scores into ranks, tiers and signed top factors), rep skill is learned by segment,
+//! controlled for lead quality (`skill`), a policy turns the batch into a plan (`assign`;
+//! the optimizer routes on p_win = sigmoid(score log-odds + rep effect)), an independent
+//! checker re-verifies the plan, and the plan is explained (`explain`, `whatif`, `report`,
+//! `html`) and written atomically (`output`, `outputs`). `backtest` replays a policy on
+//! held-out history and holds it to quality gates; `cmd` holds one file per command.
+//! `generate` makes synthetic worlds with a known truth (`truth`) for tests and benchmarks.
 //!
-//! Lead scores come from a gradient-boosted model (`features` → `model`, trees fitted with
-//! smartcore) trained on won/lost history; `scoring` turns them into ranks, tiers and
-//! signed top factors.
-//!
-//! `skill` learns each rep's effect by segment, controlled for lead quality; the optimizer
-//! (`assign::optimize`) routes the whole batch on p_win = sigmoid(score log-odds + effect);
-//! `report` and `html` explain the plan; `backtest` replays a policy on held-out history
-//! and holds it to quality gates.
+//! ARCHITECTURE.md lists the modules in dependency order; a test holds the code to it.
 
 pub mod assign;
 pub mod backtest;

@@ -3,6 +3,7 @@
 
 mod workdir;
 
+mod test_architecture;
 mod test_assign;
 mod test_catalogue;
 mod test_faults;
