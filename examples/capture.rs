@@ -28,7 +28,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use leadroute::assign::optimize::{Objective, OptimizeSettings, optimize};
 use leadroute::assign::solver::{self, SolveSettings, Sparse};
-use leadroute::assign::{self, Plan, Policy};
+use leadroute::assign::{self, Plan, Rule};
 use leadroute::assign::{auction, flow};
 use leadroute::config::Config;
 use leadroute::data::{Leads, Reps};
@@ -318,10 +318,10 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
             assign::check(&o.plan, &leads, &reps, &elig)?;
             plans.push((name.to_string(), o.plan, t.elapsed().as_secs_f64()));
         }
-        for policy in [Policy::LeastLoaded, Policy::RoundRobin] {
+        for rule in [Rule::LeastLoaded, Rule::RoundRobin] {
             let t = Instant::now();
-            let plan = assign::route_by_rule(policy, &leads, &reps, &elig, g.seed);
-            plans.push((policy.name().to_string(), plan, t.elapsed().as_secs_f64()));
+            let plan = assign::route_by_rule(rule, &leads, &reps, &elig, g.seed);
+            plans.push((rule.to_string(), plan, t.elapsed().as_secs_f64()));
         }
         let rr = plans.iter().find(|p| p.0 == "round-robin").map(|p| worth(&p.1)).unwrap_or(0.0);
         for (name, plan, seconds) in &plans {

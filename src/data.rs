@@ -374,6 +374,34 @@ pub fn parse_datetime(cell: &str) -> Option<NaiveDateTime> {
     None
 }
 
+/// Rows of a table in time order, as the one rule every time split follows.
+#[derive(Debug, Clone)]
+pub struct TimeOrder {
+    /// Positions into the rows given, oldest first (undated last, ties in file order); the
+    /// rows' own order when they are not ordered by time.
+    pub order: Vec<usize>,
+    /// Each row's `created_at`, by position.
+    pub dates: Vec<Option<NaiveDateTime>>,
+    /// Whether at least 90 % of the rows carry a date, so that time can order them.
+    pub by_time: bool,
+}
+
+/// Orders `rows` of `table` by their `created_at` when at least 90 % of them have one.
+pub fn time_order(table: &Table, cfg: &Config, rows: &[usize]) -> TimeOrder {
+    let col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+    let dates: Vec<Option<NaiveDateTime>> = match col {
+        Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
+        None => vec![None; rows.len()],
+    };
+    let dated = dates.iter().filter(|d| d.is_some()).count();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let by_time = !rows.is_empty() && dated * 10 >= rows.len() * 9;
+    if by_time {
+        order.sort_by_key(|&i| (dates[i].is_none(), dates[i], i));
+    }
+    TimeOrder { order, dates, by_time }
+}
+
 /// A date cell as the config says the files write dates: ISO always, and the
 /// `[columns] date_format` (e.g. `%m/%d/%Y`) when one is set.
 pub fn parse_date(cfg: &Config, cell: &str) -> Option<NaiveDateTime> {

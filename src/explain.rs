@@ -80,7 +80,7 @@ pub fn moves(
                         }
                         why
                     }
-                    (Some(_), _) => format!("{policy} ignores current owners (use --lock to keep them)"),
+                    (Some(_), _) => format!("{policy} does not keep current owners unless they are locked"),
                     (None, _) => "no eligible active rep had room".to_string(),
                 }
             }

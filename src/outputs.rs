@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::assign::optimize::Objective;
 use crate::assign::route::Routed;
-use crate::assign::{self, Policy};
+use crate::assign::{self, Policy, Rule};
 use crate::batch::Batch;
 use crate::output::{priority_rank, write_assignments};
 use crate::progress::Stages;
@@ -97,13 +97,13 @@ pub fn write_all(
 fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> Summary {
     let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
     let scores = scored.scores.as_deref();
-    let others: Vec<PolicyResult> = [Policy::RoundRobin, Policy::LeastLoaded]
+    let others: Vec<PolicyResult> = [Rule::RoundRobin, Rule::LeastLoaded]
         .into_par_iter()
-        .filter(|&p| p != routed.policy && scores.is_some())
+        .filter(|&p| Policy::from(p) != routed.policy && scores.is_some())
         .map(|p| {
             let other = assign::route_choices(p, leads, reps, elig, ctx.seed);
             let mut res = PolicyResult {
-                policy: p.name().into(),
+                policy: p.to_string(),
                 assigned: other.iter().flatten().count(),
                 expected_wins: 0.0,
                 expected_value: 0.0,

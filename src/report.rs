@@ -547,6 +547,19 @@ pub fn markdown(
 ) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Lead routing report\n");
+    md_summary(&mut o, summary);
+    md_comparisons(&mut o, summary);
+    md_reps(&mut o, summary);
+    if let Some(skill) = skill.filter(|s| !s.by_segment.is_empty()) {
+        md_skill(&mut o, skill, reps);
+    }
+    md_queues(&mut o, plan, leads, reps, p_win, detail);
+    md_every_lead(&mut o, plan, leads, reps, p_win, detail);
+    o
+}
+
+/// The summary table, how the plan was made, and the warnings.
+fn md_summary(o: &mut String, summary: &Summary) {
     let _ = writeln!(o, "## Summary\n");
     let _ = writeln!(o, "| | |\n| --- | --- |");
     let _ = writeln!(o, "| policy | {} |", summary.policy);
@@ -584,6 +597,10 @@ pub fn markdown(
             let _ = writeln!(o, "- {}", md(w));
         }
     }
+}
+
+/// The other policies on the same batch, the what-if scenarios and the leads that move.
+fn md_comparisons(o: &mut String, summary: &Summary) {
     if !summary.policies.is_empty() {
         let _ = writeln!(o, "\n## Policies on this batch\n");
         let _ = writeln!(o, "Each plan scored with the same p_win.\n");
@@ -627,6 +644,10 @@ pub fn markdown(
             );
         }
     }
+}
+
+/// Per rep: load against capacity, shares, expected wins and the price of more capacity.
+fn md_reps(o: &mut String, summary: &Summary) {
     let _ = writeln!(o, "\n## Reps\n");
     let _ = writeln!(
         o,
@@ -653,38 +674,43 @@ pub fn markdown(
             price
         );
     }
-    if let Some(skill) = skill.filter(|s| !s.by_segment.is_empty()) {
-        let _ = writeln!(o, "\n## Performance by rep and segment\n");
-        for line in skill_summary(skill) {
-            let _ = writeln!(o, "- {}", md(&line));
-        }
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "Observed wins against what the lead model expected from the same deals; the skill effect is on the log-odds scale, shrunk toward the rep's overall effect, with its 90 % interval.\n"
-        );
-        let _ = writeln!(
-            o,
-            "| rep | segment | value | deals | won | win rate | model expected | skill | 90 % interval |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-        );
-        for r in skill_rows(skill, reps) {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {:.1} | {} | {:+.2} to {:+.2} |",
-                md(r.rep),
-                md(r.segment),
-                md(r.value),
-                r.deals,
-                r.wins,
-                if r.deals > 0 { pct(r.wins as f64 / r.deals as f64) } else { String::new() },
-                r.expected_wins,
-                effect_label(r.effect),
-                r.interval.0,
-                r.interval.1
-            );
-        }
+}
+
+/// The learned skill: spreads, the held-out check, and every rep × segment cell.
+fn md_skill(o: &mut String, skill: &crate::skill::Skill, reps: &Reps) {
+    let _ = writeln!(o, "\n## Performance by rep and segment\n");
+    for line in skill_summary(skill) {
+        let _ = writeln!(o, "- {}", md(&line));
     }
-    // Each rep's leads in priority order: the morning work queue.
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Observed wins against what the lead model expected from the same deals; the skill effect is on the log-odds scale, shrunk toward the rep's overall effect, with its 90 % interval.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| rep | segment | value | deals | won | win rate | model expected | skill | 90 % interval |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+    );
+    for r in skill_rows(skill, reps) {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {} | {:+.2} to {:+.2} |",
+            md(r.rep),
+            md(r.segment),
+            md(r.value),
+            r.deals,
+            r.wins,
+            if r.deals > 0 { pct(r.wins as f64 / r.deals as f64) } else { String::new() },
+            r.expected_wins,
+            effect_label(r.effect),
+            r.interval.0,
+            r.interval.1
+        );
+    }
+}
+
+/// Each rep's leads in priority order: the morning work queue.
+fn md_queues(o: &mut String, plan: &Plan, leads: &Leads, reps: &Reps, p_win: &[Option<f64>], detail: &LeadDetail) {
     let _ = writeln!(o, "\n## Work queues\n");
     let mut by_rep: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
     for (l, d) in plan.decisions.iter().enumerate() {
@@ -726,6 +752,10 @@ pub fn markdown(
         }
         let _ = writeln!(o);
     }
+}
+
+/// Every lead shown: rank, score, factors, rep, runner-up and the decision.
+fn md_every_lead(o: &mut String, plan: &Plan, leads: &Leads, reps: &Reps, p_win: &[Option<f64>], detail: &LeadDetail) {
     let _ = writeln!(o, "## Every lead\n");
     if let Some(note) = detail.cut_note() {
         let _ = writeln!(o, "{}\n", md(&note));
@@ -761,7 +791,6 @@ pub fn markdown(
             decision
         );
     }
-    o
 }
 
 /// Writes a text report (Markdown or HTML), atomically.

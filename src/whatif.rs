@@ -119,8 +119,8 @@ pub fn compare(
                 (o.plan, o.p_win)
             }
             _ => {
-                let alt_plan =
-                    route_by_rule_keeping(routed.policy, leads, &alt, &batch.elig, seed, settings.keep_owners);
+                let rule = routed.policy.rule().context("a plan without the optimizer's context is a rule's")?;
+                let alt_plan = route_by_rule_keeping(rule, leads, &alt, &batch.elig, seed, settings.keep_owners);
                 let alt_p =
                     alt_plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.map(|p| p[l]))).collect();
                 (alt_plan, alt_p)

@@ -51,6 +51,42 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// The rule this policy follows, or `None` for the optimizer.
+    pub fn rule(self) -> Option<Rule> {
+        match self {
+            Policy::RoundRobin => Some(Rule::RoundRobin),
+            Policy::Weighted => Some(Rule::Weighted),
+            Policy::LeastLoaded => Some(Rule::LeastLoaded),
+            Policy::Optimize => None,
+        }
+    }
+}
+
+/// The rule policies: each lead decided in turn by a fixed rule, blind to p_win.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    RoundRobin,
+    Weighted,
+    LeastLoaded,
+}
+
+impl From<Rule> for Policy {
+    fn from(r: Rule) -> Policy {
+        match r {
+            Rule::RoundRobin => Policy::RoundRobin,
+            Rule::Weighted => Policy::Weighted,
+            Rule::LeastLoaded => Policy::LeastLoaded,
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Policy::from(*self).name())
+    }
+}
+
 impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -396,7 +396,7 @@ pub fn optimize(
     // leads for as much expected value (rule policies know no fairness floors).
     let mut by_rule: Option<Plan> = None;
     if equal_skill && reps.min_leads.iter().all(|&m| m == 0) {
-        let rule = super::rules::route_by_rule_keeping(Policy::LeastLoaded, leads, reps, elig, s.solve.seed, true);
+        let rule = super::rules::route_by_rule_keeping(super::Rule::LeastLoaded, leads, reps, elig, s.solve.seed, true);
         let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
             (0..leads.len())
                 .filter(|&l| rep_of(l).is_some())

@@ -10,7 +10,7 @@ use super::optimize::{Objective, OptimizeSettings, optimize};
 use super::solver::{
     Instance, SolveSettings, Sparse, greedy, lagrangian_bound, lagrangian_value, local_search, solve, verify,
 };
-use super::{Plan, Policy, check, route_by_rule};
+use super::{Plan, Rule, check, route_by_rule};
 use crate::config::Config;
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
@@ -216,7 +216,7 @@ proptest! {
     #[test]
     fn every_policy_makes_valid_plans(b in batch(), seed in 0u64..4) {
         let (leads, reps, elig) = b.build();
-        let mut plans: Vec<Plan> = [Policy::RoundRobin, Policy::Weighted, Policy::LeastLoaded]
+        let mut plans: Vec<Plan> = [Rule::RoundRobin, Rule::Weighted, Rule::LeastLoaded]
             .into_iter()
             .map(|p| route_by_rule(p, &leads, &reps, &elig, seed))
             .collect();
@@ -249,7 +249,7 @@ proptest! {
     #[test]
     fn the_checker_rejects_broken_plans(b in batch(), pick in any::<proptest::sample::Index>(), to in any::<proptest::sample::Index>()) {
         let (leads, reps, elig) = b.build();
-        let plan = route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, 0);
+        let plan = route_by_rule(Rule::RoundRobin, &leads, &reps, &elig, 0);
         prop_assume!(!b.leads.is_empty());
         let l = pick.index(b.leads.len());
         let r = to.index(b.reps.len());

@@ -2,7 +2,7 @@
 //! plan (p_win of every lead with its rep, and the optimizer's runner-ups, prices and bound).
 
 use super::optimize::{self, OptimizeSettings, PWin};
-use super::{Plan, Policy, route_by_rule_keeping};
+use super::{Plan, Policy, Rule, route_by_rule_keeping};
 use crate::batch::Batch;
 use crate::progress::Progress;
 use crate::skill::Skill;
@@ -89,8 +89,8 @@ pub fn by_optimizer(
 }
 
 /// Routes the batch by a rule; p_win is each lead's score where there are scores.
-pub fn by_rule(policy: Policy, batch: &Batch, scores: Option<&[f64]>, seed: u64, keep_owners: bool) -> Routed {
-    let plan = route_by_rule_keeping(policy, &batch.leads, &batch.reps, &batch.elig, seed, keep_owners);
+pub fn by_rule(rule: Rule, batch: &Batch, scores: Option<&[f64]>, seed: u64, keep_owners: bool) -> Routed {
+    let plan = route_by_rule_keeping(rule, &batch.leads, &batch.reps, &batch.elig, seed, keep_owners);
     let p_win = plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.map(|p| p[l]))).collect();
-    Routed { policy, plan, p_win, optimizer: None }
+    Routed { policy: rule.into(), plan, p_win, optimizer: None }
 }

@@ -8,20 +8,20 @@
 
 use std::cmp::Ordering;
 
-use super::{Decision, EPS, Plan, Policy, Reason, blocked_reason};
+use super::{Decision, EPS, Plan, Reason, Rule, blocked_reason};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
 use crate::fmt::fmt_num;
 
 /// Routes the batch with a rule-based policy.
-pub fn route_by_rule(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Plan {
+pub fn route_by_rule(policy: Rule, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Plan {
     route_by_rule_keeping(policy, leads, reps, elig, seed, false)
 }
 
 /// Routes the batch with a rule-based policy; with `keep_owners`, current owners first keep
 /// their leads (see [`super::keep_owners`]) and the policy routes the rest.
 pub fn route_by_rule_keeping(
-    policy: Policy,
+    policy: Rule,
     leads: &Leads,
     reps: &Reps,
     elig: &Eligibility,
@@ -69,10 +69,10 @@ pub fn route_by_rule_keeping(
         let key = |r: usize| -> (f64, f64, usize) {
             let turn = turn_distance(r, pointer);
             match policy {
-                Policy::RoundRobin => (0.0, 0.0, turn),
+                Rule::RoundRobin => (0.0, 0.0, turn),
                 // Sainte-Laguë: the rep furthest below its weighted share after half a lead.
-                Policy::Weighted => ((assigned[r] + w / 2.0) / reps.weight[r], 0.0, turn),
-                Policy::LeastLoaded | Policy::Optimize => (reps.open_leads[r] + assigned[r], -remaining[r], turn),
+                Rule::Weighted => ((assigned[r] + w / 2.0) / reps.weight[r], 0.0, turn),
+                Rule::LeastLoaded => (reps.open_leads[r] + assigned[r], -remaining[r], turn),
             }
         };
         let before = |a: (f64, f64, usize), b: (f64, f64, usize)| {
@@ -111,7 +111,11 @@ pub fn route_by_rule_keeping(
         pointer = (slot[chosen] + 1) % n_reps;
         decisions[lead] = Some(Decision { rep: Some(chosen), reason: None, explanation });
     }
-    Plan { policy, decisions: decisions.into_iter().map(|d| d.expect("every lead decided")).collect(), runner_up }
+    Plan {
+        policy: policy.into(),
+        decisions: decisions.into_iter().map(|d| d.expect("every lead decided")).collect(),
+        runner_up,
+    }
 }
 
 /// Each lead's rep under a rule policy — [`route_by_rule`]'s choices, without its
@@ -120,7 +124,7 @@ pub fn route_by_rule_keeping(
 /// pointer to the first rep that can take the lead; least loaded keeps each eligibility
 /// class's reps with room in the policy's order (load, then more room, then rotation slot)
 /// when the classes are few enough for that to pay. Other policies take the full route.
-pub fn route_choices(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Vec<Option<usize>> {
+pub fn route_choices(policy: Rule, leads: &Leads, reps: &Reps, elig: &Eligibility, seed: u64) -> Vec<Option<usize>> {
     let full = || route_by_rule(policy, leads, reps, elig, seed).decisions.into_iter().map(|d| d.rep).collect();
     let n = reps.len();
     let slot = rotation(n, seed);
@@ -128,7 +132,7 @@ pub fn route_choices(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibil
     let mut out = vec![None; leads.len()];
     let can_take = |r: usize, remaining: &[f64], w: f64| reps.active[r] && remaining[r] + EPS >= w;
     match policy {
-        Policy::RoundRobin => {
+        Rule::RoundRobin => {
             let mut at = vec![0; n];
             for (r, &s) in slot.iter().enumerate() {
                 at[s] = r;
@@ -154,7 +158,7 @@ pub fn route_choices(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibil
             }
             out
         }
-        Policy::LeastLoaded => {
+        Rule::LeastLoaded => {
             use std::collections::BTreeSet;
             use std::ops::Bound::{Excluded, Unbounded};
             // Each rep sits in the set of every class it belongs to: updates cost that many
@@ -217,7 +221,7 @@ pub fn route_choices(policy: Policy, leads: &Leads, reps: &Reps, elig: &Eligibil
             }
             out
         }
-        Policy::Weighted | Policy::Optimize => full(),
+        Rule::Weighted => full(),
     }
 }
 
@@ -248,7 +252,7 @@ fn scope(lead: usize, elig: &Eligibility) -> String {
 }
 
 fn explain(
-    policy: Policy,
+    policy: Rule,
     rep: usize,
     n_candidates: usize,
     lead: usize,
@@ -263,14 +267,14 @@ fn explain(
         format!("{n_candidates} eligible active reps with room{}", scope(lead, elig))
     };
     match policy {
-        Policy::RoundRobin if n_candidates == 1 => format!("Round robin: {id} was {among}."),
-        Policy::RoundRobin => format!("Round robin: {id} was next in the rotation among {among}."),
-        Policy::Weighted => format!(
+        Rule::RoundRobin if n_candidates == 1 => format!("Round robin: {id} was {among}."),
+        Rule::RoundRobin => format!("Round robin: {id} was next in the rotation among {among}."),
+        Rule::Weighted => format!(
             "Weighted: {id} was furthest below its share (weight {}, {} units assigned before this lead) among {among}.",
             fmt_num(reps.weight[rep]),
             fmt_num(assigned_before)
         ),
-        Policy::LeastLoaded | Policy::Optimize => format!(
+        Rule::LeastLoaded => format!(
             "Least loaded: {id} had the lightest load ({} open + {} assigned, capacity {}) among {among}.",
             fmt_num(reps.open_leads[rep]),
             fmt_num(assigned_before),
@@ -346,7 +350,7 @@ mod tests {
     #[test]
     fn round_robin_rotates_and_respects_capacity() {
         let (leads, reps, elig) = world(7, &[("a", 2.0, true, 1.0), ("b", 10.0, true, 1.0), ("c", 10.0, false, 1.0)]);
-        let plan = route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, 0);
+        let plan = route_by_rule(Rule::RoundRobin, &leads, &reps, &elig, 0);
         check(&plan, &leads, &reps, &elig).unwrap();
         let ids: Vec<_> = plan.decisions.iter().map(|d| d.rep.map(|r| reps.id[r].as_str())).collect();
         assert_eq!(ids, vec![Some("a"), Some("b"), Some("a"), Some("b"), Some("b"), Some("b"), Some("b")]);
@@ -355,7 +359,7 @@ mod tests {
     #[test]
     fn weighted_shares_follow_weights() {
         let (leads, reps, elig) = world(30, &[("a", 100.0, true, 2.0), ("b", 100.0, true, 1.0)]);
-        let plan = route_by_rule(Policy::Weighted, &leads, &reps, &elig, 3);
+        let plan = route_by_rule(Rule::Weighted, &leads, &reps, &elig, 3);
         check(&plan, &leads, &reps, &elig).unwrap();
         let load = plan.load(&leads, 2);
         assert_eq!(load, vec![20.0, 10.0]);
@@ -374,7 +378,7 @@ mod tests {
         )
         .unwrap();
         let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
-        let plan = route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, 0);
+        let plan = route_by_rule(Rule::LeastLoaded, &leads, &reps, &elig, 0);
         check(&plan, &leads, &reps, &elig).unwrap();
         // b starts 3 lighter and takes three leads; at a tie of 5 each, a has more room left.
         assert_eq!(plan.load(&leads, 2), vec![1.0, 3.0]);
@@ -383,17 +387,17 @@ mod tests {
     #[test]
     fn reasons_when_nobody_can_take_a_lead() {
         let (leads, reps, elig) = world(3, &[("a", 1.0, true, 1.0), ("c", 5.0, false, 1.0)]);
-        let plan = route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, 0);
+        let plan = route_by_rule(Rule::RoundRobin, &leads, &reps, &elig, 0);
         check(&plan, &leads, &reps, &elig).unwrap();
         assert_eq!(plan.assigned(), 1);
         assert_eq!(plan.unassigned_by_reason(), vec![(Reason::AllEligibleAtCapacity, 2)]);
 
         let (leads, reps, elig) = world(2, &[("c", 5.0, false, 1.0)]);
-        let plan = route_by_rule(Policy::Weighted, &leads, &reps, &elig, 0);
+        let plan = route_by_rule(Rule::Weighted, &leads, &reps, &elig, 0);
         assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoActiveRep, 2)]);
 
         let (leads, reps, elig) = world(2, &[]);
-        let plan = route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, 0);
+        let plan = route_by_rule(Rule::LeastLoaded, &leads, &reps, &elig, 0);
         assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoEligibleRep, 2)]);
     }
 
@@ -438,7 +442,7 @@ mod tests {
             let reps = Reps::from_table(t(&["rep_id", "capacity", "open_leads", "active", "regions"], rep_rows), &cfg)
                 .unwrap();
             let elig = Eligibility::new(&cfg, &leads, &reps).unwrap();
-            for policy in [Policy::RoundRobin, Policy::LeastLoaded, Policy::Weighted] {
+            for policy in [Rule::RoundRobin, Rule::LeastLoaded, Rule::Weighted] {
                 let full: Vec<Option<usize>> =
                     route_by_rule(policy, &leads, &reps, &elig, seed).decisions.iter().map(|d| d.rep).collect();
                 assert_eq!(route_choices(policy, &leads, &reps, &elig, seed), full, "seed {seed}, {policy:?}");
@@ -452,7 +456,7 @@ mod tests {
             ["a", "b", "c", "d", "e", "f"].iter().map(|id| (*id, 5.0, true, 1.0)).collect();
         let (leads, reps, elig) = world(6, &caps);
         let order = |seed| -> Vec<usize> {
-            route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, seed)
+            route_by_rule(Rule::RoundRobin, &leads, &reps, &elig, seed)
                 .decisions
                 .iter()
                 .map(|d| d.rep.unwrap())

@@ -26,15 +26,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::assign::optimize::{self, Objective, OptimizeSettings};
 use crate::assign::solver::SolveSettings;
-use crate::assign::{self, Plan, Policy};
+use crate::assign::{self, Plan, Rule};
 use crate::config::Config;
-use crate::data::{Leads, Reps, parse_date};
+use crate::data::{Leads, Reps, TimeOrder, time_order};
 use crate::eligibility::Eligibility;
 use crate::error::{GateError, InputError};
 use crate::fmt::signed_pct;
 use crate::io::Table;
 use crate::model::metrics::{self, CalibrationBin, sigmoid};
-use crate::model::{self, Params};
+use crate::model::{self, Model, Params};
 use crate::progress::{Progress, Stages};
 use crate::skill::{self, Skill, SkillSettings};
 
@@ -206,26 +206,10 @@ impl Backtest {
     }
 }
 
-/// Rows of the history in time order: by created_at when at least 90 % of rows have one,
-/// else in file order. Returns the order and what it was by.
-fn time_order(table: &Table, cfg: &Config) -> (Vec<usize>, Vec<Option<NaiveDateTime>>, bool) {
-    let col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
-    let dates: Vec<Option<NaiveDateTime>> = match col {
-        Some(c) => (0..table.len()).map(|r| parse_date(cfg, table.cell(r, c))).collect(),
-        None => vec![None; table.len()],
-    };
-    let dated = dates.iter().filter(|d| d.is_some()).count();
-    let mut order: Vec<usize> = (0..table.len()).collect();
-    let by_time = !table.is_empty() && dated * 10 >= table.len() * 9;
-    if by_time {
-        order.sort_by_key(|&r| (dates[r].is_none(), dates[r], r));
-    }
-    (order, dates, by_time)
-}
-
 /// Cuts the history into (training rows, test rows, how).
 fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize>, Vec<usize>, SplitInfo)> {
-    let (order, dates, by_time) = time_order(table, cfg);
+    let rows: Vec<usize> = (0..table.len()).collect();
+    let TimeOrder { order, dates, by_time } = time_order(table, cfg, &rows);
     let (train, test, by): (Vec<usize>, Vec<usize>, &str) = match split {
         Split::From(from) => {
             if !by_time {
@@ -279,11 +263,58 @@ pub fn estimate(
     stages: &mut Stages,
 ) -> Result<Backtest> {
     let cfg = Config::load_or_default(s.config.as_deref())?;
+    let h = held_out(s, &cfg)?;
+    stages.mark("read");
+    let params = Params { seed: s.seed, ..Params::default() };
+    let t = score_test(&h, &cfg, &params, progress, warnings)?;
+    stages.mark("score");
+    let k = skill_check(&h, &t, &cfg, &params, warnings)?;
+    stages.mark("skill");
+    let mut reps = h.reps.clone();
+    let r = route_test(s, &cfg, &t, &k.skill, &mut reps)?;
+    stages.mark("route");
+    let e = policy_estimates(s, &h, &t, &k, &reps, &r);
+    stages.mark("estimate");
+    let assumptions = assumptions(&h.info, r.scale, t.leads.workload.iter().sum(), s.bootstrap);
+    Ok(Backtest {
+        format: FORMAT.into(),
+        version: VERSION,
+        history_sha256: h.hash,
+        seed: s.seed,
+        objective: match s.objective {
+            Objective::Value => "value".into(),
+            Objective::Wins => "wins".into(),
+        },
+        split: h.info,
+        scoring: t.result,
+        skill: k.result,
+        policies: e.policies,
+        uplift_wins: e.uplift_wins,
+        uplift_value: e.uplift_value,
+        capacity_scale: r.scale,
+        assumptions,
+        gates: Vec::new(),
+    })
+}
+
+/// The history cut in two: the earlier part to learn from, the closed deals of the later
+/// part to test on.
+struct HeldOut {
+    hash: String,
+    reps: Reps,
+    info: SplitInfo,
+    train_table: Table,
+    test_table: Table,
+    /// Outcome of each test deal.
+    y: Vec<bool>,
+}
+
+fn held_out(s: &BacktestSettings, cfg: &Config) -> Result<HeldOut> {
     let table = Table::read(&s.history, "history")?;
     let hash = model::file_sha256(&s.history)?;
-    let mut reps = Reps::from_table(Table::read(&s.reps, "reps")?, &cfg)?;
-    let (train_rows, test_rows, mut info) = split_history(&table, &cfg, s.split)?;
-    let labels = model::labels(&table, &cfg)?;
+    let reps = Reps::from_table(Table::read(&s.reps, "reps")?, cfg)?;
+    let (train_rows, test_rows, mut info) = split_history(&table, cfg, s.split)?;
+    let labels = model::labels(&table, cfg)?;
     let test_closed: Vec<usize> = {
         let mut rows: Vec<usize> = test_rows.iter().copied().filter(|&r| labels[r].is_some()).collect();
         rows.sort_unstable();
@@ -307,37 +338,71 @@ pub fn estimate(
     let train_table = table.subset(&train_sorted);
     let test_table = table.subset(&test_closed);
     let y: Vec<bool> = test_closed.iter().map(|&r| labels[r] == Some(true)).collect();
-    drop(table);
-    stages.mark("read");
+    Ok(HeldOut { hash, reps, info, train_table, test_table, y })
+}
 
-    // Scoring, trained on the earlier part only.
-    let params = Params { seed: s.seed, ..Params::default() };
-    let trained = model::train(&train_table, &cfg, &params, hash.clone(), progress)
+/// The test deals scored by a model trained on the earlier part only.
+struct TestScores {
+    model: Model,
+    leads: Leads,
+    /// Log-odds and probability to convert of each test deal.
+    z: Vec<f64>,
+    p: Vec<f64>,
+    result: ScoringResult,
+}
+
+fn score_test(
+    h: &HeldOut,
+    cfg: &Config,
+    params: &Params,
+    progress: &Progress,
+    warnings: &mut Vec<String>,
+) -> Result<TestScores> {
+    let (train_table, y) = (&h.train_table, &h.y);
+    let trained = model::train(train_table, cfg, params, h.hash.clone(), progress)
         .context("training on the earlier part of the history")?;
     warnings.extend(trained.warnings);
     let m = trained.model;
-    let leads = Leads::from_table(test_table, &cfg).context("reading the test part of the history as leads")?;
-    let (x, w) = m.bin_leads(&leads.table, &cfg)?;
+    let leads =
+        Leads::from_table(h.test_table.clone(), cfg).context("reading the test part of the history as leads")?;
+    let (x, w) = m.bin_leads(&leads.table, cfg)?;
     warnings.extend(w);
     let z = m.logit(&x);
     let p: Vec<f64> = z.iter().map(|&v| sigmoid(v)).collect();
-    let train_labels = model::labels(&train_table, &cfg)?;
+    let train_labels = model::labels(train_table, cfg)?;
     let train_won = train_labels.iter().filter(|l| **l == Some(true)).count();
     let train_closed = train_labels.iter().filter(|l| l.is_some()).count();
     let rate = train_won as f64 / train_closed.max(1) as f64;
-    let scoring = ScoringResult {
-        auc: metrics::auc(&p, &y).unwrap_or(0.5),
-        log_loss: metrics::log_loss(&p, &y),
-        base_log_loss: metrics::log_loss(&vec![rate; y.len()], &y),
-        top_decile_lift: metrics::top_decile_lift(&p, &y),
-        calibration: metrics::calibration_table(&p, &y, 10),
+    let result = ScoringResult {
+        auc: metrics::auc(&p, y).unwrap_or(0.5),
+        log_loss: metrics::log_loss(&p, y),
+        base_log_loss: metrics::log_loss(&vec![rate; y.len()], y),
+        top_decile_lift: metrics::top_decile_lift(&p, y),
+        calibration: metrics::calibration_table(&p, y, 10),
     };
-    stages.mark("score");
+    Ok(TestScores { model: m, leads, z, p, result })
+}
 
-    // Rep skill, learned on the earlier part only.
+/// Rep skill learned on the earlier part, judged on the test deals worked by a known rep.
+struct SkillCheck {
+    skill: Skill,
+    result: SkillResult,
+    /// The test deals with a rep, and their p_win with that rep (skill included).
+    owned: Vec<usize>,
+    with: Vec<f64>,
+}
+
+fn skill_check(
+    h: &HeldOut,
+    t: &TestScores,
+    cfg: &Config,
+    params: &Params,
+    warnings: &mut Vec<String>,
+) -> Result<SkillCheck> {
+    let (leads, z, p, y) = (&t.leads, &t.z, &t.p, &h.y);
     let skill = if cfg.skill.enabled {
         let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
-        skill::learn(&train_table, &cfg, &settings, &m, warnings)?
+        skill::learn(&h.train_table, cfg, &settings, &t.model, warnings)?
     } else {
         Skill::default()
     };
@@ -360,9 +425,22 @@ pub fn estimate(
         log_loss_without: ll_without,
         gain: if yk.is_empty() { 0.0 } else { ll_without - ll_with },
     };
-    stages.mark("skill");
 
-    // The held-out leads as one batch, with capacities scaled to the test period.
+    Ok(SkillCheck { skill, result: skill_result, owned, with })
+}
+
+/// The test deals routed as one batch by each policy.
+struct TestPlans {
+    plans: Vec<(&'static str, Plan)>,
+    p_win_of: optimize::PWin,
+    elig: Eligibility,
+    /// What the reps' capacities were multiplied by to fit the test period.
+    scale: f64,
+}
+
+/// Routes the test deals with capacities scaled to the test period (`reps` is scaled).
+fn route_test(s: &BacktestSettings, cfg: &Config, t: &TestScores, skill: &Skill, reps: &mut Reps) -> Result<TestPlans> {
+    let (leads, z) = (&t.leads, &t.z);
     let workload: f64 = leads.workload.iter().sum();
     let room: f64 = (0..reps.len()).filter(|&r| reps.active[r]).map(|r| reps.capacity[r]).sum();
     if room <= 0.0 {
@@ -375,7 +453,7 @@ pub fn estimate(
         reps.capacity[r] = (reps.capacity[r] * scale).ceil();
         reps.min_leads[r] = (reps.min_leads[r] as f64 * scale).floor() as u32;
     }
-    let elig = Eligibility::new(&cfg, &leads, &reps)?;
+    let elig = Eligibility::new(cfg, leads, reps)?;
     let settings = OptimizeSettings {
         objective: s.objective,
         keep_owners: false,
@@ -384,20 +462,39 @@ pub fn estimate(
         solve: SolveSettings { seed: s.seed, rounds: 5, ..SolveSettings::default() },
         bound_iterations: 100,
     };
-    let o = optimize::optimize(&leads, &reps, &elig, &z, &skill, &settings);
-    let plans: Vec<(&str, Plan)> = vec![
+    let o = optimize::optimize(leads, reps, &elig, z, skill, &settings);
+    let plans: Vec<(&'static str, Plan)> = vec![
         ("optimize", o.plan),
-        ("round-robin", assign::route_by_rule(Policy::RoundRobin, &leads, &reps, &elig, s.seed)),
-        ("least-loaded", assign::route_by_rule(Policy::LeastLoaded, &leads, &reps, &elig, s.seed)),
+        ("round-robin", assign::route_by_rule(Rule::RoundRobin, leads, reps, &elig, s.seed)),
+        ("least-loaded", assign::route_by_rule(Rule::LeastLoaded, leads, reps, &elig, s.seed)),
     ];
     for (name, plan) in &plans {
-        assign::check(plan, &leads, &reps, &elig).with_context(|| format!("the {name} plan of the backtest"))?;
+        assign::check(plan, leads, reps, &elig).with_context(|| format!("the {name} plan of the backtest"))?;
     }
-    stages.mark("route");
 
+    Ok(TestPlans { plans, p_win_of: o.p_win_of, elig, scale })
+}
+
+/// Each policy's doubly robust estimates, and what really happened.
+struct Estimates {
+    policies: Vec<PolicyResult>,
+    uplift_wins: Estimate,
+    uplift_value: Estimate,
+}
+
+fn policy_estimates(
+    s: &BacktestSettings,
+    h: &HeldOut,
+    t: &TestScores,
+    k: &SkillCheck,
+    reps: &Reps,
+    r: &TestPlans,
+) -> Estimates {
+    let (leads, p, y, elig, plans) = (&t.leads, &t.p, &h.y, &r.elig, &r.plans);
+    let (owned, with) = (&k.owned, &k.with);
     // The logging policy's propensities: each rep's share within (eligibility class, score quintile).
     let quintile = {
-        let rank = crate::scoring::rank(&p);
+        let rank = crate::scoring::rank(p);
         let n = leads.len();
         move |l: usize| ((rank[l] - 1) * 5 / n.max(1)) as u32
     };
@@ -419,11 +516,11 @@ pub fn estimate(
             same_rep: 0,
         };
         for (l, d) in plan.decisions.iter().enumerate() {
-            let Some(r) = d.rep else { continue };
-            let q = o.p_win_of.p(l, r);
+            let Some(rep) = d.rep else { continue };
+            let q = r.p_win_of.p(l, rep);
             let mut dr = q;
-            if leads.owner[l].as_deref() == Some(reps.id[r].as_str()) {
-                let e = n_cell_rep[&(cell[l], reps.id[r].as_str())] / n_cell[&cell[l]];
+            if leads.owner[l].as_deref() == Some(reps.id[rep].as_str()) {
+                let e = n_cell_rep[&(cell[l], reps.id[rep].as_str())] / n_cell[&cell[l]];
                 dr += (if y[l] { 1.0 } else { 0.0 } - q) / e;
                 c.same_rep += 1;
             }
@@ -445,7 +542,7 @@ pub fn estimate(
         actual_assigned,
         Contributions {
             model_wins: with.iter().sum(),
-            model_value: owned.iter().zip(&with).map(|(&l, &pw)| pw * leads.value[l]).sum(),
+            model_value: owned.iter().zip(with).map(|(&l, &pw)| pw * leads.value[l]).sum(),
             dr_wins: actual_wins,
             dr_value: actual_value,
             same_rep: actual_assigned,
@@ -492,9 +589,13 @@ pub fn estimate(
         uplift(policies[0].value.estimate, policies[1].value.estimate),
         boot.iter().map(|b| uplift(b[0].1, b[1].1)).collect(),
     );
-    stages.mark("estimate");
 
-    let assumptions = vec![
+    Estimates { policies, uplift_wins, uplift_value }
+}
+
+/// What the estimates assume, in words for the report.
+fn assumptions(info: &SplitInfo, scale: f64, workload: f64, bootstrap: usize) -> Vec<String> {
+    vec![
         format!(
             "The model and the rep skill were learned from the {} training rows only; the {} test leads' outcomes were never seen by them.",
             info.train_rows, info.test_closed
@@ -515,29 +616,9 @@ pub fn estimate(
         ),
         format!(
             "Intervals are 90 % percentile intervals from {} bootstrap resamples of the test leads, with the plans held fixed.",
-            s.bootstrap
+            bootstrap
         ),
-    ];
-    let result = Backtest {
-        format: FORMAT.into(),
-        version: VERSION,
-        history_sha256: hash,
-        seed: s.seed,
-        objective: match s.objective {
-            Objective::Value => "value".into(),
-            Objective::Wins => "wins".into(),
-        },
-        split: info,
-        scoring,
-        skill: skill_result,
-        policies,
-        uplift_wins,
-        uplift_value,
-        capacity_scale: scale,
-        assumptions,
-        gates: Vec::new(),
-    };
-    Ok(result)
+    ]
 }
 
 /// The violated gates as one error (exit code 3), if any.

@@ -137,8 +137,9 @@ pub fn run(
     let scored = scoring::score_batch(&batch, s.model.as_deref(), history.as_ref(), &params, progress, warnings)?;
     stages.mark("score");
     let settings = s.optimize_settings();
-    let mut routed: Routed = match (s.policy, &scored.logits, &scored.model) {
-        (Policy::Optimize, Some(z), Some(m)) => {
+    let mut routed: Routed = match (s.policy.rule(), &scored.logits, &scored.model) {
+        (Some(rule), _, _) => route::by_rule(rule, &batch, scored.scores.as_deref(), s.seed, s.keep_owners),
+        (None, Some(z), Some(m)) => {
             let skill = skill::for_routing(
                 history.as_ref(),
                 m,
@@ -153,7 +154,9 @@ pub fn run(
             stages.mark("optimize");
             routed
         }
-        _ => route::by_rule(s.policy, &batch, scored.scores.as_deref(), s.seed, s.keep_owners),
+        (None, _, _) => {
+            return Err(UsageError("the optimize policy needs lead scores: a history or a model file".into()).into());
+        }
     };
     stages.mark("route");
     assign::check(&routed.plan, &batch.leads, &batch.reps, &batch.elig)?;

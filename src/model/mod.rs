@@ -15,7 +15,6 @@ pub mod tree;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use chrono::NaiveDateTime;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
@@ -27,7 +26,7 @@ use metrics::{CalibrationBin, sigmoid};
 use tree::Tree;
 
 use crate::config::{Config, Label};
-use crate::data::{Resolver, parse_date};
+use crate::data::{Resolver, TimeOrder, time_order};
 use crate::error::InputError;
 use crate::features::{Binned, Schema};
 use crate::io::Table;
@@ -402,15 +401,8 @@ fn split_rows(
 ) -> (Vec<usize>, Vec<usize>, &'static str) {
     let labelled: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_some()).collect();
     let n_valid = ((labelled.len() as f64 * params.valid_fraction).round() as usize).clamp(1, labelled.len() - 1);
-    let created = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
-    let dates: Vec<Option<NaiveDateTime>> = match created {
-        Some(c) => labelled.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
-        None => vec![None; labelled.len()],
-    };
-    let dated = dates.iter().filter(|d| d.is_some()).count();
-    if dated * 10 >= labelled.len() * 9 {
-        let mut order: Vec<usize> = (0..labelled.len()).collect();
-        order.sort_by_key(|&i| (dates[i].is_none(), dates[i], i));
+    let TimeOrder { order, by_time, .. } = time_order(table, cfg, &labelled);
+    if by_time {
         let cut = labelled.len() - n_valid;
         let mut train: Vec<usize> = order[..cut].iter().map(|&i| labelled[i]).collect();
         let mut valid: Vec<usize> = order[cut..].iter().map(|&i| labelled[i]).collect();
