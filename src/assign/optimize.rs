@@ -21,12 +21,28 @@ use crate::model::metrics::sigmoid;
 use crate::skill::Skill;
 
 /// What the plan maximises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Objective {
     /// Σ deal value × p_win.
     Value,
     /// Σ p_win.
     Wins,
+}
+
+impl Objective {
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Value => "value",
+            Objective::Wins => "wins",
+        }
+    }
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The auction's ε, relative to the mean best profit of a lead: a cold auction's plan is then

@@ -87,11 +87,59 @@ pub struct Estimate {
     pub high: f64,
 }
 
+/// What the history's cut followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SplitBy {
+    /// At a date given (`--test-from`).
+    #[serde(rename = "date")]
+    Date,
+    /// The most recent share by created_at.
+    #[serde(rename = "time")]
+    Time,
+    /// The last share of the file (too few rows carry a date).
+    #[serde(rename = "file order")]
+    FileOrder,
+}
+
+impl std::fmt::Display for SplitBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SplitBy::Date => "date",
+            SplitBy::Time => "time",
+            SplitBy::FileOrder => "file order",
+        })
+    }
+}
+
+/// A policy replayed in the backtest, or what really happened on the test deals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Replayed {
+    #[serde(rename = "optimize")]
+    Optimize,
+    #[serde(rename = "round-robin")]
+    RoundRobin,
+    #[serde(rename = "least-loaded")]
+    LeastLoaded,
+    /// The reps who really worked the deals, with the observed outcomes.
+    #[serde(rename = "actual")]
+    Actual,
+}
+
+impl std::fmt::Display for Replayed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Replayed::Optimize => "optimize",
+            Replayed::RoundRobin => "round-robin",
+            Replayed::LeastLoaded => "least-loaded",
+            Replayed::Actual => "actual",
+        })
+    }
+}
+
 /// How the history was cut.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitInfo {
-    /// "date", "time" (most recent share by created_at) or "file order".
-    pub by: String,
+    pub by: SplitBy,
     /// The first test lead's created_at, when known.
     pub test_from: Option<String>,
     pub train_rows: usize,
@@ -127,7 +175,7 @@ pub struct SkillResult {
 /// One policy replayed on the held-out leads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyResult {
-    pub policy: String,
+    pub policy: Replayed,
     pub assigned: usize,
     /// Leads routed to the rep who really worked them.
     pub same_rep: usize,
@@ -165,7 +213,7 @@ pub struct Backtest {
     pub version: u32,
     pub history_sha256: String,
     pub seed: u64,
-    pub objective: String,
+    pub objective: Objective,
     pub split: SplitInfo,
     pub scoring: ScoringResult,
     pub skill: SkillResult,
@@ -181,8 +229,8 @@ pub struct Backtest {
 }
 
 impl Backtest {
-    pub fn policy(&self, name: &str) -> Option<&PolicyResult> {
-        self.policies.iter().find(|p| p.policy == name)
+    pub fn policy(&self, which: Replayed) -> Option<&PolicyResult> {
+        self.policies.iter().find(|p| p.policy == which)
     }
 
     pub fn load(path: &Path) -> Result<Backtest> {
@@ -210,7 +258,7 @@ impl Backtest {
 fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize>, Vec<usize>, SplitInfo)> {
     let rows: Vec<usize> = (0..table.len()).collect();
     let TimeOrder { order, dates, by_time } = time_order(table, cfg, &rows);
-    let (train, test, by): (Vec<usize>, Vec<usize>, &str) = match split {
+    let (train, test, by): (Vec<usize>, Vec<usize>, SplitBy) = match split {
         Split::From(from) => {
             if !by_time {
                 return Err(InputError::file(
@@ -221,16 +269,16 @@ fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize
             }
             let (test, train): (Vec<usize>, Vec<usize>) =
                 order.iter().partition(|&&r| dates[r].is_some_and(|d| d >= from));
-            (train, test, "date")
+            (train, test, SplitBy::Date)
         }
         Split::Fraction(x) => {
             let n_test = ((table.len() as f64) * x).round() as usize;
             let cut = table.len() - n_test.min(table.len());
-            (order[..cut].to_vec(), order[cut..].to_vec(), if by_time { "time" } else { "file order" })
+            (order[..cut].to_vec(), order[cut..].to_vec(), if by_time { SplitBy::Time } else { SplitBy::FileOrder })
         }
     };
     let test_from = test.first().and_then(|&r| dates[r]).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string());
-    let info = SplitInfo { by: by.into(), test_from, train_rows: train.len(), test_rows: test.len(), test_closed: 0 };
+    let info = SplitInfo { by, test_from, train_rows: train.len(), test_rows: test.len(), test_closed: 0 };
     Ok((train, test, info))
 }
 
@@ -281,10 +329,7 @@ pub fn estimate(
         version: VERSION,
         history_sha256: h.hash,
         seed: s.seed,
-        objective: match s.objective {
-            Objective::Value => "value".into(),
-            Objective::Wins => "wins".into(),
-        },
+        objective: s.objective,
         split: h.info,
         scoring: t.result,
         skill: k.result,
@@ -431,7 +476,7 @@ fn skill_check(
 
 /// The test deals routed as one batch by each policy.
 struct TestPlans {
-    plans: Vec<(&'static str, Plan)>,
+    plans: Vec<(Replayed, Plan)>,
     p_win_of: optimize::PWin,
     elig: Eligibility,
     /// What the reps' capacities were multiplied by to fit the test period.
@@ -463,10 +508,10 @@ fn route_test(s: &BacktestSettings, cfg: &Config, t: &TestScores, skill: &Skill,
         bound_iterations: 100,
     };
     let o = optimize::optimize(leads, reps, &elig, z, skill, &settings);
-    let plans: Vec<(&'static str, Plan)> = vec![
-        ("optimize", o.plan),
-        ("round-robin", assign::route_by_rule(Rule::RoundRobin, leads, reps, &elig, s.seed)),
-        ("least-loaded", assign::route_by_rule(Rule::LeastLoaded, leads, reps, &elig, s.seed)),
+    let plans: Vec<(Replayed, Plan)> = vec![
+        (Replayed::Optimize, o.plan),
+        (Replayed::RoundRobin, assign::route_by_rule(Rule::RoundRobin, leads, reps, &elig, s.seed)),
+        (Replayed::LeastLoaded, assign::route_by_rule(Rule::LeastLoaded, leads, reps, &elig, s.seed)),
     ];
     for (name, plan) in &plans {
         assign::check(plan, leads, reps, &elig).with_context(|| format!("the {name} plan of the backtest"))?;
@@ -531,14 +576,14 @@ fn policy_estimates(
         }
         c
     };
-    let mut parts: Vec<(String, usize, Contributions)> =
-        plans.iter().map(|(name, plan)| (name.to_string(), plan.assigned(), contributions(plan))).collect();
+    let mut parts: Vec<(Replayed, usize, Contributions)> =
+        plans.iter().map(|(which, plan)| (*which, plan.assigned(), contributions(plan))).collect();
     // What really happened: the observed outcomes.
     let actual_wins: Vec<f64> = y.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect();
     let actual_value: Vec<f64> = (0..leads.len()).map(|l| actual_wins[l] * leads.value[l]).collect();
     let actual_assigned = leads.owner.iter().filter(|o| o.is_some()).count();
     parts.push((
-        "actual".into(),
+        Replayed::Actual,
         actual_assigned,
         Contributions {
             model_wins: with.iter().sum(),
@@ -570,8 +615,8 @@ fn policy_estimates(
     let policies: Vec<PolicyResult> = parts
         .iter()
         .enumerate()
-        .map(|(j, (name, assigned, c))| PolicyResult {
-            policy: name.clone(),
+        .map(|(j, (which, assigned, c))| PolicyResult {
+            policy: *which,
             assigned: *assigned,
             same_rep: c.same_rep,
             wins: interval(c.dr_wins.iter().sum(), boot.iter().map(|b| b[j].0).collect()),
@@ -580,14 +625,17 @@ fn policy_estimates(
             model_value: c.model_value,
         })
         .collect();
+    // Optimize's uplift over round robin, both of which are always replayed.
+    let at = |which: Replayed| parts.iter().position(|p| p.0 == which).expect("replayed");
+    let (opt, rr) = (at(Replayed::Optimize), at(Replayed::RoundRobin));
     let uplift = |a: f64, b: f64| if b.abs() > 0.0 { a / b - 1.0 } else { 0.0 };
     let uplift_wins = interval(
-        uplift(policies[0].wins.estimate, policies[1].wins.estimate),
-        boot.iter().map(|b| uplift(b[0].0, b[1].0)).collect(),
+        uplift(policies[opt].wins.estimate, policies[rr].wins.estimate),
+        boot.iter().map(|b| uplift(b[opt].0, b[rr].0)).collect(),
     );
     let uplift_value = interval(
-        uplift(policies[0].value.estimate, policies[1].value.estimate),
-        boot.iter().map(|b| uplift(b[0].1, b[1].1)).collect(),
+        uplift(policies[opt].value.estimate, policies[rr].value.estimate),
+        boot.iter().map(|b| uplift(b[opt].1, b[rr].1)).collect(),
     );
 
     Estimates { policies, uplift_wins, uplift_value }
@@ -699,7 +747,7 @@ pub fn gates(b: &Backtest, g: &Gates, baseline: Option<&Backtest>) -> Vec<GateRe
         out.push(higher("auc", b.scoring.auc, old.scoring.auc));
         out.push(lower("log loss", b.scoring.log_loss, old.scoring.log_loss));
         out.push(lower("p_win log loss", b.skill.log_loss_with, old.skill.log_loss_with));
-        if let (Some(new), Some(prev)) = (b.policy("optimize"), old.policy("optimize")) {
+        if let (Some(new), Some(prev)) = (b.policy(Replayed::Optimize), old.policy(Replayed::Optimize)) {
             out.push(higher("optimize expected wins", new.wins.estimate, prev.wins.estimate));
             out.push(higher("optimize expected value", new.value.estimate, prev.value.estimate));
         }
@@ -774,7 +822,7 @@ pub fn markdown(b: &Backtest) -> String {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {:.1} ({:.1} to {:.1}) | {} ({} to {}) | {:.1} |",
-            if p.policy == "actual" { "what really happened" } else { p.policy.as_str() },
+            if p.policy == Replayed::Actual { "what really happened".to_string() } else { p.policy.to_string() },
             p.assigned,
             p.same_rep,
             p.wins.estimate,
