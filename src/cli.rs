@@ -263,7 +263,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 5000)]
     pub history: usize,
     /// Spread (standard deviation, log-odds) of the reps' true skill by industry.
-    #[arg(long, default_value_t = 0.5, value_name = "X")]
+    #[arg(long, default_value_t = 0.5, value_name = "X", value_parser = non_negative)]
     pub skill_spread: f64,
     /// Large and enterprise leads cost 2 and 3 workload units instead of 1.
     #[arg(long)]
@@ -390,8 +390,15 @@ impl From<PolicyArg> for Policy {
 }
 
 impl GenerateArgs {
-    pub fn settings(&self) -> GenerateSettings {
-        GenerateSettings {
+    /// The settings, or a usage error naming the flags.
+    pub fn settings(&self) -> Result<GenerateSettings, UsageError> {
+        if self.new_reps >= self.reps && self.reps > 0 {
+            return Err(UsageError(format!(
+                "--new-reps must be fewer than --reps ({}), got {}",
+                self.reps, self.new_reps
+            )));
+        }
+        Ok(GenerateSettings {
             out: self.out.clone(),
             seed: self.seed,
             leads: self.leads,
@@ -406,7 +413,7 @@ impl GenerateArgs {
                 SkillInArg::CompanySize => leadroute::generate::SkillIn::CompanySize,
             },
             new_reps: self.new_reps,
-        }
+        })
     }
 }
 

@@ -16,12 +16,13 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::error::UsageError;
 use crate::io::write_atomic;
 use crate::progress::Progress;
 
@@ -376,10 +377,10 @@ fn push_noise(text: &mut String, rng: &mut ChaCha8Rng, n: usize) {
 /// Generates the world into `s.out` (created if missing).
 pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSummary> {
     if !(s.skill_spread.is_finite() && s.skill_spread >= 0.0) {
-        bail!("--skill-spread must be a finite number ≥ 0, got {}", s.skill_spread);
+        return Err(UsageError(format!("the skill spread must be a finite number ≥ 0, got {}", s.skill_spread)).into());
     }
     if s.new_reps >= s.reps && s.reps > 0 {
-        bail!("--new-reps must be fewer than --reps ({}), got {}", s.reps, s.new_reps);
+        return Err(UsageError(format!("new reps must be fewer than all reps ({}), got {}", s.reps, s.new_reps)).into());
     }
     std::fs::create_dir_all(s.out.join("truth"))
         .with_context(|| format!("cannot create the output folder {}", s.out.display()))?;

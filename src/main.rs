@@ -61,7 +61,7 @@ fn dispatch(
 ) -> anyhow::Result<()> {
     match &cli.command {
         cli::Command::Generate(args) => {
-            let s = args.settings();
+            let s = args.settings()?;
             let summary = leadroute::generate::generate(&s, progress)?;
             say(format!(
                 "wrote {}: {} leads, {} reps, {} history rows ({} won, {} lost, {} open)",

@@ -80,7 +80,7 @@ impl WhatIf {
     /// The reps with this scenario applied; a rep id the reps file does not have is a usage error.
     pub fn apply(&self, reps: &Reps) -> Result<Reps> {
         let r = reps.find(&self.rep).ok_or_else(|| {
-            UsageError(format!("--what-if {:?}: no rep {:?} in {}", self.text, self.rep, reps.table.path().display()))
+            UsageError(format!("what-if {:?}: no rep {:?} in {}", self.text, self.rep, reps.table.path().display()))
         })?;
         let mut out = reps.clone();
         for c in &self.changes {

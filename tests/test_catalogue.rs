@@ -234,6 +234,10 @@ fn catalogue() -> Vec<Case> {
             args: Some(vec!["train", "--history", "nope.csv", "--model", "m.json"]),
             ..case("history file missing", &[], Fails(1, &["nope.csv"]))
         },
+        Case {
+            args: Some(vec!["generate", "--out", "g", "--reps", "4", "--new-reps", "4"]),
+            ..case("generate with only new reps", &[], Fails(2, &["--new-reps", "--reps"]))
+        },
         // Training settings out of range are usage errors, named by their flag.
         Case {
             args: Some(TRAIN.to_vec()),

@@ -263,7 +263,7 @@ fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize
             if !by_time {
                 return Err(InputError::file(
                     table.path(),
-                    "--test-from needs a created_at date on (nearly) every history row; use --test-fraction instead",
+                    "a cut at a date needs a created_at date on (nearly) every history row; cut at a share of the history instead",
                 )
                 .into());
             }
@@ -372,7 +372,7 @@ fn held_out(s: &BacktestSettings, cfg: &Config) -> Result<HeldOut> {
             &s.history,
             format!(
                 "the test part has {} closed deals, {won} of them won: it needs both won and lost deals; \
-                 move the cut (--test-from / --test-fraction)",
+                 move the cut (an earlier date or a larger test share)",
                 test_closed.len()
             ),
         )

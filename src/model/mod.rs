@@ -317,7 +317,7 @@ pub fn train_continuing(
                 Some(1),
                 format!(
                     "this history does not fit the model it continues ({} of its {needed} columns are missing: {}); \
-                     train a fresh model instead of using --from",
+                     train a fresh model instead of continuing this one",
                     missing.len(),
                     missing.join(", ")
                 ),
