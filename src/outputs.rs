@@ -13,7 +13,7 @@ use crate::assign::{self, Policy, Rule};
 use crate::batch::Batch;
 use crate::output::{priority_rank, write_assignments};
 use crate::progress::Stages;
-use crate::report::{self, MoveLine, PolicyResult, Summary, WhatIfLine};
+use crate::report::{self, MoveLine, PolicyLine, Summary, WhatIfLine};
 use crate::scoring::{self, Scored};
 
 /// Where the outputs go; all but `out` optional.
@@ -97,12 +97,12 @@ pub fn write_all(
 fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> Summary {
     let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
     let scores = scored.scores.as_deref();
-    let others: Vec<PolicyResult> = [Rule::RoundRobin, Rule::LeastLoaded]
+    let others: Vec<PolicyLine> = [Rule::RoundRobin, Rule::LeastLoaded]
         .into_par_iter()
         .filter(|&p| Policy::from(p) != routed.policy && scores.is_some())
         .map(|p| {
             let other = assign::route_choices(p, leads, reps, elig, ctx.seed);
-            let mut res = PolicyResult {
+            let mut res = PolicyLine {
                 policy: p.to_string(),
                 assigned: other.iter().flatten().count(),
                 expected_wins: 0.0,

@@ -19,7 +19,7 @@ use crate::output::neutralise;
 
 /// Expected results of one policy's plan for the batch.
 #[derive(Debug, Clone, Serialize)]
-pub struct PolicyResult {
+pub struct PolicyLine {
     pub policy: String,
     pub assigned: usize,
     pub expected_wins: f64,
@@ -101,7 +101,7 @@ pub struct Summary {
     pub expected_wins: Option<f64>,
     pub expected_value: Option<f64>,
     /// This plan and the rule-based ones on the same batch, scored with the same p_win.
-    pub policies: Vec<PolicyResult>,
+    pub policies: Vec<PolicyLine>,
     /// The optimizer's objective, its upper bound and the gap between them (%).
     pub objective_value: Option<f64>,
     pub bound: Option<f64>,
@@ -166,7 +166,7 @@ pub struct SummaryInput<'a> {
     pub p_win: &'a [Option<f64>],
     pub objective: Option<&'a str>,
     /// Other policies' results on the same batch.
-    pub others: Vec<PolicyResult>,
+    pub others: Vec<PolicyLine>,
     pub optimum: Option<(f64, f64)>,
     pub shadow_price: Option<&'a [f64]>,
 }
@@ -210,7 +210,7 @@ pub fn summarise(s: &SummaryInput) -> Summary {
         })
         .collect();
     let active: Vec<usize> = (0..n_reps).filter(|&r| reps.active[r]).collect();
-    let mut policies = vec![PolicyResult {
+    let mut policies = vec![PolicyLine {
         policy: plan.policy.name().to_string(),
         assigned,
         expected_wins: total_wins,
