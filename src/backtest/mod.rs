@@ -311,10 +311,10 @@ pub fn estimate(
     stages: &mut Stages,
 ) -> Result<Backtest> {
     let cfg = Config::load_or_default(s.config.as_deref())?;
-    let h = held_out(s, &cfg)?;
+    let (h, test_table) = held_out(s, &cfg)?;
     stages.mark("read");
     let params = Params { seed: s.seed, ..Params::default() };
-    let t = score_test(&h, &cfg, &params, progress, warnings)?;
+    let t = score_test(&h, test_table, &cfg, &params, progress, warnings)?;
     stages.mark("score");
     let k = skill_check(&h, &t, &cfg, &params, warnings)?;
     stages.mark("skill");
@@ -349,12 +349,12 @@ struct HeldOut {
     reps: Reps,
     info: SplitInfo,
     train_table: Table,
-    test_table: Table,
     /// Outcome of each test deal.
     y: Vec<bool>,
 }
 
-fn held_out(s: &BacktestSettings, cfg: &Config) -> Result<HeldOut> {
+/// Also returns the test deals' rows, which become the test batch.
+fn held_out(s: &BacktestSettings, cfg: &Config) -> Result<(HeldOut, Table)> {
     let table = Table::read(&s.history, "history")?;
     let hash = model::file_sha256(&s.history)?;
     let reps = Reps::from_table(Table::read(&s.reps, "reps")?, cfg)?;
@@ -383,7 +383,7 @@ fn held_out(s: &BacktestSettings, cfg: &Config) -> Result<HeldOut> {
     let train_table = table.subset(&train_sorted);
     let test_table = table.subset(&test_closed);
     let y: Vec<bool> = test_closed.iter().map(|&r| labels[r] == Some(true)).collect();
-    Ok(HeldOut { hash, reps, info, train_table, test_table, y })
+    Ok((HeldOut { hash, reps, info, train_table, y }, test_table))
 }
 
 /// The test deals scored by a model trained on the earlier part only.
@@ -398,6 +398,7 @@ struct TestScores {
 
 fn score_test(
     h: &HeldOut,
+    test_table: Table,
     cfg: &Config,
     params: &Params,
     progress: &Progress,
@@ -408,8 +409,7 @@ fn score_test(
         .context("training on the earlier part of the history")?;
     warnings.extend(trained.warnings);
     let m = trained.model;
-    let leads =
-        Leads::from_table(h.test_table.clone(), cfg).context("reading the test part of the history as leads")?;
+    let leads = Leads::from_table(test_table, cfg).context("reading the test part of the history as leads")?;
     let (x, w) = m.bin_leads(&leads.table, cfg)?;
     warnings.extend(w);
     let z = m.logit(&x);
