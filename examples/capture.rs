@@ -236,7 +236,7 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
     let (x, _) = trained.model.bin_leads(&leads.table, &cfg)?;
     let z = trained.model.logit(&x);
     let mut warnings = Vec::new();
-    let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
+    let settings = SkillSettings::new(&cfg, &params);
     let learned = skill::learn(&history, &cfg, &settings, &trained.model, &mut warnings)?;
     let learn_seconds = start.elapsed().as_secs_f64();
     let raw = skill::learn_raw(&history, &cfg, cfg.skill.half_life_days)?;

@@ -212,6 +212,13 @@ pub struct SkillSettings {
     pub params: Params,
 }
 
+impl SkillSettings {
+    /// The config's `[skill]` half-life, with `params` for the fold models.
+    pub fn new(cfg: &Config, params: &Params) -> SkillSettings {
+        SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() }
+    }
+}
+
 /// The closed rows of a history with their rep, label, weight and segment values.
 struct Rows {
     rep: Vec<String>,
@@ -290,7 +297,7 @@ pub fn for_routing(
     }
     match (history, stored) {
         (Some(h), _) => {
-            let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
+            let settings = SkillSettings::new(cfg, params);
             let spinner = progress.spinner("learning rep skill");
             let learned = learn(h, cfg, &settings, model, warnings);
             spinner.finish();

@@ -446,7 +446,7 @@ fn skill_check(
 ) -> Result<SkillCheck> {
     let (leads, z, p, y) = (&t.leads, &t.z, &t.p, &h.y);
     let skill = if cfg.skill.enabled {
-        let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: params.clone() };
+        let settings = SkillSettings::new(cfg, params);
         skill::learn(&h.train_table, cfg, &settings, &t.model, warnings)?
     } else {
         Skill::default()

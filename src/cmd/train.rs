@@ -37,7 +37,7 @@ pub fn run(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>) -
     // Rep skill from the same history, stored with the model for `assign --model`.
     let has_reps = cfg.columns.headers("rep_id").into_iter().any(|h| table.column(h).is_some());
     let skill = if cfg.skill.enabled && has_reps {
-        let settings = SkillSettings { half_life_days: cfg.skill.half_life_days, params: s.params.clone() };
+        let settings = SkillSettings::new(&cfg, &s.params);
         Some(skill::learn(&table, &cfg, &settings, &trained.model, warnings)?)
     } else {
         None
