@@ -224,6 +224,243 @@ fn signatures(leads: &Leads, skill: &Skill) -> (Vec<u32>, Vec<Vec<String>>) {
     (sig, values)
 }
 
+/// What every step of [`optimize`] reads: the inputs, and what is derived from them once.
+struct Context<'a> {
+    leads: &'a Leads,
+    reps: &'a Reps,
+    elig: &'a Eligibility,
+    /// Each lead's calibrated score log-odds.
+    z: &'a [f64],
+    skill: &'a Skill,
+    s: &'a OptimizeSettings,
+    /// Mean deal value of the batch (for the sliver that keeps zero-value leads worth placing).
+    mean_value: f64,
+    /// Leads their current owner keeps before optimising (`keep_owners`), with that owner.
+    kept: Vec<Option<usize>>,
+    /// Each lead's current owner among the reps, looked up once.
+    owner_rep: Vec<Option<usize>>,
+}
+
+impl Context<'_> {
+    /// A lead's weight in the objective.
+    fn weight(&self, l: usize) -> f64 {
+        match self.s.objective {
+            // A sliver of p_win keeps zero-value leads worth placing.
+            Objective::Value => self.leads.value[l] + 1e-6 * self.mean_value.max(1.0),
+            Objective::Wins => 1.0,
+        }
+    }
+
+    /// A lead's worth in the objective's units, per unit of p_win.
+    fn in_units(&self, l: usize) -> f64 {
+        match self.s.objective {
+            Objective::Value => self.leads.value[l],
+            Objective::Wins => 1.0,
+        }
+    }
+
+    fn unit(&self) -> &'static str {
+        match self.s.objective {
+            Objective::Value => "expected value",
+            Objective::Wins => "expected wins",
+        }
+    }
+
+    fn owner(&self, l: usize) -> Option<usize> {
+        self.owner_rep[l]
+    }
+
+    /// No active rep has a fairness floor.
+    fn no_floors(&self) -> bool {
+        self.reps.min_leads.iter().all(|&m| m == 0)
+    }
+}
+
+/// Each lead's segment signature, and every (signature, rep)'s learned effect, a row per
+/// signature.
+struct Effects {
+    sig_of_lead: Vec<u32>,
+    sig_values: Vec<Vec<String>>,
+    effect: Vec<f64>,
+}
+
+impl Effects {
+    fn new(leads: &Leads, reps: &Reps, skill: &Skill) -> Effects {
+        let n_reps = reps.len();
+        let (sig_of_lead, sig_values) = signatures(leads, skill);
+        let mut effect = vec![0.0; sig_values.len() * n_reps];
+        for (g, values) in sig_values.iter().enumerate() {
+            let v: Vec<&str> = values.iter().map(String::as_str).collect();
+            for r in 0..n_reps {
+                effect[g * n_reps + r] = skill.effect(&reps.id[r], &v).0;
+            }
+        }
+        Effects { sig_of_lead, sig_values, effect }
+    }
+
+}
+
+/// Every rep's effect is zero for every lead: every rep is equally good.
+fn all_zero(effect: &[f64]) -> bool {
+    effect.iter().all(|&e| e == 0.0)
+}
+
+/// Candidates: the active reps of a lead's eligibility class. Within a class, leads of one
+/// segment signature rank the reps the same way (p_win rises with the rep's effect), so one
+/// order per (signature, class) serves every lead and no lead × rep table is built.
+struct Candidates {
+    lists: Vec<Vec<u32>>,
+    of_lead: Vec<u32>,
+    /// Each (signature, class)'s candidates by decreasing effect, and each lead's order.
+    orders: Vec<Vec<u32>>,
+    order_of_lead: Vec<u32>,
+}
+
+impl Candidates {
+    fn new(ctx: &Context, eff: &Effects) -> Candidates {
+        let (leads, reps, elig) = (ctx.leads, ctx.reps, ctx.elig);
+        let n_reps = reps.len();
+        let mut cand_index: HashMap<usize, u32> = HashMap::new();
+        let mut lists: Vec<Vec<u32>> = Vec::new();
+        let of_lead: Vec<u32> = (0..leads.len())
+            .map(|l| {
+                let next = cand_index.len() as u32;
+                *cand_index.entry(elig.class_id(l)).or_insert_with(|| {
+                    lists.push(elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).map(|r| r as u32).collect());
+                    next
+                })
+            })
+            .collect();
+        let mut order_index: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut orders: Vec<Vec<u32>> = Vec::new();
+        let order_of_lead: Vec<u32> = (0..leads.len())
+            .map(|l| {
+                let (sig, cand) = (eff.sig_of_lead[l], of_lead[l]);
+                let next = order_index.len() as u32;
+                *order_index.entry((sig, cand)).or_insert_with(|| {
+                    let mut list = lists[cand as usize].clone();
+                    let e = |r: u32| eff.effect[sig as usize * n_reps + r as usize];
+                    list.sort_by(|&a, &b| e(b).total_cmp(&e(a)).then(a.cmp(&b)));
+                    orders.push(list);
+                    next
+                })
+            })
+            .collect();
+        Candidates { lists, of_lead, orders, order_of_lead }
+    }
+}
+
+/// What keeps owned leads with their owners: per item its [`Fast`] terms, and the posterior
+/// sd of each (signature, owner)'s effect.
+struct Stay {
+    fast: Vec<Fast>,
+    owner_sd: HashMap<(u32, usize), f64>,
+    /// Twice the auction's ε in the objective's units: enough to break ties, too little to
+    /// matter otherwise.
+    tie_bonus: f64,
+}
+
+impl Stay {
+    fn new(ctx: &Context, items: &[usize], eff: &Effects, cands: &Candidates) -> Stay {
+        let (z, n_reps) = (ctx.z, ctx.reps.len());
+        let equal_skill = all_zero(&eff.effect);
+        // What keeps an owned lead with its owner when no move penalty is given: the lead's
+        // weight × the change in p_win that one standard deviation of the difference between
+        // two reps' estimated effects makes (√2 × the owner's posterior sd), plus a tie-breaker.
+        let tie_bonus = 2.0 * AUCTION_EPS * items.iter().map(|&l| ctx.weight(l) * sigmoid(z[l])).sum::<f64>()
+            / items.len().max(1) as f64;
+        // With every rep equally good no move gains anything: an owned lead outranks any other
+        // lead at its owner (twice the largest lead weight), and leaves only for coverage.
+        let owner_first = 2.0 * items.iter().map(|&l| ctx.weight(l)).fold(0.0, f64::max);
+        // The posterior sd of each owner's effect, once per (signature, owner).
+        let mut owner_sd: HashMap<(u32, usize), f64> = HashMap::new();
+        if !equal_skill {
+            for &l in items {
+                if let Some(r) = ctx.owner(l) {
+                    owner_sd.entry((eff.sig_of_lead[l], r)).or_insert_with(|| {
+                        let values: Vec<&str> =
+                            eff.sig_values[eff.sig_of_lead[l] as usize].iter().map(String::as_str).collect();
+                        ctx.skill.effect(&ctx.reps.id[r], &values).1
+                    });
+                }
+            }
+        }
+        // An owned lead for which no eligible rep beats its owner beyond the noise is as good
+        // with its owner as anywhere: it outranks every other lead at its owner (as with equal
+        // skill), so another lead's gain — itself mostly within the noise — cannot push it out,
+        // and it leaves only for coverage. One that some rep beats beyond the noise gets the
+        // noise margin as a bonus and goes where the plan is worth most.
+        let noise_bonus = |l: usize, r: usize| -> f64 {
+            if equal_skill {
+                return owner_first;
+            }
+            let sig = eff.sig_of_lead[l];
+            let p = sigmoid(z[l] + eff.effect[sig as usize * n_reps + r]);
+            let margin = noise_margin(p, owner_sd[&(sig, r)]);
+            let best_other = cands.orders[cands.order_of_lead[l] as usize]
+                .iter()
+                .map(|&b| b as usize)
+                .find(|&b| b != r)
+                .map_or(0.0, |b| sigmoid(z[l] + eff.effect[sig as usize * n_reps + b]));
+            if best_other - p <= margin { owner_first } else { ctx.weight(l) * margin + tie_bonus }
+        };
+        let fast: Vec<Fast> = items
+            .iter()
+            .map(|&l| {
+                // Without a move penalty, a lead leaves its owner only for a rep better by more
+                // than the noise of the skill estimates.
+                let (owner, bonus) = ctx
+                    .owner(l)
+                    .map_or((u32::MAX, 0.0), |r| (r as u32, ctx.s.move_penalty.unwrap_or_else(|| noise_bonus(l, r))));
+                Fast {
+                    exp_neg_z: (-z[l]).exp(),
+                    w: ctx.weight(l),
+                    offset: eff.sig_of_lead[l] * n_reps as u32,
+                    owner,
+                    bonus,
+                }
+            })
+            .collect();
+        Stay { fast, owner_sd, tie_bonus }
+    }
+}
+
+/// The problem the solver sees (the leads no owner keeps), with what the decisions need
+/// besides: each lead's order of reps and the noise of its owner's effect.
+fn build<'a>(ctx: &Context<'a>, capacity: Vec<f64>) -> (LeadProblem<'a>, Vec<u32>, HashMap<(u32, usize), f64>) {
+    let (leads, reps) = (ctx.leads, ctx.reps);
+    let eff = Effects::new(leads, reps, ctx.skill);
+    // Fairness floors of active reps, less the leads they keep.
+    let mut floor: Vec<u32> = (0..reps.len()).map(|r| if reps.active[r] { reps.min_leads[r] } else { 0 }).collect();
+    for r in ctx.kept.iter().flatten() {
+        floor[*r] = floor[*r].saturating_sub(1);
+    }
+    let items: Vec<usize> = (0..leads.len()).filter(|&l| ctx.kept[l].is_none()).collect();
+    let cands = Candidates::new(ctx, &eff);
+    let stay = Stay::new(ctx, &items, &eff, &cands);
+    let problem = LeadProblem {
+        fast: stay.fast,
+        exp_neg_effect: eff.effect.iter().map(|e| (-e).exp()).collect(),
+        leads,
+        capacity,
+        floor,
+        anchor: match &ctx.s.anchor {
+            Some(a) => items
+                .iter()
+                .map(|&l| a.get(l).copied().flatten().map_or((u32::MAX, 0.0), |r| (r as u32, stay.tie_bonus)))
+                .collect(),
+            None => Vec::new(),
+        },
+        cand_of: items.iter().map(|&l| cands.of_lead[l]).collect(),
+        order_of: items.iter().map(|&l| cands.order_of_lead[l]).collect(),
+        items,
+        cands: cands.lists,
+        orders: cands.orders,
+        pw: PWin { z: ctx.z.to_vec(), sig: eff.sig_of_lead, effect: eff.effect, n_reps: reps.len() },
+    };
+    (problem, cands.order_of_lead, stay.owner_sd)
+}
+
 /// Routes the batch by optimisation. `z` is each lead's calibrated score log-odds.
 pub fn optimize(
     leads: &Leads,
@@ -233,234 +470,47 @@ pub fn optimize(
     skill: &Skill,
     s: &OptimizeSettings,
 ) -> Optimized {
-    let n_reps = reps.len();
-    let (sig_of_lead, sig_values) = signatures(leads, skill);
-    let mut effect = vec![0.0; sig_values.len() * n_reps];
-    for (g, values) in sig_values.iter().enumerate() {
-        let v: Vec<&str> = values.iter().map(String::as_str).collect();
-        for r in 0..n_reps {
-            effect[g * n_reps + r] = skill.effect(&reps.id[r], &v).0;
-        }
-    }
-    let mean_value = leads.value.iter().sum::<f64>() / leads.len().max(1) as f64;
-    let weight_of_lead = |l: usize| match s.objective {
-        // A sliver of p_win keeps zero-value leads worth placing.
-        Objective::Value => leads.value[l] + 1e-6 * mean_value.max(1.0),
-        Objective::Wins => 1.0,
-    };
-
     // Current owners keep their leads first, in arrival order, under --lock.
-    let equal_skill = effect.iter().all(|&e| e == 0.0);
     let (kept, capacity) = if s.keep_owners {
         super::keep_owners(leads, reps, elig)
     } else {
-        (vec![None; leads.len()], (0..n_reps).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect())
+        (vec![None; leads.len()], (0..reps.len()).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect())
     };
-    // Fairness floors of active reps, less the leads they keep.
-    let mut floor: Vec<u32> = (0..n_reps).map(|r| if reps.active[r] { reps.min_leads[r] } else { 0 }).collect();
-    for r in kept.iter().flatten() {
-        floor[*r] = floor[*r].saturating_sub(1);
-    }
-    let items: Vec<usize> = (0..leads.len()).filter(|&l| kept[l].is_none()).collect();
-    // Candidates: the active reps of the lead's eligibility class. Within a class, leads of
-    // one segment signature rank the reps the same way (p_win rises with the rep's effect),
-    // so one order per (signature, class) serves every lead and no lead × rep table is built.
-    let mut cand_index: HashMap<usize, u32> = HashMap::new();
-    let mut cands: Vec<Vec<u32>> = Vec::new();
-    let cand_of_lead: Vec<u32> = (0..leads.len())
-        .map(|l| {
-            let next = cand_index.len() as u32;
-            *cand_index.entry(elig.class_id(l)).or_insert_with(|| {
-                cands.push(elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).map(|r| r as u32).collect());
-                next
-            })
-        })
-        .collect();
-    let mut order_index: HashMap<(u32, u32), u32> = HashMap::new();
-    let mut orders: Vec<Vec<u32>> = Vec::new();
-    let order_of_lead: Vec<u32> = (0..leads.len())
-        .map(|l| {
-            let (sig, cand) = (sig_of_lead[l], cand_of_lead[l]);
-            let next = order_index.len() as u32;
-            *order_index.entry((sig, cand)).or_insert_with(|| {
-                let mut list = cands[cand as usize].clone();
-                let e = |r: u32| effect[sig as usize * n_reps + r as usize];
-                list.sort_by(|&a, &b| e(b).total_cmp(&e(a)).then(a.cmp(&b)));
-                orders.push(list);
-                next
-            })
-        })
-        .collect();
-    let cand_of: Vec<u32> = items.iter().map(|&l| cand_of_lead[l]).collect();
-    let order_of: Vec<u32> = items.iter().map(|&l| order_of_lead[l]).collect();
-    // Each lead's current owner among the reps, looked up once.
-    let owner_rep: Vec<Option<usize>> = leads.owner.iter().map(|o| o.as_deref().and_then(|o| reps.find(o))).collect();
-    let owner_of = |l: usize| owner_rep[l];
-    // What keeps an owned lead with its owner when no move penalty is given: the lead's
-    // weight × the change in p_win that one standard deviation of the difference between
-    // two reps' estimated effects makes (√2 × the owner's posterior sd), plus a tie-breaker.
-    let tie_bonus = 2.0 * AUCTION_EPS * items.iter().map(|&l| weight_of_lead(l) * sigmoid(z[l])).sum::<f64>()
-        / items.len().max(1) as f64;
-    // With every rep equally good no move gains anything: an owned lead outranks any other
-    // lead at its owner (twice the largest lead weight), and leaves only for coverage.
-    let owner_first = 2.0 * items.iter().map(|&l| weight_of_lead(l)).fold(0.0, f64::max);
-    // The posterior sd of each owner's effect, once per (signature, owner).
-    let mut owner_sd: HashMap<(u32, usize), f64> = HashMap::new();
-    if !equal_skill {
-        for &l in &items {
-            if let Some(r) = owner_of(l) {
-                owner_sd.entry((sig_of_lead[l], r)).or_insert_with(|| {
-                    let values: Vec<&str> = sig_values[sig_of_lead[l] as usize].iter().map(String::as_str).collect();
-                    skill.effect(&reps.id[r], &values).1
-                });
-            }
-        }
-    }
-    // An owned lead for which no eligible rep beats its owner beyond the noise is as good
-    // with its owner as anywhere: it outranks every other lead at its owner (as with equal
-    // skill), so another lead's gain — itself mostly within the noise — cannot push it out,
-    // and it leaves only for coverage. One that some rep beats beyond the noise gets the
-    // noise margin as a bonus and goes where the plan is worth most.
-    let noise_bonus = |l: usize, r: usize| -> f64 {
-        if equal_skill {
-            return owner_first;
-        }
-        let sig = sig_of_lead[l];
-        let p = sigmoid(z[l] + effect[sig as usize * n_reps + r]);
-        let sd = owner_sd[&(sig, r)];
-        let margin = noise_margin(p, sd);
-        let best_other = orders[order_of_lead[l] as usize]
-            .iter()
-            .map(|&b| b as usize)
-            .find(|&b| b != r)
-            .map_or(0.0, |b| sigmoid(z[l] + effect[sig as usize * n_reps + b]));
-        if best_other - p <= margin { owner_first } else { weight_of_lead(l) * margin + tie_bonus }
-    };
-    let fast: Vec<Fast> = items
-        .iter()
-        .map(|&l| {
-            // Without a move penalty, a lead leaves its owner only for a rep better by more
-            // than the noise of the skill estimates.
-            let (owner, bonus) = owner_of(l)
-                .map_or((u32::MAX, 0.0), |r| (r as u32, s.move_penalty.unwrap_or_else(|| noise_bonus(l, r))));
-            Fast {
-                exp_neg_z: (-z[l]).exp(),
-                w: weight_of_lead(l),
-                offset: sig_of_lead[l] * n_reps as u32,
-                owner,
-                bonus,
-            }
-        })
-        .collect();
-    let problem = LeadProblem {
-        fast,
-        exp_neg_effect: effect.iter().map(|e| (-e).exp()).collect(),
+    let ctx = Context {
         leads,
-        pw: PWin { z: z.to_vec(), sig: sig_of_lead.clone(), effect, n_reps },
-        capacity: capacity.clone(),
-        floor,
-        // Twice the auction's ε: enough to break ties, too little to matter otherwise.
-        anchor: match &s.anchor {
-            Some(a) => items
-                .iter()
-                .map(|&l| a.get(l).copied().flatten().map_or((u32::MAX, 0.0), |r| (r as u32, tie_bonus)))
-                .collect(),
-            None => Vec::new(),
-        },
-        items,
-        cands,
-        cand_of,
-        orders,
-        order_of,
+        reps,
+        elig,
+        z,
+        skill,
+        s,
+        mean_value: leads.value.iter().sum::<f64>() / leads.len().max(1) as f64,
+        kept,
+        owner_rep: leads.owner.iter().map(|o| o.as_deref().and_then(|o| reps.find(o))).collect(),
     };
-    let (mut sol, solved_value, bound, shadow_price, mut method) = solve(&problem, s);
-    let unit = match s.objective {
-        Objective::Value => "expected value",
-        Objective::Wins => "expected wins",
-    };
-    let in_units = |l: usize| match s.objective {
-        Objective::Value => leads.value[l],
-        Objective::Wins => 1.0,
-    };
+    let (problem, order_of_lead, owner_sd) = build(&ctx, capacity);
+    let equal_skill = all_zero(&problem.pw.effect);
+    let Solved { mut sol, value: solved_value, bound, lambda: shadow_price, mut method } = solve(&problem, s);
     let mut notes = Vec::new();
-    // Coverage first: a lead left out while moving others makes room is placed.
-    // A lead with its owner under an explicit move penalty stays put.
-    let pinned = |i: usize, b: usize| s.move_penalty.is_some() && owner_of(problem.items[i]) == Some(b);
-    let covered = solver::cover(&problem, &mut sol, &pinned, COVER_WORK);
-    if covered > 0 {
-        let cost = solved_value - solver::verify(&problem, &sol).unwrap_or(f64::NAN);
-        notes.push(format!(
-            "Coverage first: {covered} leads that the plan of highest {unit} would have left out are placed by moving \
-             other leads to reps with room, for {} {unit} less.",
-            amount(cost)
-        ));
-        method.push_str(&format!(", {covered} more leads placed by moving others (coverage first)"));
-    }
+    cover_first(&ctx, &problem, &mut sol, solved_value, &mut method, &mut notes);
     let kept_value: f64 =
-        (0..leads.len()).filter_map(|l| kept[l].map(|r| weight_of_lead(l) * problem.pw.p(l, r))).sum();
+        (0..leads.len()).filter_map(|l| ctx.kept[l].map(|r| ctx.weight(l) * problem.pw.p(l, r))).sum();
 
-    // Decisions, p_win and runner-up for every lead.
-    let mut chosen: Vec<Option<usize>> = kept.clone();
+    let mut chosen: Vec<Option<usize>> = ctx.kept.clone();
     for (i, b) in sol.bin.iter().enumerate() {
         if let Some(b) = b {
             chosen[problem.items[i]] = Some(*b as usize);
         }
     }
-    // Every rep equally good for every lead (no skill, or skill judged not worth using):
-    // the plan's worth does not depend on who gets which lead, so current owners keep their
-    // leads and the rest go to the least loaded eligible rep — when that places as many
-    // leads for as much expected value (rule policies know no fairness floors).
-    let mut by_rule: Option<Plan> = None;
-    if equal_skill && reps.min_leads.iter().all(|&m| m == 0) {
-        let rule = super::rules::route_by_rule_keeping(super::Rule::LeastLoaded, leads, reps, elig, s.solve.seed, true);
-        let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
-            (0..leads.len())
-                .filter(|&l| rep_of(l).is_some())
-                .fold((0, 0.0), |(n, v), l| (n + 1, v + weight_of_lead(l) * sigmoid(z[l])))
-        };
-        let (n_opt, v_opt) = worth(&|l| chosen[l]);
-        let (n_rule, v_rule) = worth(&|l| rule.decisions[l].rep);
-        if n_rule >= n_opt && v_rule >= v_opt - 1e-9 * v_opt.abs() {
-            chosen = rule.decisions.iter().map(|d| d.rep).collect();
-            method = "every rep counts as equally good, so owners keep their leads and the rest go to the least \
-                      loaded eligible rep (as much expected value as the optimizer's plan)"
-                .into();
-            by_rule = Some(rule);
-            notes.push(format!(
-                "Every rep counts as equally good for these leads, so current owners keep their leads and the rest go \
-                 to the least loaded eligible rep: the same {unit} as any other plan that places them."
-            ));
-        }
-    }
-    // Equal skill, but capacity is short somewhere so the rule cannot place the same leads:
-    // keep the optimizer's choice of leads and level the loads among equals.
-    if equal_skill && by_rule.is_none() && reps.min_leads.iter().all(|&m| m == 0) {
-        let owner: Vec<Option<u32>> = problem.items.iter().map(|&l| owner_of(l).map(|r| r as u32)).collect();
-        let mut base: Vec<f64> = reps.open_leads.clone();
-        for (l, k) in kept.iter().enumerate() {
-            if let Some(r) = k {
-                base[*r] += leads.workload[l];
-            }
-        }
-        if let Some(moved) = level_loads(&problem, &base, &mut sol, &owner) {
-            if moved > 0 {
-                for (i, b) in sol.bin.iter().enumerate() {
-                    chosen[problem.items[i]] = b.map(|b| b as usize);
-                }
-                method.push_str(&format!(", {moved} leads moved to level the loads (every rep equally good)"));
-                notes.push(format!(
-                    "Every rep counts as equally good for these leads; capacity decides which leads are placed, and \
-                     among reps with room the lighter load takes them ({moved} leads moved to level the loads, \
-                     none from its owner), for the same {unit}."
-                ));
-            }
-        }
-    }
+    let by_rule = if equal_skill && ctx.no_floors() {
+        as_equals(&ctx, &problem, &mut sol, &mut chosen, &mut method, &mut notes)
+    } else {
+        None
+    };
     // In the optimizer's own terms (with the stay bonuses), as its bound is.
     let objective_value: f64 = kept_value
         + problem.items.iter().enumerate().filter_map(|(i, &l)| chosen[l].map(|r| problem.profit(i, r))).sum::<f64>();
     let mut remaining = reps.capacity.clone();
-    let mut given = vec![0u32; n_reps];
+    let mut given = vec![0u32; reps.len()];
     for (l, c) in chosen.iter().enumerate() {
         if let Some(r) = c {
             remaining[*r] -= leads.workload[l];
@@ -468,86 +518,18 @@ pub fn optimize(
         }
     }
     let short_of_floor: Vec<(usize, u32)> =
-        (0..n_reps).filter(|&r| reps.active[r] && given[r] < reps.min_leads[r]).map(|r| (r, given[r])).collect();
-    let pw = &problem.pw;
-    let p = |l: usize, r: usize| pw.p(l, r);
-    // The active rep a rule keeps from the lead with the best p_win: p_win rises with the
-    // rep's effect, so per (signature, eligibility class) it is the excluded rep with the
-    // largest effect.
-    let mut excluded_best: HashMap<(u32, usize), Option<usize>> = HashMap::new();
-    if elig.has_rules() {
-        for (l, &sig) in pw.sig.iter().enumerate() {
-            excluded_best.entry((sig, elig.class_id(l))).or_insert_with(|| {
-                (0..n_reps)
-                    .filter(|&r| reps.active[r] && !elig.allows(l, r))
-                    .max_by(|&a, &b| pw.effect(sig, a).total_cmp(&pw.effect(sig, b)).then(b.cmp(&a)))
-            });
-        }
-    }
-    // Per lead, independently (in parallel): its decision, runner-up and p_win, and for an
-    // owned lead kept although another rep's estimate is higher (within the noise), what
-    // that forgoes at most.
-    type PerLead = (Decision, Option<(usize, f64)>, Option<f64>, Option<f64>);
-    let per_lead: Vec<PerLead> = (0..leads.len())
-        .into_par_iter()
-        .map(|l| -> PerLead {
-            if let Some(rule) = &by_rule {
-                let mut d = rule.decisions[l].clone();
-                if d.rep.is_some() && !d.explanation.starts_with("Kept") {
-                    d.explanation = format!("Every rep is taken as equally good for this lead: {}", d.explanation);
-                }
-                return (d, rule.runner_up[l].map(|r| (r, p(l, r))), chosen[l].map(|r| p(l, r)), None);
-            }
-            // The first rep in the lead's order other than its own: the best other by p_win.
-            let runner_up = problem.orders[order_of_lead[l] as usize]
-                .iter()
-                .map(|&r| r as usize)
-                .find(|&r| Some(r) != chosen[l])
-                .map(|r| (r, p(l, r)));
-            let Some(r) = chosen[l] else {
-                let reason =
-                    blocked_reason(l, leads, reps, elig, &remaining).unwrap_or(super::Reason::AllEligibleAtCapacity);
-                return (unassigned(reason, l, leads, reps, elig), runner_up, None, None);
-            };
-            let at_floor = reps.min_leads[r] > 0 && given[r] <= reps.min_leads[r];
-            let stays = kept[l].is_none() && owner_of(l) == Some(r);
-            // Stays although the runner-up's estimate is higher: within the noise, or
-            // beyond it (then the runner-up had no room for it).
-            let within_noise = stays
-                && (equal_skill
-                    || runner_up.is_none_or(|(_, p2)| p2 - p(l, r) <= noise_margin(p(l, r), owner_sd[&(pw.sig[l], r)])));
-            let forgone = runner_up.filter(|&(_, p2)| within_noise && p2 > p(l, r)).map(|(_, p2)| in_units(l) * (p2 - p(l, r)));
-            let mut explanation = if equal_skill && kept[l].is_none() && !stays {
-                format!(
-                    "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
-                    reps.id[r],
-                    p(l, r)
-                )
-            } else {
-                explain(l, r, (kept[l].is_some(), stays, within_noise), at_floor, p(l, r), runner_up, &remaining, leads, reps, skill)
-            };
-            // A better rep the rules exclude: say which and why.
-            if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
-                let px = p(l, x);
-                if px > p(l, r) + 0.005 {
-                    if let Some(rule) = elig.blocking_rule(l, x) {
-                        explanation.pop();
-                        explanation.push_str(&format!("; {} would do better (p_win {px:.2}) but {rule}.", reps.id[x]));
-                    }
-                }
-            }
-            (Decision { rep: Some(r), reason: None, explanation }, runner_up, Some(p(l, r)), forgone)
-        })
-        .collect();
+        (0..reps.len()).filter(|&r| reps.active[r] && given[r] < reps.min_leads[r]).map(|r| (r, given[r])).collect();
+    let outcome = Outcome { chosen: &chosen, remaining: &remaining, given: &given, by_rule: by_rule.as_ref() };
+    let per_lead = decide_each(&ctx, &problem, &order_of_lead, &owner_sd, &outcome);
     let mut decisions = Vec::with_capacity(leads.len());
     let mut runner_up = Vec::with_capacity(leads.len());
     let mut p_win = Vec::with_capacity(leads.len());
     let mut stayed = (0usize, 0.0f64);
-    for (d, ru, pw, forgone) in per_lead {
-        decisions.push(d);
-        runner_up.push(ru);
-        p_win.push(pw);
-        if let Some(f) = forgone {
+    for d in per_lead {
+        decisions.push(d.decision);
+        runner_up.push(d.runner_up);
+        p_win.push(d.p_win);
+        if let Some(f) = d.forgone {
             stayed.0 += 1;
             stayed.1 += f;
         }
@@ -555,9 +537,10 @@ pub fn optimize(
     if stayed.0 > 0 {
         notes.push(format!(
             "Owners first: {} owned leads stay with their current owner although another rep's estimate is higher, by \
-             less than the noise of the skill estimates; that forgoes at most {} {unit} (if those reps had room).",
+             less than the noise of the skill estimates; that forgoes at most {} {} (if those reps had room).",
             stayed.0,
-            amount(stayed.1)
+            amount(stayed.1),
+            ctx.unit()
         ));
     }
     Optimized {
@@ -576,6 +559,196 @@ pub fn optimize(
         p_win_of: problem.pw,
         notes,
     }
+}
+
+/// Coverage first: a lead the plan left out while moving others makes room is placed.
+/// A lead with its owner under an explicit move penalty stays put.
+fn cover_first(
+    ctx: &Context,
+    problem: &LeadProblem,
+    sol: &mut Solution,
+    solved_value: f64,
+    method: &mut String,
+    notes: &mut Vec<String>,
+) {
+    let pinned = |i: usize, b: usize| ctx.s.move_penalty.is_some() && ctx.owner(problem.items[i]) == Some(b);
+    let covered = solver::cover(problem, sol, &pinned, COVER_WORK);
+    if covered > 0 {
+        let cost = solved_value - solver::verify(problem, sol).unwrap_or(f64::NAN);
+        let unit = ctx.unit();
+        notes.push(format!(
+            "Coverage first: {covered} leads that the plan of highest {unit} would have left out are placed by moving \
+             other leads to reps with room, for {} {unit} less.",
+            amount(cost)
+        ));
+        method.push_str(&format!(", {covered} more leads placed by moving others (coverage first)"));
+    }
+}
+
+/// Every rep equally good for every lead (no skill, or skill judged not worth using), and no
+/// fairness floors: the plan's worth does not depend on who gets which lead, so current
+/// owners keep their leads and the rest go to the least loaded eligible rep — when that
+/// places as many leads for as much expected value (the rule's plan is returned). When
+/// capacity is short somewhere so the rule cannot, the optimizer's choice of leads is kept
+/// and the loads are levelled among equals.
+fn as_equals(
+    ctx: &Context,
+    problem: &LeadProblem,
+    sol: &mut Solution,
+    chosen: &mut Vec<Option<usize>>,
+    method: &mut String,
+    notes: &mut Vec<String>,
+) -> Option<Plan> {
+    let (leads, reps, z, unit) = (ctx.leads, ctx.reps, ctx.z, ctx.unit());
+    let rule = super::rules::route_by_rule_keeping(super::Rule::LeastLoaded, leads, reps, ctx.elig, ctx.s.solve.seed, true);
+    let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
+        (0..leads.len())
+            .filter(|&l| rep_of(l).is_some())
+            .fold((0, 0.0), |(n, v), l| (n + 1, v + ctx.weight(l) * sigmoid(z[l])))
+    };
+    let (n_opt, v_opt) = worth(&|l| chosen[l]);
+    let (n_rule, v_rule) = worth(&|l| rule.decisions[l].rep);
+    if n_rule >= n_opt && v_rule >= v_opt - 1e-9 * v_opt.abs() {
+        *chosen = rule.decisions.iter().map(|d| d.rep).collect();
+        *method = "every rep counts as equally good, so owners keep their leads and the rest go to the least \
+                   loaded eligible rep (as much expected value as the optimizer's plan)"
+            .into();
+        notes.push(format!(
+            "Every rep counts as equally good for these leads, so current owners keep their leads and the rest go \
+             to the least loaded eligible rep: the same {unit} as any other plan that places them."
+        ));
+        return Some(rule);
+    }
+    let owner: Vec<Option<u32>> = problem.items.iter().map(|&l| ctx.owner(l).map(|r| r as u32)).collect();
+    let mut base: Vec<f64> = reps.open_leads.clone();
+    for (l, k) in ctx.kept.iter().enumerate() {
+        if let Some(r) = k {
+            base[*r] += leads.workload[l];
+        }
+    }
+    if let Some(moved) = level_loads(problem, &base, sol, &owner) {
+        if moved > 0 {
+            for (i, b) in sol.bin.iter().enumerate() {
+                chosen[problem.items[i]] = b.map(|b| b as usize);
+            }
+            method.push_str(&format!(", {moved} leads moved to level the loads (every rep equally good)"));
+            notes.push(format!(
+                "Every rep counts as equally good for these leads; capacity decides which leads are placed, and \
+                 among reps with room the lighter load takes them ({moved} leads moved to level the loads, \
+                 none from its owner), for the same {unit}."
+            ));
+        }
+    }
+    None
+}
+
+/// The plan as decided: each lead's rep, what each rep has left and was given, and the rule's
+/// plan when every rep counted as equally good.
+struct Outcome<'a> {
+    chosen: &'a [Option<usize>],
+    remaining: &'a [f64],
+    given: &'a [u32],
+    by_rule: Option<&'a Plan>,
+}
+
+/// One lead's decision, runner-up and p_win, and for an owned lead kept although another
+/// rep's estimate is higher (within the noise), what that forgoes at most.
+struct LeadDecision {
+    decision: Decision,
+    runner_up: Option<(usize, f64)>,
+    p_win: Option<f64>,
+    forgone: Option<f64>,
+}
+
+/// Every lead's [`LeadDecision`], independently (in parallel).
+fn decide_each(
+    ctx: &Context,
+    problem: &LeadProblem,
+    order_of_lead: &[u32],
+    owner_sd: &HashMap<(u32, usize), f64>,
+    out: &Outcome,
+) -> Vec<LeadDecision> {
+    let (leads, reps, elig) = (ctx.leads, ctx.reps, ctx.elig);
+    let pw = &problem.pw;
+    let p = |l: usize, r: usize| pw.p(l, r);
+    let equal_skill = all_zero(&pw.effect);
+    let excluded_best = excluded_best(ctx, pw);
+    let chosen = out.chosen;
+    (0..leads.len())
+        .into_par_iter()
+        .map(|l| {
+            if let Some(rule) = out.by_rule {
+                let mut d = rule.decisions[l].clone();
+                if d.rep.is_some() && !d.explanation.starts_with("Kept") {
+                    d.explanation = format!("Every rep is taken as equally good for this lead: {}", d.explanation);
+                }
+                let runner_up = rule.runner_up[l].map(|r| (r, p(l, r)));
+                return LeadDecision { decision: d, runner_up, p_win: chosen[l].map(|r| p(l, r)), forgone: None };
+            }
+            // The first rep in the lead's order other than its own: the best other by p_win.
+            let runner_up = problem.orders[order_of_lead[l] as usize]
+                .iter()
+                .map(|&r| r as usize)
+                .find(|&r| Some(r) != chosen[l])
+                .map(|r| (r, p(l, r)));
+            let Some(r) = chosen[l] else {
+                let reason = blocked_reason(l, leads, reps, elig, out.remaining)
+                    .unwrap_or(super::Reason::AllEligibleAtCapacity);
+                let decision = unassigned(reason, l, leads, reps, elig);
+                return LeadDecision { decision, runner_up, p_win: None, forgone: None };
+            };
+            let kept = ctx.kept[l].is_some();
+            let at_floor = reps.min_leads[r] > 0 && out.given[r] <= reps.min_leads[r];
+            let stays = !kept && ctx.owner(l) == Some(r);
+            // Stays although the runner-up's estimate is higher: within the noise, or
+            // beyond it (then the runner-up had no room for it).
+            let within_noise = stays
+                && (equal_skill
+                    || runner_up.is_none_or(|(_, p2)| p2 - p(l, r) <= noise_margin(p(l, r), owner_sd[&(pw.sig[l], r)])));
+            let forgone =
+                runner_up.filter(|&(_, p2)| within_noise && p2 > p(l, r)).map(|(_, p2)| ctx.in_units(l) * (p2 - p(l, r)));
+            let mut explanation = if equal_skill && !kept && !stays {
+                format!(
+                    "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
+                    reps.id[r],
+                    p(l, r)
+                )
+            } else {
+                let why = Why { kept, stays, within_noise, at_floor };
+                explain(l, r, why, p(l, r), runner_up, out.remaining, leads, reps, ctx.skill)
+            };
+            // A better rep the rules exclude: say which and why.
+            if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
+                let px = p(l, x);
+                if px > p(l, r) + 0.005 {
+                    if let Some(rule) = elig.blocking_rule(l, x) {
+                        explanation.pop();
+                        explanation.push_str(&format!("; {} would do better (p_win {px:.2}) but {rule}.", reps.id[x]));
+                    }
+                }
+            }
+            let decision = Decision { rep: Some(r), reason: None, explanation };
+            LeadDecision { decision, runner_up, p_win: Some(p(l, r)), forgone }
+        })
+        .collect()
+}
+
+/// The active rep a rule keeps from the lead with the best p_win: p_win rises with the rep's
+/// effect, so per (signature, eligibility class) it is the excluded rep with the largest
+/// effect. Empty without eligibility rules.
+fn excluded_best(ctx: &Context, pw: &PWin) -> HashMap<(u32, usize), Option<usize>> {
+    let (reps, elig) = (ctx.reps, ctx.elig);
+    let mut best: HashMap<(u32, usize), Option<usize>> = HashMap::new();
+    if elig.has_rules() {
+        for (l, &sig) in pw.sig.iter().enumerate() {
+            best.entry((sig, elig.class_id(l))).or_insert_with(|| {
+                (0..reps.len())
+                    .filter(|&r| reps.active[r] && !elig.allows(l, r))
+                    .max_by(|&a, &b| pw.effect(sig, a).total_cmp(&pw.effect(sig, b)).then(b.cmp(&a)))
+            });
+        }
+    }
+    best
 }
 
 /// How many standard deviations of the difference between two reps' estimated effects a
@@ -643,7 +816,17 @@ fn level_loads(problem: &LeadProblem, base: &[f64], sol: &mut Solution, owner: &
 }
 
 /// The best plan found, its value, the bound and the multipliers behind the bound.
-fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Vec<f64>, String) {
+struct Solved {
+    sol: Solution,
+    value: f64,
+    bound: f64,
+    /// The bound's multipliers: each rep's shadow price.
+    lambda: Vec<f64>,
+    /// How the plan was found, in a few words.
+    method: String,
+}
+
+fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> Solved {
     let gap = |value: f64, bound: f64| bound - value > CLOSE_ENOUGH * bound.abs();
     // Equal workloads: the auction solves the batch to within a hair of the optimum. Warm
     // (a coarse auction's prices first) is faster; when its certificate is not tight enough,
@@ -687,7 +870,7 @@ fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Ve
             value = solver::verify(problem, &sol).unwrap_or(f64::NAN);
             method.push_str(", fairness floors filled, then shifts");
         }
-        return (sol, value, bound, lambda, method);
+        return Solved { sol, value, bound, lambda, method };
     }
     // Greedy and local search first; perturbation chains only while the bound says the plan
     // may be more than 0.5 % from the best possible one.
@@ -705,15 +888,23 @@ fn solve(problem: &LeadProblem, s: &OptimizeSettings) -> (Solution, f64, f64, Ve
             (bound, lambda) = solver::lagrangian_bound(problem, value, s.bound_iterations, Some(&lambda));
         }
     }
-    (sol, value, bound, lambda, method)
+    Solved { sol, value, bound, lambda, method }
+}
+
+/// Why a lead is with its rep: kept by its owner before optimising, stays with its owner
+/// (and whether the runner-up is better only within the noise), or fills the rep's floor.
+struct Why {
+    kept: bool,
+    stays: bool,
+    within_noise: bool,
+    at_floor: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn explain(
     lead: usize,
     rep: usize,
-    (kept, stays, within_noise): (bool, bool, bool),
-    at_floor: bool,
+    why: Why,
     p: f64,
     runner_up: Option<(usize, f64)>,
     remaining: &[f64],
@@ -721,6 +912,7 @@ fn explain(
     reps: &Reps,
     skill: &Skill,
 ) -> String {
+    let Why { kept, stays, within_noise, at_floor } = why;
     let id = &reps.id[rep];
     // The segment where this rep's record matters most for this lead.
     let strongest = skill
