@@ -161,44 +161,7 @@ pub struct HtmlInput<'a> {
 
 /// Renders the report.
 pub fn render(h: &HtmlInput) -> String {
-    let (s, plan, leads, reps) = (h.summary, h.plan, h.leads, h.reps);
-    let mut by_rep: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
-    for (l, d) in plan.decisions.iter().enumerate() {
-        if let Some(r) = d.rep {
-            by_rep[r].push(l);
-        }
-    }
-    for q in by_rep.iter_mut() {
-        q.sort_by_key(|&l| h.detail.rank[l]);
-    }
-    let policy_rows: Vec<(String, f64, Option<f64>)> =
-        s.policies.iter().map(|p| (p.policy.clone(), p.expected_value, None)).collect();
-    let wins_rows: Vec<(String, f64, Option<f64>)> =
-        s.policies.iter().map(|p| (p.policy.clone(), p.expected_wins, None)).collect();
-    let wins_texts: Vec<String> = s.policies.iter().map(|p| format!("{:.1} wins", p.expected_wins)).collect();
-    let rr = s.policies.iter().find(|p| p.policy == "round-robin").map(|p| p.expected_value);
-    let policy_texts: Vec<String> = s
-        .policies
-        .iter()
-        .map(|p| match rr {
-            Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
-                format!(
-                    "{} ({:+.1} % vs round robin)",
-                    grouped(p.expected_value, 0),
-                    100.0 * (p.expected_value / rr - 1.0)
-                )
-            }
-            _ => grouped(p.expected_value, 0),
-        })
-        .collect();
-    let load_texts: Vec<String> = s
-        .reps
-        .iter()
-        .filter(|r| r.active)
-        .map(|r| format!("{} / {} units", fmt_num(r.load), fmt_num(r.capacity)))
-        .collect();
-    let load_rows: Vec<(String, f64, Option<f64>)> =
-        s.reps.iter().filter(|r| r.active).map(|r| (r.rep_id.clone(), r.load, Some(r.capacity))).collect();
+    let s = h.summary;
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -232,151 +195,248 @@ pub fn render(h: &HtmlInput) -> String {
                     table { tr { th { "reason" } th.n { "leads" } }
                         @for (reason, n) in &s.unassigned { tr { td { code { (reason) } } td.n { (n) } } } }
                 }
-                @if !s.policies.is_empty() {
-                    h2 { "Policies compared" }
-                    h3 { "Expected value by policy" }
-                    p.muted { "The same batch routed by each policy, every plan scored with the same p_win." }
-                    div.chart { (bars(&policy_rows, &policy_texts)) }
-                    h3 { "Expected wins by policy" }
-                    div.chart { (bars(&wins_rows, &wins_texts)) }
-                    div.scroll { table {
-                        tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
-                        @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (grouped(p.expected_value, 0)) } } }
-                    } }
-                }
-                @if !s.what_if.is_empty() {
-                    h2 { "What if" }
-                    p.muted { "Each scenario re-plans the batch with the same policy and compares with this plan." }
-                    div.scroll { table {
-                        tr { th { "scenario" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } th.n { "leads changing rep" } th.n { "leaving their owner" } }
-                        @for w in &s.what_if {
-                            tr {
-                                td { code { (w.change) } }
-                                td.n { (format!("{:+}", w.assigned_change)) }
-                                td.n { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
-                                td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (grouped(x.abs(), 0)) } }
-                                td.n { (w.leads_changing_rep) }
-                                td.n { @if let Some(m) = w.moves_change { (format!("{m:+}")) } }
-                            }
-                        }
-                    } }
-                }
-                @if !s.moves.is_empty() {
-                    h2 { "Leads that move" }
-                    p.muted { (s.moves.len()) " leads leave their current owner." }
-                    div.scroll { table {
-                        tr { th { "lead" } th { "from" } th { "to" } th { "why" } }
-                        @for m in &s.moves {
-                            tr { td { (m.lead_id) } td { (m.from) } td { @match &m.to { Some(t) => (t), None => "— (unassigned)" } } td { (m.why) } }
-                        }
-                    } }
-                }
-                h2 { "Load against capacity" }
-                @if load_rows.len() <= MAX_BAR_REPS {
-                    p.muted { "Filled: workload given in this batch; outline: capacity." }
-                    div.chart { (bars(&load_rows, &load_texts)) }
-                } @else {
-                    @let util: Vec<f64> = s.reps.iter().filter(|r| r.active && r.capacity > 0.0).map(|r| (r.load / r.capacity).min(1.0)).collect();
-                    @let full = s.reps.iter().filter(|r| r.active && r.at_capacity).count();
-                    @let idle = s.reps.iter().filter(|r| r.active && r.leads == 0).count();
-                    p.muted {
-                        "Active reps by how much of their capacity this batch uses: " (full) " of " (load_rows.len()) " are full"
-                        @if idle > 0 { ", " (idle) " got no lead" } ". Each rep's figures are in the table below."
-                    }
-                    div.chart { (histogram(&util, 10, "reps", true)) }
-                }
-                div.scroll { table {
-                    tr { th { "rep" } th.n { "load / capacity" } th.n { "leads" } th.n { "share of leads" } th.n { "expected wins" } th.n { "share of value" } th { "capacity binds" } th.n { "one more unit is worth" } }
-                    @for r in &s.reps {
-                        tr {
-                            td { (r.rep_id) @if !r.active { " " span.tag { "inactive" } } }
-                            td.n { (fmt_num(r.load)) " / " (fmt_num(r.capacity)) }
-                            td.n { (r.leads) @if r.min_leads > 0 { span.muted { " (floor " (r.min_leads) ")" } } }
-                            td.n { (pct(r.share_leads)) }
-                            td.n { (format!("{:.1}", r.expected_wins)) }
-                            td.n { (pct(r.share_value)) }
-                            td { @if r.at_capacity { "yes" } }
-                            td.n { @if let Some(p) = r.shadow_price.filter(|p| r.at_capacity && *p > 0.0) { (format!("{p:.3}")) } }
-                        }
-                    }
-                } }
-                @if let Some(scores) = h.detail.scores {
-                    h2 { "Score distribution" }
-                    p.muted { "Calibrated probability to convert, leads per band." }
-                    div.chart { (histogram(scores, 20, "leads", false)) }
-                }
-                @if let Some(skill) = h.skill {
-                    @if !skill.segments.is_empty() {
-                        h2 { "Skill by rep and segment" }
-                        @for line in crate::report::skill_summary(skill) { p { (line) } }
-                        p.muted { "How much better (green) or worse (red) than the lead model expects each rep did, on the log-odds scale, shrunk toward the rep's overall effect. Hover a cell for deals, wins and the 90 % interval." }
-                        @for seg in &skill.segments {
-                            @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.chart { (m) } }
-                        }
-                        details {
-                            summary { "The evidence: deals, wins and intervals" }
-                            div.scroll { table {
-                                tr { th { "rep" } th { "segment" } th { "value" } th.n { "deals" } th.n { "won" } th.n { "win rate" } th.n { "model expected" } th.n { "skill" } th { "90 % interval" } }
-                                @for r in crate::report::skill_rows(skill, reps) {
-                                    tr {
-                                        td { (r.rep) } td { (r.segment) } td { (r.value) }
-                                        td.n { (r.deals) } td.n { (r.wins) }
-                                        td.n { @if r.deals > 0 { (pct(r.wins as f64 / r.deals as f64)) } }
-                                        td.n { (format!("{:.1}", r.expected_wins)) }
-                                        td.n { (effect_label(r.effect)) }
-                                        td { (format!("{:+.2} to {:+.2}", r.interval.0, r.interval.1)) }
-                                    }
-                                }
-                            } }
-                        }
-                    }
-                }
-                h2 { "Work queues" }
-                p.muted { "Each rep's leads in priority order." }
-                @for (r, q) in by_rep.iter().enumerate() {
-                    @if !q.is_empty() {
-                        details open {
-                            summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.detail.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
-                            div.scroll { table {
-                                tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
-                                @for (k, &l) in q.iter().take_while(|&&l| h.detail.shows(l)).enumerate() {
-                                    tr {
-                                        td.n { (k + 1) } td { (leads.id[l]) }
-                                        td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
-                                        td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                                        td.n { (grouped(leads.value[l], 0)) }
-                                        td { @if let Some(t) = h.detail.talking { (t[l]) } }
-                                        td { (plan.decisions[l].explanation) }
-                                    }
-                                }
-                            } }
-                            @let hidden = q.iter().filter(|&&l| !h.detail.shows(l)).count();
-                            @if hidden > 0 { p.muted { "… and " (thousands(hidden)) " more leads of lower priority." } }
-                        }
-                    }
-                }
-                h2 { "Every lead" }
-                @if let Some(note) = h.detail.cut_note() { p.muted { (note) } }
-                div.scroll { table {
-                    tr { th { "lead" } th.n { "rank" } th { "tier" } th.n { "score" } th { "top factors" } th { "rep" } th.n { "p_win" } th { "runner-up" } th { "decision" } }
-                    @for (l, d) in plan.decisions.iter().enumerate().filter(|&(l, _)| h.detail.shows(l)) {
-                        tr {
-                            td { (leads.id[l]) }
-                            td.n { (h.detail.rank[l]) }
-                            td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
-                            td.n { @if let Some(sc) = h.detail.scores { (format!("{:.2}", sc[l])) } }
-                            td { @if let Some(f) = h.detail.factors { (f[l]) } }
-                            td { @match d.rep { Some(r) => (reps.id[r]), None => "—" } }
-                            td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                            td { @if let Some((r, p)) = h.detail.runner_up.and_then(|ru| ru[l]) { (reps.id[r]) @if p.is_finite() { " (" (format!("{p:.2}")) ")" } } }
-                            td { @if let Some(reason) = d.reason { code { (reason.code()) } ": " } (d.explanation) }
-                        }
-                    }
-                } }
+                (policies(s))
+                (what_if(s))
+                (moves(s))
+                (loads(s))
+                (scores(h))
+                (skill_section(h))
+                (queues(h))
+                (every_lead(h))
             }
         }
     };
     markup.into_string()
+}
+
+/// Each policy's expected value and wins on this batch, as bars and a table.
+fn policies(s: &Summary) -> Markup {
+    let policy_rows: Vec<(String, f64, Option<f64>)> =
+        s.policies.iter().map(|p| (p.policy.clone(), p.expected_value, None)).collect();
+    let wins_rows: Vec<(String, f64, Option<f64>)> =
+        s.policies.iter().map(|p| (p.policy.clone(), p.expected_wins, None)).collect();
+    let wins_texts: Vec<String> = s.policies.iter().map(|p| format!("{:.1} wins", p.expected_wins)).collect();
+    let rr = s.policies.iter().find(|p| p.policy == "round-robin").map(|p| p.expected_value);
+    let policy_texts: Vec<String> = s
+        .policies
+        .iter()
+        .map(|p| match rr {
+            Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
+                format!(
+                    "{} ({:+.1} % vs round robin)",
+                    grouped(p.expected_value, 0),
+                    100.0 * (p.expected_value / rr - 1.0)
+                )
+            }
+            _ => grouped(p.expected_value, 0),
+        })
+        .collect();
+    html! {
+        @if !s.policies.is_empty() {
+            h2 { "Policies compared" }
+            h3 { "Expected value by policy" }
+            p.muted { "The same batch routed by each policy, every plan scored with the same p_win." }
+            div.chart { (bars(&policy_rows, &policy_texts)) }
+            h3 { "Expected wins by policy" }
+            div.chart { (bars(&wins_rows, &wins_texts)) }
+            div.scroll { table {
+                tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
+                @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (grouped(p.expected_value, 0)) } } }
+            } }
+        }
+    }
+}
+
+/// The what-if scenarios against this plan.
+fn what_if(s: &Summary) -> Markup {
+    html! {
+        @if !s.what_if.is_empty() {
+            h2 { "What if" }
+            p.muted { "Each scenario re-plans the batch with the same policy and compares with this plan." }
+            div.scroll { table {
+                tr { th { "scenario" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } th.n { "leads changing rep" } th.n { "leaving their owner" } }
+                @for w in &s.what_if {
+                    tr {
+                        td { code { (w.change) } }
+                        td.n { (format!("{:+}", w.assigned_change)) }
+                        td.n { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
+                        td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (grouped(x.abs(), 0)) } }
+                        td.n { (w.leads_changing_rep) }
+                        td.n { @if let Some(m) = w.moves_change { (format!("{m:+}")) } }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// The leads that leave their current owner, and why.
+fn moves(s: &Summary) -> Markup {
+    html! {
+        @if !s.moves.is_empty() {
+            h2 { "Leads that move" }
+            p.muted { (s.moves.len()) " leads leave their current owner." }
+            div.scroll { table {
+                tr { th { "lead" } th { "from" } th { "to" } th { "why" } }
+                @for m in &s.moves {
+                    tr { td { (m.lead_id) } td { (m.from) } td { @match &m.to { Some(t) => (t), None => "— (unassigned)" } } td { (m.why) } }
+                }
+            } }
+        }
+    }
+}
+
+/// Each active rep's load against its capacity (bars, or a histogram when there are many
+/// reps), and the reps' table.
+fn loads(s: &Summary) -> Markup {
+    let load_texts: Vec<String> = s
+        .reps
+        .iter()
+        .filter(|r| r.active)
+        .map(|r| format!("{} / {} units", fmt_num(r.load), fmt_num(r.capacity)))
+        .collect();
+    let load_rows: Vec<(String, f64, Option<f64>)> =
+        s.reps.iter().filter(|r| r.active).map(|r| (r.rep_id.clone(), r.load, Some(r.capacity))).collect();
+    html! {
+        h2 { "Load against capacity" }
+        @if load_rows.len() <= MAX_BAR_REPS {
+            p.muted { "Filled: workload given in this batch; outline: capacity." }
+            div.chart { (bars(&load_rows, &load_texts)) }
+        } @else {
+            @let util: Vec<f64> = s.reps.iter().filter(|r| r.active && r.capacity > 0.0).map(|r| (r.load / r.capacity).min(1.0)).collect();
+            @let full = s.reps.iter().filter(|r| r.active && r.at_capacity).count();
+            @let idle = s.reps.iter().filter(|r| r.active && r.leads == 0).count();
+            p.muted {
+                "Active reps by how much of their capacity this batch uses: " (full) " of " (load_rows.len()) " are full"
+                @if idle > 0 { ", " (idle) " got no lead" } ". Each rep's figures are in the table below."
+            }
+            div.chart { (histogram(&util, 10, "reps", true)) }
+        }
+        div.scroll { table {
+            tr { th { "rep" } th.n { "load / capacity" } th.n { "leads" } th.n { "share of leads" } th.n { "expected wins" } th.n { "share of value" } th { "capacity binds" } th.n { "one more unit is worth" } }
+            @for r in &s.reps {
+                tr {
+                    td { (r.rep_id) @if !r.active { " " span.tag { "inactive" } } }
+                    td.n { (fmt_num(r.load)) " / " (fmt_num(r.capacity)) }
+                    td.n { (r.leads) @if r.min_leads > 0 { span.muted { " (floor " (r.min_leads) ")" } } }
+                    td.n { (pct(r.share_leads)) }
+                    td.n { (format!("{:.1}", r.expected_wins)) }
+                    td.n { (pct(r.share_value)) }
+                    td { @if r.at_capacity { "yes" } }
+                    td.n { @if let Some(p) = r.shadow_price.filter(|p| r.at_capacity && *p > 0.0) { (format!("{p:.3}")) } }
+                }
+            }
+        } }
+    }
+}
+
+/// The calibrated scores' histogram, when the batch was scored.
+fn scores(h: &HtmlInput) -> Markup {
+    html! {
+        @if let Some(scores) = h.detail.scores {
+            h2 { "Score distribution" }
+            p.muted { "Calibrated probability to convert, leads per band." }
+            div.chart { (histogram(scores, 20, "leads", false)) }
+        }
+    }
+}
+
+/// Skill heat maps by segment and the evidence behind them, when skill was learned.
+fn skill_section(h: &HtmlInput) -> Markup {
+    let reps = h.reps;
+    html! {
+        @if let Some(skill) = h.skill {
+            @if !skill.segments.is_empty() {
+                h2 { "Skill by rep and segment" }
+                @for line in crate::report::skill_summary(skill) { p { (line) } }
+                p.muted { "How much better (green) or worse (red) than the lead model expects each rep did, on the log-odds scale, shrunk toward the rep's overall effect. Hover a cell for deals, wins and the 90 % interval." }
+                @for seg in &skill.segments {
+                    @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.chart { (m) } }
+                }
+                details {
+                    summary { "The evidence: deals, wins and intervals" }
+                    div.scroll { table {
+                        tr { th { "rep" } th { "segment" } th { "value" } th.n { "deals" } th.n { "won" } th.n { "win rate" } th.n { "model expected" } th.n { "skill" } th { "90 % interval" } }
+                        @for r in crate::report::skill_rows(skill, reps) {
+                            tr {
+                                td { (r.rep) } td { (r.segment) } td { (r.value) }
+                                td.n { (r.deals) } td.n { (r.wins) }
+                                td.n { @if r.deals > 0 { (pct(r.wins as f64 / r.deals as f64)) } }
+                                td.n { (format!("{:.1}", r.expected_wins)) }
+                                td.n { (effect_label(r.effect)) }
+                                td { (format!("{:+.2} to {:+.2}", r.interval.0, r.interval.1)) }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
+
+/// Each rep's leads in priority order.
+fn queues(h: &HtmlInput) -> Markup {
+    let (plan, leads, reps) = (h.plan, h.leads, h.reps);
+    let mut by_rep: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
+    for (l, d) in plan.decisions.iter().enumerate() {
+        if let Some(r) = d.rep {
+            by_rep[r].push(l);
+        }
+    }
+    for q in by_rep.iter_mut() {
+        q.sort_by_key(|&l| h.detail.rank[l]);
+    }
+    html! {
+        h2 { "Work queues" }
+        p.muted { "Each rep's leads in priority order." }
+        @for (r, q) in by_rep.iter().enumerate() {
+            @if !q.is_empty() {
+                details open {
+                    summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.detail.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
+                    div.scroll { table {
+                        tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
+                        @for (k, &l) in q.iter().take_while(|&&l| h.detail.shows(l)).enumerate() {
+                            tr {
+                                td.n { (k + 1) } td { (leads.id[l]) }
+                                td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
+                                td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
+                                td.n { (grouped(leads.value[l], 0)) }
+                                td { @if let Some(t) = h.detail.talking { (t[l]) } }
+                                td { (plan.decisions[l].explanation) }
+                            }
+                        }
+                    } }
+                    @let hidden = q.iter().filter(|&&l| !h.detail.shows(l)).count();
+                    @if hidden > 0 { p.muted { "… and " (thousands(hidden)) " more leads of lower priority." } }
+                }
+            }
+        }
+    }
+}
+
+/// Every lead (or the top ones of a large batch): score, factors, rep, runner-up, decision.
+fn every_lead(h: &HtmlInput) -> Markup {
+    let (plan, leads, reps) = (h.plan, h.leads, h.reps);
+    html! {
+        h2 { "Every lead" }
+        @if let Some(note) = h.detail.cut_note() { p.muted { (note) } }
+        div.scroll { table {
+            tr { th { "lead" } th.n { "rank" } th { "tier" } th.n { "score" } th { "top factors" } th { "rep" } th.n { "p_win" } th { "runner-up" } th { "decision" } }
+            @for (l, d) in plan.decisions.iter().enumerate().filter(|&(l, _)| h.detail.shows(l)) {
+                tr {
+                    td { (leads.id[l]) }
+                    td.n { (h.detail.rank[l]) }
+                    td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
+                    td.n { @if let Some(sc) = h.detail.scores { (format!("{:.2}", sc[l])) } }
+                    td { @if let Some(f) = h.detail.factors { (f[l]) } }
+                    td { @match d.rep { Some(r) => (reps.id[r]), None => "—" } }
+                    td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
+                    td { @if let Some((r, p)) = h.detail.runner_up.and_then(|ru| ru[l]) { (reps.id[r]) @if p.is_finite() { " (" (format!("{p:.2}")) ")" } } }
+                    td { @if let Some(reason) = d.reason { code { (reason.code()) } ": " } (d.explanation) }
+                }
+            }
+        } }
+    }
 }
 
 #[cfg(test)]

@@ -297,7 +297,6 @@ impl Effects {
         }
         Effects { sig_of_lead, sig_values, effect }
     }
-
 }
 
 /// Every rep's effect is zero for every lead: every rep is equally good.
@@ -326,7 +325,8 @@ impl Candidates {
             .map(|l| {
                 let next = cand_index.len() as u32;
                 *cand_index.entry(elig.class_id(l)).or_insert_with(|| {
-                    lists.push(elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).map(|r| r as u32).collect());
+                    lists
+                        .push(elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).map(|r| r as u32).collect());
                     next
                 })
             })
@@ -474,7 +474,10 @@ pub fn optimize(
     let (kept, capacity) = if s.keep_owners {
         super::keep_owners(leads, reps, elig)
     } else {
-        (vec![None; leads.len()], (0..reps.len()).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect())
+        (
+            vec![None; leads.len()],
+            (0..reps.len()).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect(),
+        )
     };
     let ctx = Context {
         leads,
@@ -600,7 +603,8 @@ fn as_equals(
     notes: &mut Vec<String>,
 ) -> Option<Plan> {
     let (leads, reps, z, unit) = (ctx.leads, ctx.reps, ctx.z, ctx.unit());
-    let rule = super::rules::route_by_rule_keeping(super::Rule::LeastLoaded, leads, reps, ctx.elig, ctx.s.solve.seed, true);
+    let rule =
+        super::rules::route_by_rule_keeping(super::Rule::LeastLoaded, leads, reps, ctx.elig, ctx.s.solve.seed, true);
     let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
         (0..leads.len())
             .filter(|&l| rep_of(l).is_some())
