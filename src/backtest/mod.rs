@@ -33,7 +33,7 @@ use crate::eligibility::Eligibility;
 use crate::error::{GateError, InputError};
 use crate::fmt::signed_pct;
 use crate::io::Table;
-use crate::model::metrics::{self, CalibrationBin, sigmoid};
+use crate::model::metrics::{self, HeldOutQuality, sigmoid};
 use crate::model::{self, Model, Params};
 use crate::progress::{Progress, Stages};
 use crate::skill::{self, Skill, SkillSettings};
@@ -148,17 +148,6 @@ pub struct SplitInfo {
     pub test_closed: usize,
 }
 
-/// Held-out quality of the lead scores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScoringResult {
-    pub auc: f64,
-    pub log_loss: f64,
-    /// Log loss of always predicting the training win rate.
-    pub base_log_loss: f64,
-    pub top_decile_lift: f64,
-    pub calibration: Vec<CalibrationBin>,
-}
-
 /// Held-out log loss of p_win with and without the learned rep effects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkillResult {
@@ -215,7 +204,8 @@ pub struct Backtest {
     pub seed: u64,
     pub objective: Objective,
     pub split: SplitInfo,
-    pub scoring: ScoringResult,
+    /// Held-out quality of the lead scores on the test deals.
+    pub scoring: HeldOutQuality,
     pub skill: SkillResult,
     /// optimize, round-robin, least-loaded, then what really happened.
     pub policies: Vec<PolicyResult>,
@@ -393,7 +383,7 @@ struct TestScores {
     /// Log-odds and probability to convert of each test deal.
     z: Vec<f64>,
     p: Vec<f64>,
-    result: ScoringResult,
+    result: HeldOutQuality,
 }
 
 fn score_test(
@@ -418,13 +408,7 @@ fn score_test(
     let train_won = train_labels.iter().filter(|l| **l == Some(true)).count();
     let train_closed = train_labels.iter().filter(|l| l.is_some()).count();
     let rate = train_won as f64 / train_closed.max(1) as f64;
-    let result = ScoringResult {
-        auc: metrics::auc(&p, y).unwrap_or(0.5),
-        log_loss: metrics::log_loss(&p, y),
-        base_log_loss: metrics::log_loss(&vec![rate; y.len()], y),
-        top_decile_lift: metrics::top_decile_lift(&p, y),
-        calibration: metrics::calibration_table(&p, y, 10),
-    };
+    let result = HeldOutQuality::of(&p, y, rate);
     Ok(TestScores { model: m, leads, z, p, result })
 }
 

@@ -45,6 +45,32 @@ pub fn log_loss(p: &[f64], labels: &[bool]) -> f64 {
     total / p.len().max(1) as f64
 }
 
+/// Held-out quality of probabilities to convert: the one measure the model file (its
+/// validation rows) and the backtest (its test deals) report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldOutQuality {
+    pub auc: f64,
+    pub log_loss: f64,
+    /// Log loss of always predicting the training win rate, for comparison.
+    pub base_log_loss: f64,
+    pub top_decile_lift: f64,
+    pub calibration: Vec<CalibrationBin>,
+}
+
+impl HeldOutQuality {
+    /// Quality of probabilities `p` against outcomes `y`; `base_rate` is the training win rate.
+    /// AUC is 0.5 when `y` has one class only.
+    pub fn of(p: &[f64], y: &[bool], base_rate: f64) -> HeldOutQuality {
+        HeldOutQuality {
+            auc: auc(p, y).unwrap_or(0.5),
+            log_loss: log_loss(p, y),
+            base_log_loss: log_loss(&vec![base_rate; y.len()], y),
+            top_decile_lift: top_decile_lift(p, y),
+            calibration: calibration_table(p, y, 10),
+        }
+    }
+}
+
 /// One row of a calibration table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationBin {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use boost::Params;
-use metrics::{CalibrationBin, sigmoid};
+use metrics::{HeldOutQuality, sigmoid};
 use tree::Tree;
 
 use crate::config::{Config, Label};
@@ -45,12 +45,8 @@ pub struct Metrics {
     pub split: String,
     pub train_rows: usize,
     pub valid_rows: usize,
-    pub auc: f64,
-    pub log_loss: f64,
-    /// Log loss of always predicting the training win rate, for comparison.
-    pub base_log_loss: f64,
-    pub top_decile_lift: f64,
-    pub calibration: Vec<CalibrationBin>,
+    #[serde(flatten)]
+    pub quality: HeldOutQuality,
     pub rounds: usize,
     pub depth: u16,
 }
@@ -353,11 +349,7 @@ pub fn train_continuing(
         split: split.to_string(),
         train_rows: train_rows.len(),
         valid_rows: valid_rows.len(),
-        auc: metrics::auc(&pv, &yv).unwrap_or(0.5),
-        log_loss: metrics::log_loss(&pv, &yv),
-        base_log_loss: metrics::log_loss(&vec![rate; yv.len()], &yv),
-        top_decile_lift: metrics::top_decile_lift(&pv, &yv),
-        calibration: metrics::calibration_table(&pv, &yv, 10),
+        quality: HeldOutQuality::of(&pv, &yv, rate),
         rounds: trees.len(),
         depth: ens.depth,
     };
@@ -369,9 +361,9 @@ pub fn train_continuing(
         won,
         lost,
         new_trees,
-        auc: metrics.auc,
-        log_loss: metrics.log_loss,
-        top_decile_lift: metrics.top_decile_lift,
+        auc: metrics.quality.auc,
+        log_loss: metrics.quality.log_loss,
+        top_decile_lift: metrics.quality.top_decile_lift,
     });
     let model = Model {
         format: FORMAT.into(),

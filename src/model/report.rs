@@ -29,11 +29,11 @@ pub fn text(m: &Model) -> String {
     let _ = writeln!(
         s,
         "held-out AUC {:.4}, log loss {:.4} (win rate alone: {:.4}), top-decile lift {:.2}",
-        x.auc, x.log_loss, x.base_log_loss, x.top_decile_lift
+        x.quality.auc, x.quality.log_loss, x.quality.base_log_loss, x.quality.top_decile_lift
     );
     let _ = writeln!(s, "calibration (held-out rows in tenths by predicted probability):");
     let _ = writeln!(s, "  {:>6}  {:>9}  {:>8}", "rows", "predicted", "observed");
-    for b in &x.calibration {
+    for b in &x.quality.calibration {
         let _ = writeln!(s, "  {:>6}  {:>9.3}  {:>8.3}", b.rows, b.mean_predicted, b.observed_rate);
     }
     if m.history.len() > 1 {
