@@ -13,6 +13,7 @@ use leadroute::cmd::train::TrainSettings;
 use leadroute::error::UsageError;
 use leadroute::generate::GenerateSettings;
 use leadroute::model::Params;
+use leadroute::parse;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -156,7 +157,7 @@ pub struct BacktestArgs {
 }
 
 fn date(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    leadroute::data::parse_datetime(s)
+    parse::datetime(s)
         .ok_or_else(|| format!("expected a date like 2025-06-30 or 2025-06-30T12:00:00, found {s:?}"))
 }
 
@@ -460,15 +461,15 @@ impl AssignArgs {
 }
 
 fn non_negative(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+    match parse::number(s) {
+        Some(x) if x >= 0.0 => Ok(x),
         _ => Err(format!("expected a number ≥ 0, found {s:?}")),
     }
 }
 
 fn open_share(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+    match parse::number(s) {
+        Some(x) if x > 0.0 && x < 1.0 => Ok(x),
         _ => Err(format!("expected a share between 0 and 1 (exclusive), found {s:?}")),
     }
 }
@@ -481,6 +482,6 @@ fn positive(s: &str) -> Result<usize, String> {
 }
 
 fn share(s: &str) -> Result<f64, String> {
-    let x: f64 = s.parse().map_err(|_| format!("expected a share between 0 and 1, found {s:?}"))?;
+    let x = parse::number(s).ok_or_else(|| format!("expected a share between 0 and 1, found {s:?}"))?;
     if x > 0.0 && x <= 1.0 { Ok(x) } else { Err(format!("expected a share in (0, 1], found {x}")) }
 }

@@ -8,12 +8,13 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::InputError;
 use crate::io::Table;
+use crate::parse;
 
 /// The batch of leads to route.
 #[derive(Debug, Clone)]
@@ -239,6 +240,12 @@ impl Reps {
 }
 
 /// Finds canonical columns in one table, through the config's mapping.
+/// The column of `table` holding canonical column `name` (under any header the config gives
+/// it), if there is one.
+pub fn find_column(table: &Table, cfg: &Config, name: &str) -> Option<usize> {
+    cfg.columns.headers(name).into_iter().find_map(|h| table.column(h))
+}
+
 pub(crate) struct Resolver<'a> {
     table: &'a Table,
     cfg: &'a Config,
@@ -278,7 +285,7 @@ impl<'a> Resolver<'a> {
 
     /// The column holding canonical `name`, if the file has it.
     pub(crate) fn optional(&self, name: &str) -> Result<Option<usize>> {
-        Ok(self.cfg.columns.headers(name).into_iter().find_map(|h| self.table.column(h)))
+        Ok(find_column(self.table, self.cfg, name))
     }
 }
 
@@ -310,8 +317,8 @@ fn number(table: &Table, row: usize, col: Option<usize>, default: f64, bound: Bo
     if cell.trim().is_empty() {
         return Ok(default);
     }
-    let v =
-        parse_number(cell).ok_or_else(|| table.cell_error(row, col, format!("expected {expected}, found {cell:?}")))?;
+    let v = parse::number(cell)
+        .ok_or_else(|| table.cell_error(row, col, format!("expected {expected}, found {cell:?}")))?;
     let ok = match bound {
         Bound::NonNegative => v >= 0.0,
         Bound::Positive => v > 0.0,
@@ -322,56 +329,13 @@ fn number(table: &Table, row: usize, col: Option<usize>, default: f64, bound: Bo
     Ok(v)
 }
 
-/// A finite decimal number; NaN and infinities are not numbers here.
-pub fn parse_number(cell: &str) -> Option<f64> {
-    cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-/// true/false, yes/no, 1/0 (any case); `None` for anything else.
-pub fn parse_bool(cell: &str) -> Option<bool> {
-    let t = cell.trim();
-    if ["true", "yes", "1"].iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        Some(true)
-    } else if ["false", "no", "0"].iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 fn parse_bool_cell(table: &Table, row: usize, col: usize, default: bool) -> Result<bool> {
     let cell = table.cell(row, col);
     if cell.trim().is_empty() {
         return Ok(default);
     }
-    parse_bool(cell)
+    parse::boolean(cell)
         .ok_or_else(|| table.cell_error(row, col, format!("expected true/false, yes/no or 1/0, found {cell:?}")).into())
-}
-
-/// An ISO 8601 date (`2024-03-01`) or date-time (`2024-03-01T09:30:00`, a space instead of
-/// `T`, optional seconds, fractions and `Z` or offset; offsets are converted to UTC).
-pub fn parse_datetime(cell: &str) -> Option<NaiveDateTime> {
-    let t = cell.trim();
-    if let Some(quick) = parse_iso_quick(t.as_bytes()) {
-        return quick;
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0);
-    }
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.naive_utc());
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
-            return Some(dt);
-        }
-    }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
-            return Some(dt.naive_utc());
-        }
-    }
-    None
 }
 
 /// Rows of a table in time order, as the one rule every time split follows.
@@ -388,7 +352,7 @@ pub struct TimeOrder {
 
 /// Orders `rows` of `table` by their `created_at` when at least 90 % of them have one.
 pub fn time_order(table: &Table, cfg: &Config, rows: &[usize]) -> TimeOrder {
-    let col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+    let col = find_column(table, cfg, "created_at");
     let dates: Vec<Option<NaiveDateTime>> = match col {
         Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
         None => vec![None; rows.len()],
@@ -405,7 +369,7 @@ pub fn time_order(table: &Table, cfg: &Config, rows: &[usize]) -> TimeOrder {
 /// A date cell as the config says the files write dates: ISO always, and the
 /// `[columns] date_format` (e.g. `%m/%d/%Y`) when one is set.
 pub fn parse_date(cfg: &Config, cell: &str) -> Option<NaiveDateTime> {
-    if let Some(d) = parse_datetime(cell) {
+    if let Some(d) = parse::datetime(cell) {
         return Some(d);
     }
     let fmt = cfg.columns.date_format.as_deref()?;
@@ -423,34 +387,6 @@ pub fn expected_date(cfg: &Config) -> String {
                  for dates written otherwise)"
             .into(),
     }
-}
-
-/// The common shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS]` without fractions or
-/// offsets, parsed by hand: `Some(result)` when the shape is one of these, `None` to let
-/// chrono handle anything else.
-fn parse_iso_quick(b: &[u8]) -> Option<Option<NaiveDateTime>> {
-    fn num(b: &[u8]) -> Option<u32> {
-        b.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
-    }
-    if !(b.len() == 10 || b.len() == 16 || b.len() == 19) || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
-    let (mut hh, mut mm, mut ss) = (0, 0, 0);
-    if b.len() > 10 {
-        if !matches!(b[10], b'T' | b' ') || b[13] != b':' {
-            return None;
-        }
-        hh = num(&b[11..13])?;
-        mm = num(&b[14..16])?;
-        if b.len() == 19 {
-            if b[16] != b':' {
-                return None;
-            }
-            ss = num(&b[17..19])?;
-        }
-    }
-    Some(NaiveDate::from_ymd_opt(y as i32, m, d).and_then(|date| date.and_hms_opt(hh, mm, ss)))
 }
 
 fn parse_datetime_cell(table: &Table, cfg: &Config, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {
@@ -474,35 +410,6 @@ mod tests {
             headers.iter().map(|s| s.to_string()).collect(),
             rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect(),
         )
-    }
-
-    #[test]
-    fn numbers_reject_nan_inf_and_words() {
-        assert_eq!(parse_number(" 12.5 "), Some(12.5));
-        assert_eq!(parse_number("-3"), Some(-3.0));
-        for bad in ["NaN", "inf", "-Infinity", "abc", "1,000", ""] {
-            assert_eq!(parse_number(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn booleans() {
-        for (s, v) in [("TRUE", true), ("yes", true), ("1", true), ("No", false), ("0", false), ("false", false)] {
-            assert_eq!(parse_bool(s), Some(v), "{s}");
-        }
-        assert_eq!(parse_bool("maybe"), None);
-    }
-
-    #[test]
-    fn dates_and_datetimes() {
-        let d = parse_datetime("2024-03-01").unwrap();
-        assert_eq!(d.to_string(), "2024-03-01 00:00:00");
-        assert_eq!(parse_datetime("2024-03-01T09:30:00").unwrap().to_string(), "2024-03-01 09:30:00");
-        assert_eq!(parse_datetime("2024-03-01 09:30").unwrap().to_string(), "2024-03-01 09:30:00");
-        assert_eq!(parse_datetime("2024-03-01T09:30:00Z").unwrap().to_string(), "2024-03-01 09:30:00");
-        assert_eq!(parse_datetime("2024-03-01T09:30:00+02:00").unwrap().to_string(), "2024-03-01 07:30:00");
-        assert!(parse_datetime("03/01/2024").is_none());
-        assert!(parse_datetime("2024-13-01").is_none());
     }
 
     #[test]

@@ -23,8 +23,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{parse_bool, parse_date, parse_number};
+use crate::data::{find_column, parse_date};
 use crate::io::Table;
+use crate::parse;
 
 /// Most bins a numeric feature is bucketed into (plus one for missing).
 pub const MAX_BINS: usize = 100;
@@ -105,14 +106,12 @@ fn cells<'a>(table: &'a Table, col: usize, rows: &'a [usize]) -> impl Iterator<I
     })
 }
 
-/// The column's numbers via polars (non-numbers and non-finite values become `None`), and
-/// how many non-empty cells were not numbers.
+/// The column's numbers (non-numbers and non-finite values become `None`), read by the
+/// same parser that bins them, and how many non-empty cells were not numbers.
 fn numeric_column(table: &Table, col: usize, rows: &[usize]) -> Result<(Vec<Option<f64>>, usize)> {
     let text: Vec<Option<&str>> = cells(table, col, rows).collect();
     let non_empty = text.iter().filter(|c| c.is_some()).count();
-    let s = Series::new(PlSmallStr::from(table.headers()[col].as_str()), text);
-    let nums = s.cast(&DataType::Float64)?;
-    let values: Vec<Option<f64>> = nums.f64()?.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+    let values: Vec<Option<f64>> = text.iter().map(|c| c.and_then(parse::number)).collect();
     let numeric = values.iter().filter(|v| v.is_some()).count();
     Ok((values, non_empty - numeric))
 }
@@ -156,11 +155,8 @@ impl Schema {
         let n = rows.len();
         let mut features = Vec::new();
         let mut dropped = Vec::new();
-        let canonical: Vec<Option<usize>> = NOT_FEATURES
-            .iter()
-            .map(|name| cfg.columns.headers(name).into_iter().find_map(|h| table.column(h)))
-            .collect();
-        let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+        let canonical: Vec<Option<usize>> = NOT_FEATURES.iter().map(|name| find_column(table, cfg, name)).collect();
+        let created_col = find_column(table, cfg, "created_at");
         let created: Vec<Option<NaiveDateTime>> = match created_col {
             Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
             None => vec![None; n],
@@ -221,7 +217,7 @@ impl Schema {
                 continue;
             }
             let texts: Vec<Option<&str>> = cells(table, col, rows).collect();
-            if texts.iter().flatten().all(|c| parse_bool(c).is_some() && !matches!(*c, "0" | "1")) {
+            if texts.iter().flatten().all(|c| parse::boolean(c).is_some() && !matches!(*c, "0" | "1")) {
                 features.push(Feature { name: header.clone(), column: header.clone(), kind: Kind::Boolean });
                 continue;
             }
@@ -266,7 +262,7 @@ impl Schema {
     pub fn bin_rows(&self, table: &Table, cfg: &Config, rows: &[usize]) -> Result<(Binned, Vec<String>)> {
         let nf = self.features.len();
         let n = rows.len();
-        let created_col = cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h));
+        let created_col = find_column(table, cfg, "created_at");
         let needs_created =
             self.features.iter().any(|f| matches!(f.kind, Kind::Weekday | Kind::Hour | Kind::DaysBefore { .. }));
         let created: Vec<Option<NaiveDateTime>> = match created_col {
@@ -321,7 +317,7 @@ impl Schema {
     /// The column feature `f`'s values are read from, if the table has it.
     pub fn display_column(&self, f: usize, table: &Table, cfg: &Config) -> Option<usize> {
         match self.features[f].kind {
-            Kind::Weekday | Kind::Hour => cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h)),
+            Kind::Weekday | Kind::Hour => find_column(table, cfg, "created_at"),
             _ => table.column(&self.features[f].column),
         }
     }
@@ -353,10 +349,10 @@ fn bin_column(
         // Parsed cell by cell: no column copy, and a cell that is not a finite number is
         // missing, as when the schema was learned.
         Kind::Numeric { edges } => cells(table, col, rows)
-            .map(|c| c.and_then(parse_number).map(|x| numeric_bin(edges, x)).unwrap_or(0))
+            .map(|c| c.and_then(parse::number).map(|x| numeric_bin(edges, x)).unwrap_or(0))
             .collect(),
         Kind::Boolean => cells(table, col, rows)
-            .map(|c| match c.and_then(parse_bool) {
+            .map(|c| match c.and_then(parse::boolean) {
                 Some(false) => 1,
                 Some(true) => 2,
                 None => 0,

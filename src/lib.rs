@@ -31,6 +31,7 @@ pub mod model;
 pub mod modelfile;
 pub mod output;
 pub mod outputs;
+pub mod parse;
 pub mod progress;
 pub mod report;
 pub mod scoring;

@@ -11,6 +11,7 @@ use crate::assign::optimize::Objective;
 use crate::assign::route::Routed;
 use crate::assign::{self, Policy, Rule};
 use crate::batch::Batch;
+use crate::data::find_column;
 use crate::output::{priority_rank, write_assignments};
 use crate::progress::Stages;
 use crate::report::{self, MoveLine, PolicyLine, Summary, WhatIfLine};
@@ -80,11 +81,10 @@ pub fn write_all(
     if let Some(path) = files.owner_csv {
         // The header the leads file uses for the column, else the config's first name for it.
         let header = |name: &str| -> String {
-            let names = batch.cfg.columns.headers(name);
-            names
-                .iter()
-                .find_map(|h| leads.table.column(h).map(|c| leads.table.headers()[c].clone()))
-                .unwrap_or_else(|| names[0].to_string())
+            match find_column(&leads.table, &batch.cfg, name) {
+                Some(c) => leads.table.headers()[c].clone(),
+                None => batch.cfg.columns.headers(name)[0].to_string(),
+            }
         };
         report::write_owner_csv(path, (&header("lead_id"), &header("rep_id")), &routed.plan, leads, reps)?;
     }

@@ -16,6 +16,7 @@ use crate::data::{Leads, Reps};
 use crate::fmt::{fmt_num, pct, thousands};
 use crate::io::write_atomic;
 use crate::output::neutralise;
+use crate::parse;
 
 /// Expected results of one policy's plan for the batch.
 #[derive(Debug, Clone, Serialize)]
@@ -457,8 +458,7 @@ pub fn talking_points(
             let feat = &model.schema.features[f.feature];
             if matches!(feat.kind, Kind::Numeric { .. }) && !sorted.contains_key(&f.feature) {
                 if let Some(col) = leads.table.column(&feat.column) {
-                    let mut v: Vec<f64> =
-                        (0..n).filter_map(|l| leads.table.cell(l, col).trim().parse::<f64>().ok()).collect();
+                    let mut v: Vec<f64> = (0..n).filter_map(|l| parse::number(leads.table.cell(l, col))).collect();
                     v.sort_by(f64::total_cmp);
                     sorted.insert(f.feature, v);
                 }
@@ -474,7 +474,7 @@ pub fn talking_points(
                     Kind::Boolean => format!("{}: {}", f.name, f.value),
                     _ => format!("{} {}", f.name, f.value),
                 };
-                if let (Some(v), Ok(x)) = (sorted.get(&f.feature), f.value.parse::<f64>()) {
+                if let (Some(v), Some(x)) = (sorted.get(&f.feature), parse::number(&f.value)) {
                     let at_least = v.len() - v.partition_point(|&y| y < x);
                     let top = 100.0 * at_least as f64 / v.len().max(1) as f64;
                     if top <= 25.0 {

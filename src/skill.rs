@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{Resolver, parse_date};
+use crate::data::{Resolver, find_column, parse_date};
 use crate::io::Table;
 use crate::model::metrics::sigmoid;
 use crate::model::{self, Model, Params};
@@ -518,7 +518,7 @@ fn out_of_fold_logits(
 
 /// The `created_at` of each of `rows`, where there is one.
 fn closed_dates(table: &Table, cfg: &Config, rows: &[usize]) -> Vec<Option<chrono::NaiveDateTime>> {
-    match cfg.columns.headers("created_at").into_iter().find_map(|h| table.column(h)) {
+    match find_column(table, cfg, "created_at") {
         Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
         None => vec![None; rows.len()],
     }

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 
-use crate::data::parse_number;
 use crate::io::Table;
+use crate::parse;
 
 /// The true conversion model of a generated world.
 #[derive(Debug, Clone)]
@@ -33,14 +33,14 @@ impl Truth {
         let segments = lt.headers()[2..].to_vec();
         let mut leads = HashMap::with_capacity(lt.len());
         for row in 0..lt.len() {
-            let base = parse_number(lt.cell(row, 1)).ok_or_else(|| lt.cell_error(row, 1, "expected a number"))?;
+            let base = parse::number(lt.cell(row, 1)).ok_or_else(|| lt.cell_error(row, 1, "expected a number"))?;
             let values = (2..lt.headers().len()).map(|c| lt.cell(row, c).to_string()).collect();
             leads.insert(lt.cell(row, 0).to_string(), (base, values));
         }
         let et = Table::read(&world.join("truth").join("rep_effects.csv"), "truth rep effects")?;
         let mut effects = HashMap::with_capacity(et.len());
         for row in 0..et.len() {
-            let e = parse_number(et.cell(row, 3)).ok_or_else(|| et.cell_error(row, 3, "expected a number"))?;
+            let e = parse::number(et.cell(row, 3)).ok_or_else(|| et.cell_error(row, 3, "expected a number"))?;
             effects.insert((et.cell(row, 0).to_string(), et.cell(row, 1).to_string(), et.cell(row, 2).to_string()), e);
         }
         Ok(Truth { segments, leads, effects })

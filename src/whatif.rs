@@ -12,6 +12,7 @@ use crate::assign::{self, Plan, route_by_rule_keeping};
 use crate::batch::Batch;
 use crate::data::Reps;
 use crate::error::UsageError;
+use crate::parse;
 use crate::report::WhatIfLine;
 
 /// One change to one rep's numbers.
@@ -60,13 +61,13 @@ impl FromStr for WhatIf {
             let change = match field.trim().to_ascii_lowercase().as_str() {
                 "capacity" => {
                     let relative = value.starts_with('+') || value.starts_with('-');
-                    let v: f64 = value.parse().map_err(|_| bad())?;
-                    if !v.is_finite() || (!relative && v < 0.0) {
+                    let v = parse::number(value).ok_or_else(bad)?;
+                    if !relative && v < 0.0 {
                         return Err(bad());
                     }
                     Change::Capacity { value: v, relative }
                 }
-                "active" => Change::Active(crate::data::parse_bool(value).ok_or_else(bad)?),
+                "active" => Change::Active(parse::boolean(value).ok_or_else(bad)?),
                 "min_leads" => Change::MinLeads(value.parse().map_err(|_| bad())?),
                 other => return Err(format!("{s:?}: unknown field {other:?}; {EXPECTED}")),
             };

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::config::Config;
+use crate::data::find_column;
 use crate::io::{Table, check_output_path};
 use crate::model::{self, Params};
 use crate::modelfile::ModelFile;
@@ -35,7 +36,7 @@ pub fn run(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>) -
     let trained = model::train_continuing(&table, &cfg, &s.params, hash, progress, labels, from.as_ref())?;
     warnings.extend(trained.warnings);
     // Rep skill from the same history, stored with the model for `assign --model`.
-    let has_reps = cfg.columns.headers("rep_id").into_iter().any(|h| table.column(h).is_some());
+    let has_reps = find_column(&table, &cfg, "rep_id").is_some();
     let skill = if cfg.skill.enabled && has_reps {
         let settings = SkillSettings::new(&cfg, &s.params);
         Some(skill::learn(&table, &cfg, &settings, &trained.model, warnings)?)

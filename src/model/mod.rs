@@ -26,7 +26,7 @@ use metrics::{HeldOutQuality, sigmoid};
 use tree::Tree;
 
 use crate::config::{Config, Label};
-use crate::data::{Resolver, TimeOrder, time_order};
+use crate::data::{Resolver, TimeOrder, find_column, time_order};
 use crate::error::InputError;
 use crate::features::{Binned, Schema};
 use crate::io::Table;
@@ -427,7 +427,7 @@ fn leakage_warnings(
     let closed: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_some()).collect();
     let bookkeeping: Vec<Option<usize>> = ["lead_id", "rep_id", "outcome", "closed_at", "workload", "created_at"]
         .iter()
-        .map(|name| cfg.columns.headers(name).into_iter().find_map(|h| table.column(h)))
+        .map(|name| find_column(table, cfg, name))
         .collect();
     for (col, header) in table.headers().iter().enumerate() {
         let excluded = cfg.features.exclude.iter().any(|e| e.trim().eq_ignore_ascii_case(header));
