@@ -36,5 +36,6 @@ pub mod progress;
 pub mod report;
 pub mod scoring;
 pub mod skill;
+#[cfg(any(test, feature = "testing"))]
 pub mod truth;
 pub mod whatif;

@@ -426,6 +426,7 @@ fn holdout(rows: &Rows, segments: Vec<String>, seed: u64) -> Option<Holdout> {
 /// Rep effects from raw win rates: the same fit with every lead given the history's overall
 /// win rate instead of its own score, so it cannot tell a skilled rep from one handed the
 /// hot leads. A baseline for comparisons, not for routing.
+#[cfg(any(test, feature = "testing"))]
 pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Skill> {
     let h = History::read(table, cfg)?;
     let won = h.closed.iter().filter(|&&r| h.labels[r] == Some(true)).count();

@@ -8,6 +8,7 @@
 pub mod auction;
 pub mod flow;
 pub mod optimize;
+#[cfg(any(test, feature = "testing"))]
 pub mod orlib;
 #[cfg(test)]
 mod proptests;

@@ -241,11 +241,6 @@ impl Table {
     pub fn cell_error(&self, row: usize, col: usize, message: impl Into<String>) -> InputError {
         InputError::cell(&self.path, self.line(row), col, &self.headers[col], message)
     }
-
-    /// An error about one record.
-    pub fn row_error(&self, row: usize, message: impl Into<String>) -> InputError {
-        InputError::at(&self.path, self.line(row), message)
-    }
 }
 
 /// The field separator: `,` unless the header line has more `;` or tabs (spreadsheets in

@@ -142,14 +142,10 @@ pub struct Start {
     pub valid: Vec<f64>,
 }
 
-/// Trains every candidate depth (in parallel) and returns the best on validation.
-pub fn fit(params: &Params, train: &Binned, y: &[bool], valid: &Binned, yv: &[bool], bar: &Bar) -> Result<Ensemble> {
-    fit_from(params, train, y, valid, yv, bar, None)
-}
-
-/// [`fit`], optionally continuing from an earlier model's log-odds: new trees are fitted to
-/// what it gets wrong, and training stops as soon as they stop helping on validation (so
-/// zero new trees is a possible answer).
+/// Trains every candidate depth (in parallel) and returns the best on validation. With
+/// `start`, an earlier model's log-odds, new trees are fitted to what it gets wrong, and
+/// training stops as soon as they stop helping on validation (so zero new trees is a
+/// possible answer).
 pub fn fit_from(
     params: &Params,
     train: &Binned,
