@@ -157,8 +157,7 @@ pub struct BacktestArgs {
 }
 
 fn date(s: &str) -> Result<chrono::NaiveDateTime, String> {
-    parse::datetime(s)
-        .ok_or_else(|| format!("expected a date like 2025-06-30 or 2025-06-30T12:00:00, found {s:?}"))
+    parse::datetime(s).ok_or_else(|| format!("expected a date like 2025-06-30 or 2025-06-30T12:00:00, found {s:?}"))
 }
 
 impl BacktestArgs {

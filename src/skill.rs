@@ -249,7 +249,7 @@ pub fn learn(
     model: &Model,
     warnings: &mut Vec<String>,
 ) -> Result<Skill> {
-    let h = History::read(table, cfg)?;
+    let h = ClosedDeals::read(table, cfg)?;
     for name in cfg.features.segments.iter().filter(|n| table.column(n).is_none()) {
         warnings.push(format!("[features] segments names {name:?}, which the history does not have"));
     }
@@ -428,7 +428,7 @@ fn holdout(rows: &Rows, segments: Vec<String>, seed: u64) -> Option<Holdout> {
 /// hot leads. A baseline for comparisons, not for routing.
 #[cfg(any(test, feature = "testing"))]
 pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Skill> {
-    let h = History::read(table, cfg)?;
+    let h = ClosedDeals::read(table, cfg)?;
     let won = h.closed.iter().filter(|&&r| h.labels[r] == Some(true)).count();
     let rate = (won as f64 / h.closed.len().max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
     let weights = recency_weights(&closed_dates(table, cfg, &h.closed), half_life_days);
@@ -437,15 +437,15 @@ pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Ski
 }
 
 /// The closed, attributed rows of a history and where its rep and segment columns are.
-struct History {
+struct ClosedDeals {
     labels: Vec<Option<bool>>,
     rep_col: usize,
     segments: Vec<(String, usize)>,
     closed: Vec<usize>,
 }
 
-impl History {
-    fn read(table: &Table, cfg: &Config) -> Result<History> {
+impl ClosedDeals {
+    fn read(table: &Table, cfg: &Config) -> Result<ClosedDeals> {
         let labels = model::labels(table, cfg)?;
         let rep_col = Resolver::new(table, cfg, "history").required("rep_id")?;
         let segments = cfg
@@ -456,7 +456,7 @@ impl History {
             .collect();
         let closed =
             (0..table.len()).filter(|&r| labels[r].is_some() && !table.cell(r, rep_col).trim().is_empty()).collect();
-        Ok(History { labels, rep_col, segments, closed })
+        Ok(ClosedDeals { labels, rep_col, segments, closed })
     }
 
     fn segment_names(&self) -> Vec<String> {

@@ -1,6 +1,12 @@
+//! `assign`: every policy within the rules, byte-identical reruns, workload units, CRM
+//! headers, warnings, real exports; scores from a model or a history; ad-hoc reassignment
+//! (`--current`, `--lock`, `--move-penalty`), `--what-if`, model age and drift, large batches.
+
 use std::collections::{HashMap, HashSet};
 
-use crate::workdir::{Csv, Workdir, repo};
+use serde_json::Value;
+
+use crate::workdir::{Csv, Workdir, number, repo, round_robin, trained_world, world_assign};
 
 const OUT_HEADER: [&str; 12] = [
     "lead_id",
@@ -141,21 +147,7 @@ fn reruns_are_byte_identical_and_the_seed_matters() {
     let wd = Workdir::new();
     wd.run(&["generate", "--out", "w", "--seed", "9", "--leads", "600", "--reps", "15", "--history", "0"]);
     let run = |out: &str, seed: &str, policy: &str| {
-        wd.run(&[
-            "assign",
-            "--leads",
-            "w/leads.csv",
-            "--reps",
-            "w/reps.csv",
-            "--config",
-            "w/leadroute.toml",
-            "--policy",
-            policy,
-            "--seed",
-            seed,
-            "--out",
-            out,
-        ]);
+        wd.run(&world_assign(&["--policy", policy, "--seed", seed, "--out", out]));
     };
     for policy in ["round-robin", "weighted", "least-loaded"] {
         run("a.csv", "1", policy);
@@ -173,19 +165,7 @@ fn capacity_counts_workload_units_and_reasons_are_given() {
     wd.create("leads.csv", "lead_id,workload,region\nA,2,NA\nB,2,NA\nC,1,NA\nD,5,NA\nE,1,Mars\nF,1,EMEA\nG,,NA\n");
     wd.create("reps.csv", "rep_id,capacity,active,territories\nr1,3,yes,NA\nr2,2,true,NA;APAC\nr3,4,no,EMEA\n");
     wd.create("c.toml", "[[eligibility]]\nlead = \"region\"\nrep = \"territories\"\n");
-    wd.run(&[
-        "assign",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--config",
-        "c.toml",
-        "--out",
-        "o.csv",
-    ]);
+    wd.run(&round_robin("o.csv", &["--config", "c.toml"]));
     let out = wd.read_csv("o.csv");
     let reason: HashMap<String, String> = out.column("lead_id").into_iter().zip(out.column("reason")).collect();
     assert_eq!(reason["D"], "workload_exceeds_capacity");
@@ -212,19 +192,7 @@ fn crm_headers_in_any_order_with_bom_crlf_and_quotes() {
         "[columns]\nlead_id = \"Lead ID\"\nrep_id = \"Owner ID\"\ncapacity = \"Cap\"\nvalue = \"Amount\"\n\
          [[eligibility]]\nlead = \"Region\"\nrep = \"Territories\"\n",
     );
-    wd.run(&[
-        "assign",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--config",
-        "c.toml",
-        "--out",
-        "o.csv",
-    ]);
+    wd.run(&round_robin("o.csv", &["--config", "c.toml"]));
     let out = wd.read_csv("o.csv");
     assert_eq!(out.column("lead_id"), vec!["L 1", "L2", "'=HYPERLINK(\"x\")"]);
     assert_eq!(out.column("rep_id"), vec!["O'Neil, P.", "r2", "O'Neil, P."]);
@@ -243,7 +211,7 @@ fn empty_batch_and_inactive_team_are_not_errors() {
     assert_eq!(out.headers, OUT_HEADER);
 
     wd.create("leads.csv", "lead_id\na\nb\n");
-    wd.run(&["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
+    wd.run(&round_robin("o.csv", &[]));
     assert_eq!(wd.read_csv("o.csv").column("reason"), vec!["no_active_rep", "no_active_rep"]);
 }
 
@@ -252,21 +220,9 @@ fn quiet_prints_nothing_and_default_prints_a_summary() {
     let wd = Workdir::new();
     wd.create("leads.csv", "lead_id\na\nb\nc\n");
     wd.create("reps.csv", "rep_id,capacity\nr1,2\n");
-    let out = wd.run(&[
-        "assign",
-        "--quiet",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--out",
-        "o.csv",
-    ]);
+    let out = wd.run(&round_robin("o.csv", &["--quiet"]));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
-    let out =
-        wd.run(&["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", "o.csv"]);
+    let out = wd.run(&round_robin("o.csv", &[]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("assigned 2 of 3 leads"), "{err}");
     assert!(err.contains("1 all_eligible_at_capacity"), "{err}");
@@ -278,36 +234,11 @@ fn likely_mistakes_in_valid_inputs_are_warned_about() {
     wd.create("leads.csv", "lead_id,rep_id,region\na,r1,NA\nb,ghost,NA\nc,,NA\n");
     wd.create("reps.csv", "rep_id,capacity\nr1,5\n");
     wd.create("c.toml", "[features]\nexclude = [\"Emial\"]\n");
-    let out = wd.run(&[
-        "assign",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--config",
-        "c.toml",
-        "--out",
-        "o.csv",
-    ]);
+    let out = wd.run(&round_robin("o.csv", &["--config", "c.toml"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: c.toml: [features] exclude names \"Emial\""), "{err}");
     assert!(err.contains("1 leads name a current owner that is not in reps.csv (e.g. ghost)"), "{err}");
-    let quiet = wd.run(&[
-        "assign",
-        "-q",
-        "--policy",
-        "round-robin",
-        "--leads",
-        "leads.csv",
-        "--reps",
-        "reps.csv",
-        "--config",
-        "c.toml",
-        "--out",
-        "o.csv",
-    ]);
+    let quiet = wd.run(&round_robin("o.csv", &["-q", "--config", "c.toml"]));
     assert!(quiet.stderr.is_empty(), "--quiet silences warnings");
 }
 
@@ -324,20 +255,14 @@ fn a_salesforce_style_export_routes_with_its_own_headers() {
         active: "Is Active",
         rule: Some(("Region", "Territories")),
     };
+    let (leads_file, reps_file, config) = (
+        example("fixtures/salesforce/leads.csv"),
+        example("fixtures/salesforce/reps.csv"),
+        example("fixtures/salesforce/leadroute.toml"),
+    );
+    let export = ["assign", "--leads", &leads_file, "--reps", &reps_file, "--config", &config];
     for policy in ["round-robin", "weighted", "least-loaded"] {
-        wd.run(&[
-            "assign",
-            "--leads",
-            &example("fixtures/salesforce/leads.csv"),
-            "--reps",
-            &example("fixtures/salesforce/reps.csv"),
-            "--config",
-            &example("fixtures/salesforce/leadroute.toml"),
-            "--policy",
-            policy,
-            "--out",
-            "o.csv",
-        ]);
+        wd.run(&[&export[..], &["--policy", policy, "--out", "o.csv"]].concat());
         let out = wd.read_csv("o.csv");
         verify_named(&leads, &reps, &out, &names);
         // The inactive rep gets nothing; the formula-like note never reaches the output.
@@ -345,21 +270,7 @@ fn a_salesforce_style_export_routes_with_its_own_headers() {
         assert!(out.column("explanation").iter().all(|e| !e.starts_with('=')));
     }
     // The CRM re-import file speaks the export's own headers: its lead id and owner columns.
-    wd.run(&[
-        "assign",
-        "--leads",
-        &example("fixtures/salesforce/leads.csv"),
-        "--reps",
-        &example("fixtures/salesforce/reps.csv"),
-        "--config",
-        &example("fixtures/salesforce/leadroute.toml"),
-        "--policy",
-        "round-robin",
-        "--out",
-        "o.csv",
-        "--owner-csv",
-        "owners.csv",
-    ]);
+    wd.run(&[&export[..], &["--policy", "round-robin", "--out", "o.csv", "--owner-csv", "owners.csv"]].concat());
     let out = wd.read_csv("o.csv");
     let owners = wd.read_csv("owners.csv");
     assert_eq!(owners.headers, vec!["Lead ID".to_string(), "Lead Owner".to_string()]);
@@ -427,4 +338,271 @@ fn maven_crm_export_routes_with_its_own_headers() {
             assert!(n >= 20, "{agent} has no deals of its own and gets {n}");
         }
     }
+}
+
+#[test]
+fn assign_fills_scores_from_a_model_or_a_history() {
+    let wd = trained_world("23");
+    for extra in [["--model", "w/model.json"], ["--history", "w/history.csv"]] {
+        let mut args = world_assign(&["--out", "a.csv"]);
+        args.extend(extra);
+        wd.run(&args);
+        let out = wd.read_csv("a.csv");
+        let value: HashMap<String, f64> = {
+            let leads = wd.read_csv("w/leads.csv");
+            leads.column("lead_id").into_iter().zip(leads.column("value").iter().map(|v| v.parse().unwrap())).collect()
+        };
+        for row in &out.rows {
+            let score: f64 = row[4].parse().unwrap();
+            assert!((0.0..=1.0).contains(&score));
+            if row[2] != "assigned" {
+                assert!(row[5].is_empty() && row[6].is_empty(), "no p_win without a rep: {row:?}");
+                continue;
+            }
+            let p_win: f64 = row[5].parse().unwrap();
+            let ev: f64 = row[6].parse().unwrap();
+            assert!((ev - p_win * value[&row[0]]).abs() <= 0.01 * value[&row[0]].max(1.0), "{row:?}");
+        }
+        let best = out.rows.iter().find(|r| r[7] == "1").unwrap();
+        let top: f64 = best[4].parse().unwrap();
+        assert!(out.rows.iter().all(|r| r[4].parse::<f64>().unwrap() <= top));
+    }
+}
+
+fn assign(wd: &Workdir, out: &str, extra: &[&str]) -> (Csv, String) {
+    let mut args = world_assign(&["--history", "w/history.csv", "--out", out]);
+    args.extend_from_slice(extra);
+    let o = wd.run(&args);
+    (wd.read_csv(out), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Today's owners: every third lead, given in turn to the reps whose territories cover it.
+fn current_owners(wd: &Workdir) -> Vec<(String, String)> {
+    let leads = wd.read_csv("w/leads.csv");
+    let reps = wd.read_csv("w/reps.csv");
+    let (ids, terr) = (reps.column("rep_id"), reps.column("territories"));
+    let region = leads.col("region");
+    let covers = |t: &str, g: &str| t.trim() == "*" || t.split(';').any(|x| x.trim().eq_ignore_ascii_case(g));
+    let mut owned = Vec::new();
+    for (k, row) in leads.rows.iter().enumerate().step_by(3) {
+        let eligible: Vec<&String> =
+            ids.iter().zip(&terr).filter(|(_, t)| covers(t, &row[region])).map(|(i, _)| i).collect();
+        if !eligible.is_empty() {
+            owned.push((row[0].clone(), eligible[k % eligible.len()].clone()));
+        }
+    }
+    let mut text = String::from("lead_id,rep_id\n");
+    for (l, r) in &owned {
+        text.push_str(&format!("{l},{r}\n"));
+    }
+    wd.create("current.csv", text);
+    owned
+}
+
+#[test]
+fn lock_keeps_owners_and_every_move_is_explained() {
+    let wd = Workdir::new();
+    wd.world("64", "300", "4000");
+    let owned = current_owners(&wd);
+    let (free, _) = assign(&wd, "free.csv", &["--current", "current.csv", "--summary-json", "free.json"]);
+    let (locked, _) = assign(&wd, "locked.csv", &["--current", "current.csv", "--lock", "--report", "locked.md"]);
+    let rep_of =
+        |plan: &Csv, lead: &str| -> String { plan.rows.iter().find(|r| r[0] == lead).map(|r| r[1].clone()).unwrap() };
+    let why_of = |plan: &Csv, lead: &str| -> String {
+        let c = plan.col("explanation");
+        plan.rows.iter().find(|r| r[0] == lead).map(|r| r[c].clone()).unwrap()
+    };
+    let (mut kept, mut moved_locked) = (0, 0);
+    for (lead, owner) in &owned {
+        if rep_of(&locked, lead) == *owner {
+            kept += 1;
+            assert!(why_of(&locked, lead).starts_with("Kept with its current owner"), "{}", why_of(&locked, lead));
+        } else {
+            moved_locked += 1;
+            // Under --lock a lead leaves only when its owner cannot keep it.
+            let why = why_of(&locked, lead);
+            assert!(why.starts_with(&format!("Moved from {owner}: its current owner {owner} ")), "{lead}: {why}");
+        }
+    }
+    assert!(kept > owned.len() / 2, "kept {kept} of {}", owned.len());
+    let report = String::from_utf8(wd.read("locked.md")).unwrap();
+    if moved_locked > 0 {
+        assert!(report.contains("## Leads that move"));
+        assert!(report.contains(&format!("{moved_locked} leads leave their current owner")), "{moved_locked}");
+    }
+    // Without --lock the optimizer moves more, and the summary lists each move.
+    let summary: Value = serde_json::from_slice(&wd.read("free.json")).unwrap();
+    let moves = summary["moves"].as_array().unwrap();
+    let moved_free = owned.iter().filter(|(l, o)| rep_of(&free, l) != *o).count();
+    assert_eq!(moves.len(), moved_free);
+    assert!(moved_free > moved_locked, "free {moved_free} vs locked {moved_locked}");
+    for m in moves {
+        let lead = m["lead_id"].as_str().unwrap();
+        assert!(why_of(&free, lead).starts_with(&format!("Moved from {}", m["from"].as_str().unwrap())));
+        assert!(!m["why"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_move_penalty_trades_gain_for_stability() {
+    let wd = Workdir::new();
+    wd.world("65", "300", "4000");
+    let owned = current_owners(&wd);
+    let moved = |plan: &Csv| owned.iter().filter(|(l, o)| plan.rows.iter().any(|r| r[0] == *l && r[1] != *o)).count();
+    let value = |plan: &Csv| -> f64 {
+        let v = plan.col("expected_value");
+        plan.rows.iter().filter_map(|r| r[v].parse::<f64>().ok()).sum()
+    };
+    let (zero, _) = assign(&wd, "p0.csv", &["--current", "current.csv", "--move-penalty", "0"]);
+    let (some, _) = assign(&wd, "p1.csv", &["--current", "current.csv", "--move-penalty", "2000"]);
+    let (huge, _) = assign(&wd, "p2.csv", &["--current", "current.csv", "--move-penalty", "1e12"]);
+    let (m0, m1, m2) = (moved(&zero), moved(&some), moved(&huge));
+    assert!(m0 >= m1 && m1 >= m2, "moves {m0} ≥ {m1} ≥ {m2}");
+    assert!(m0 > m2, "a penalty must keep some leads: {m0} vs {m2}");
+    // Staying costs expected value.
+    assert!(value(&zero) >= value(&huge) * 0.999, "{} vs {}", value(&zero), value(&huge));
+    // With a prohibitive penalty only leads their owner cannot keep move.
+    let c = huge.col("explanation");
+    for row in huge.rows.iter().filter(|r| r[c].starts_with("Moved from")) {
+        assert!(row[c].contains("its current owner"), "{row:?}");
+    }
+    // A rule policy has no gain to weigh: usage error.
+    let err = wd.fail(
+        &world_assign(&[
+            "--policy",
+            "round-robin",
+            "--current",
+            "current.csv",
+            "--move-penalty",
+            "5",
+            "--out",
+            "rr.csv",
+        ]),
+        2,
+    );
+    assert!(err.contains("--move-penalty"), "{err}");
+    assert!(!wd.exists("rr.csv"));
+}
+
+#[test]
+fn what_if_reports_the_change_against_the_plan() {
+    let wd = Workdir::new();
+    wd.world("66", "300", "4000");
+    let (plan, stderr) = assign(
+        &wd,
+        "plan.csv",
+        &[
+            "--what-if",
+            "R001:active=false",
+            "--what-if",
+            "R002:capacity=+5",
+            "--summary-json",
+            "s.json",
+            "--report",
+            "r.md",
+        ],
+    );
+    let s: Value = serde_json::from_slice(&wd.read("s.json")).unwrap();
+    let w = s["what_if"].as_array().unwrap();
+    assert_eq!(w.len(), 2);
+    assert_eq!(w[0]["change"], "R001:active=false");
+    let r001 = plan.rows.iter().filter(|r| r[1] == "R001").count();
+    // Every lead R001 had must go elsewhere (or nowhere).
+    assert!(w[0]["leads_changing_rep"].as_u64().unwrap() as usize >= r001, "{}", w[0]);
+    assert!(number(&w[0]["expected_wins_change"]) <= 1e-9 || r001 == 0, "{}", w[0]);
+    // More capacity cannot make the optimum worse (up to the optimizer's tolerance).
+    let base_value = number(&s["expected_value"]);
+    assert!(number(&w[1]["expected_value_change"]) >= -1e-3 * base_value, "{}", w[1]);
+    assert!(stderr.contains("what-if R001:active=false:"), "{stderr}");
+    assert!(String::from_utf8(wd.read("r.md")).unwrap().contains("## What if"));
+    // An unknown rep or a malformed change is a usage error.
+    for bad in ["R999:capacity=+1", "R001:capacity=lots"] {
+        let err = wd.fail(&world_assign(&["--policy", "round-robin", "--what-if", bad, "--out", "bad.csv"]), 2);
+        assert!(err.contains(bad), "{err}");
+        assert!(!wd.exists("bad.csv"));
+    }
+}
+
+#[test]
+fn assign_warns_about_a_stale_model_and_drifted_features() {
+    let wd = Workdir::new();
+    wd.world("68", "300", "4000");
+    // Trained "in 2020".
+    let out = wd
+        .command(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "m.json"])
+        .env("SOURCE_DATE_EPOCH", "1577836800")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let run = |leads: &str, out: &str, epoch: &str| -> String {
+        let mut args = world_assign(&["--model", "m.json"]);
+        args[2] = leads;
+        args.extend_from_slice(&["--policy", "round-robin", "--out", out, "--report", "r.md"]);
+        let o = wd.command(&args).env("SOURCE_DATE_EPOCH", epoch).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // Ten days later, same population: no warning.
+    let quiet = run("w/leads.csv", "a.csv", "1578700800");
+    assert!(!quiet.contains("trained") && !quiet.contains("drifted"), "{quiet}");
+    // A year later: stale, and the report says so too.
+    let stale = run("w/leads.csv", "b.csv", "1609459200");
+    assert!(stale.contains("was trained 366 days ago"), "{stale}");
+    assert!(String::from_utf8(wd.read("r.md")).unwrap().contains("was trained 366 days ago"));
+    // Every lead now has many page views: that feature has drifted.
+    let mut leads = wd.read_csv("w/leads.csv");
+    let c = leads.col("page_views");
+    for r in leads.rows.iter_mut() {
+        r[c] = "400".into();
+    }
+    let mut w = csv::Writer::from_path(wd.path("drifted.csv")).unwrap();
+    w.write_record(&leads.headers).unwrap();
+    for r in &leads.rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    let drifted = run("drifted.csv", "c.csv", "1578700800");
+    assert!(drifted.contains("drifted since training") && drifted.contains("page_views"), "{drifted}");
+}
+
+#[test]
+fn large_batches_cut_the_per_lead_sections_and_say_where_the_rest_are() {
+    let wd = Workdir::new();
+    wd.world("69", "300", "4000");
+    let (plan, _) = assign(&wd, "plan.csv", &["--report", "r.md", "--html", "r.html", "--report-leads", "40"]);
+    let md = String::from_utf8(wd.read("r.md")).unwrap();
+    let every = &md[md.find("## Every lead").unwrap()..];
+    let rows =
+        every.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| lead ") && !l.starts_with("| ---")).count();
+    assert_eq!(rows, 40, "{every}");
+    assert!(every.contains("The batch has 300 leads; the per-lead sections show the 40 of highest priority"));
+    assert!(every.contains("plan.csv"));
+    // The rows shown are the 40 best-ranked leads.
+    let rank = plan.col("rank");
+    for row in plan.rows.iter().filter(|r| r[rank].parse::<usize>().unwrap() <= 40) {
+        assert!(every.contains(&format!("| {} |", row[0])), "{} missing", row[0]);
+    }
+    // Work queues say how many more each rep has.
+    assert!(md.contains("more leads of lower priority"));
+    let html = String::from_utf8(wd.read("r.html")).unwrap();
+    assert!(html.contains("the per-lead sections show the 40 of highest priority"));
+}
+
+#[test]
+fn a_model_file_carries_rep_skill_to_assign() {
+    let wd = Workdir::new();
+    wd.world("71", "300", "6000");
+    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "m.json"]);
+    let m: Value = serde_json::from_slice(&wd.read("m.json")).unwrap();
+    assert!(m["skill"]["overall"].as_array().is_some_and(|o| o.len() >= 10), "{}", m["skill"]);
+    let out = wd.run(&world_assign(&["--model", "m.json", "--out", "a.csv"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("p_win is the lead score for every rep"), "{stderr}");
+    // p_win depends on the rep: the chosen rep and the runner-up differ for some lead.
+    let plan = wd.read_csv("a.csv");
+    let (p, ru) = (plan.col("p_win"), plan.col("runner_up_p_win"));
+    assert!(plan.rows.iter().any(|r| !r[ru].is_empty() && r[p] != r[ru]));
+    // Twice the same model file and batch: the same bytes.
+    wd.run(&world_assign(&["--model", "m.json", "--out", "b.csv"]));
+    assert_eq!(wd.read("a.csv"), wd.read("b.csv"));
 }

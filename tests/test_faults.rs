@@ -5,18 +5,10 @@
 use std::process::Stdio;
 use std::time::Instant;
 
-use crate::workdir::Workdir;
+use crate::workdir::{Workdir, round_robin, world_assign};
 
 const REPS: &str = "rep_id,capacity,territories\nr1,10,NA\nr2,10,*\n";
 const LEADS: &str = "lead_id,region,value\na,NA,10\nb,EMEA,20\n";
-
-/// Routes `leads.csv` to `reps.csv` by round robin into `out`, with `extra` flags.
-fn round_robin<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args =
-        vec!["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", out];
-    args.extend(extra);
-    args
-}
 
 #[test]
 fn help_shows_an_example_and_exits_0() {
@@ -47,21 +39,7 @@ fn failed_run_keeps_the_previous_output() {
 fn a_killed_run_leaves_the_previous_output() {
     let wd = Workdir::new();
     wd.run(&["generate", "--out", "w", "--seed", "9", "--leads", "300000", "--reps", "40", "--history", "100"]);
-    let args = |policy: &'static str, out: &'static str| {
-        vec![
-            "assign",
-            "--policy",
-            policy,
-            "--leads",
-            "w/leads.csv",
-            "--reps",
-            "w/reps.csv",
-            "--config",
-            "w/leadroute.toml",
-            "--out",
-            out,
-        ]
-    };
+    let args = |policy: &'static str, out: &'static str| world_assign(&["--policy", policy, "--out", out]);
     wd.run(&args("round-robin", "out.csv"));
     let yesterday = wd.read("out.csv");
     let started = Instant::now();

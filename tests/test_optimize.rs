@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use leadroute::truth::Truth;
 
 use crate::test_assign::verify;
-use crate::workdir::{Csv, Workdir};
+use crate::workdir::{Csv, Workdir, world_assign};
 
 fn world(wd: &Workdir, seed: &str) {
     wd.world(seed, "400", "8000");
@@ -66,19 +66,7 @@ fn optimize_is_byte_identical_across_threads() {
     world(&wd, "32");
     for (out, threads) in [("a.csv", "1"), ("b.csv", "2")] {
         let o = wd
-            .command(&[
-                "assign",
-                "--leads",
-                "w/leads.csv",
-                "--reps",
-                "w/reps.csv",
-                "--config",
-                "w/leadroute.toml",
-                "--history",
-                "w/history.csv",
-                "--out",
-                out,
-            ])
+            .command(&world_assign(&["--history", "w/history.csv", "--out", out]))
             .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();

@@ -5,9 +5,10 @@ mod workdir;
 
 mod test_architecture;
 mod test_assign;
+mod test_backtest;
 mod test_catalogue;
 mod test_faults;
 mod test_generate;
-mod test_loop;
-mod test_model;
 mod test_optimize;
+mod test_score;
+mod test_train;

@@ -135,3 +135,31 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED (not a pass): {} is not on this machine", p.display());
     None
 }
+
+/// A generated world with a trained model in `w/model.json`.
+pub fn trained_world(seed: &str) -> Workdir {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "w", "--seed", seed, "--leads", "800", "--reps", "12", "--history", "6000"]);
+    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
+    wd
+}
+
+/// `assign` on the world's batch, reps and config, then `extra`.
+pub fn world_assign<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["assign", "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml"];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A JSON number, or a panic naming what was found instead.
+pub fn number(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// Routes `leads.csv` to `reps.csv` by round robin into `out`, with `extra` flags.
+pub fn round_robin<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", "reps.csv", "--out", out];
+    args.extend(extra);
+    args
+}

@@ -75,9 +75,10 @@ pub struct Model {
     pub base: f64,
     pub learning_rate: f64,
     pub trees: Vec<Tree>,
-    /// Every training run behind this model, oldest first; the last one is this file's.
-    #[serde(default)]
-    pub history: Vec<TrainingRun>,
+    /// Every training run behind this model, oldest first; the last one is this file's
+    /// (stored as `history`).
+    #[serde(default, rename = "history")]
+    pub runs: Vec<TrainingRun>,
     /// Per feature, the share of training rows in each bin (for the drift check).
     #[serde(default)]
     pub train_distribution: Vec<Vec<f64>>,
@@ -236,7 +237,7 @@ pub fn train_on(
 
 /// [`train_on`], optionally continuing an earlier model: its feature schema, tree depth and
 /// learning rate are kept, new trees are boosted on top of its scores from the new outcomes,
-/// calibration and metrics are redone on the new hold-out, and its training history grows
+/// calibration and metrics are redone on the new hold-out, and its list of training runs grows
 /// by this run.
 pub fn train_continuing(
     table: &Table,
@@ -248,37 +249,8 @@ pub fn train_continuing(
     from: Option<&Model>,
 ) -> Result<Trained> {
     params.check()?;
-    let won = labels.iter().filter(|l| **l == Some(true)).count();
-    let lost = labels.iter().filter(|l| **l == Some(false)).count();
-    let open = labels.len() - won - lost;
-    let outcomes = Outcomes { won, lost, open };
-    if labels.is_empty() {
-        return Err(InputError::file(
-            table.path(),
-            "the history has no deals, only a header; expected past leads with their outcomes",
-        )
-        .into());
-    }
-    if won == 0 || lost == 0 {
-        return Err(InputError::file(
-            table.path(),
-            format!(
-                "the history has only one class ({won} won, {lost} lost, {open} open): a model needs both won and lost deals; \
-                 check the [outcome] won/lost values in the config ({:?} / {:?})",
-                cfg.outcome.won, cfg.outcome.lost
-            ),
-        )
-        .into());
-    }
-    if won < MIN_PER_CLASS || lost < MIN_PER_CLASS {
-        return Err(InputError::file(
-            table.path(),
-            format!(
-                "the history is too thin to learn from: {won} won and {lost} lost deals; at least {MIN_PER_CLASS} of each are needed"
-            ),
-        )
-        .into());
-    }
+    let outcomes = check_outcomes(table, cfg, &labels)?;
+    let Outcomes { won, lost, .. } = outcomes;
     // Open deals are normal in a history (the train report counts them): no warning.
     let mut warnings = Vec::new();
 
@@ -354,8 +326,8 @@ pub fn train_continuing(
         depth: ens.depth,
     };
     let when = trained_at();
-    let mut history = from.map(|old| old.history.clone()).unwrap_or_default();
-    history.push(TrainingRun {
+    let mut runs = from.map(|old| old.runs.clone()).unwrap_or_default();
+    runs.push(TrainingRun {
         trained_at: when.clone(),
         data_sha256: data_sha256.clone(),
         won,
@@ -378,10 +350,46 @@ pub fn train_continuing(
         base: ens.base,
         learning_rate: ens.learning_rate,
         trees,
-        history,
+        runs,
         train_distribution: bin_distribution(&xt),
     };
     Ok(Trained { model, warnings })
+}
+
+/// The history's outcome counts, or why a model cannot learn from them: no deals, one
+/// class only, or fewer than [`MIN_PER_CLASS`] of a class.
+fn check_outcomes(table: &Table, cfg: &Config, labels: &[Option<bool>]) -> Result<Outcomes> {
+    let won = labels.iter().filter(|l| **l == Some(true)).count();
+    let lost = labels.iter().filter(|l| **l == Some(false)).count();
+    let open = labels.len() - won - lost;
+    if labels.is_empty() {
+        return Err(InputError::file(
+            table.path(),
+            "the history has no deals, only a header; expected past leads with their outcomes",
+        )
+        .into());
+    }
+    if won == 0 || lost == 0 {
+        return Err(InputError::file(
+            table.path(),
+            format!(
+                "the history has only one class ({won} won, {lost} lost, {open} open): a model needs both won and lost deals; \
+                 check the [outcome] won/lost values in the config ({:?} / {:?})",
+                cfg.outcome.won, cfg.outcome.lost
+            ),
+        )
+        .into());
+    }
+    if won < MIN_PER_CLASS || lost < MIN_PER_CLASS {
+        return Err(InputError::file(
+            table.path(),
+            format!(
+                "the history is too thin to learn from: {won} won and {lost} lost deals; at least {MIN_PER_CLASS} of each are needed"
+            ),
+        )
+        .into());
+    }
+    Ok(Outcomes { won, lost, open })
 }
 
 /// Labelled rows split into training and held-out rows.

@@ -36,14 +36,14 @@ pub fn text(m: &Model) -> String {
     for b in &x.quality.calibration {
         let _ = writeln!(s, "  {:>6}  {:>9.3}  {:>8.3}", b.rows, b.mean_predicted, b.observed_rate);
     }
-    if m.history.len() > 1 {
+    if m.runs.len() > 1 {
         let _ = writeln!(s, "training history (oldest first):");
         let _ = writeln!(
             s,
             "  {:<20}  {:>6}  {:>6}  {:>9}  {:>6}  {:>8}",
             "trained at", "won", "lost", "new trees", "AUC", "log loss"
         );
-        for r in &m.history {
+        for r in &m.runs {
             let _ = writeln!(
                 s,
                 "  {:<20}  {:>6}  {:>6}  {:>9}  {:>6.4}  {:>8.4}",
