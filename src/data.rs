@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::InputError;
 use crate::io::Table;
-use crate::parse;
+use crate::parse::{self, DateStyle, Detected};
 
 /// The batch of leads to route.
 #[derive(Debug, Clone)]
@@ -64,6 +64,7 @@ impl Leads {
         let workload_col = cols.optional("workload")?;
         let owner_col = cols.optional("rep_id")?;
         let created_col = cols.optional("created_at")?;
+        let created_reader = created_col.map(|c| DateReader::for_column(&table, cfg, c)).transpose()?;
 
         let n = table.len();
         // Rows are parsed in parallel; the first bad one in file order is reported.
@@ -76,9 +77,9 @@ impl Leads {
                     value: number(&table, row, value_col, 1.0, Bound::NonNegative, "a deal value ≥ 0")?,
                     workload: number(&table, row, workload_col, 1.0, Bound::Positive, "a workload > 0")?,
                     owner: owner_col.and_then(|c| non_empty(table.cell(row, c))),
-                    created_at: match created_col {
-                        Some(c) => parse_datetime_cell(&table, cfg, row, c)?,
-                        None => None,
+                    created_at: match (&created_reader, created_col) {
+                        (Some(reader), Some(c)) => reader.cell(&table, row, c)?,
+                        _ => None,
                     },
                 })
             })
@@ -350,53 +351,150 @@ pub struct TimeOrder {
     pub by_time: bool,
 }
 
-/// Orders `rows` of `table` by their `created_at` when at least 90 % of them have one.
-pub fn time_order(table: &Table, cfg: &Config, rows: &[usize]) -> TimeOrder {
-    let col = find_column(table, cfg, "created_at");
-    let dates: Vec<Option<NaiveDateTime>> = match col {
-        Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
-        None => vec![None; rows.len()],
-    };
+/// Orders `rows` of `table` by their `created_at` when at least 90 % of them have one. A
+/// `created_at` cell that is not a date is an error.
+pub fn time_order(table: &Table, cfg: &Config, rows: &[usize]) -> Result<TimeOrder> {
+    let dates = created_dates(table, cfg, rows)?;
     let dated = dates.iter().filter(|d| d.is_some()).count();
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let by_time = !rows.is_empty() && dated * 10 >= rows.len() * 9;
     if by_time {
         order.sort_by_key(|&i| (dates[i].is_none(), dates[i], i));
     }
-    TimeOrder { order, dates, by_time }
+    Ok(TimeOrder { order, dates, by_time })
 }
 
-/// A date cell as the config says the files write dates: ISO always, and the
-/// `[columns] date_format` (e.g. `%m/%d/%Y`) when one is set.
-pub fn parse_date(cfg: &Config, cell: &str) -> Option<NaiveDateTime> {
-    if let Some(d) = parse::datetime(cell) {
-        return Some(d);
-    }
-    let fmt = cfg.columns.date_format.as_deref()?;
-    let t = cell.trim();
-    NaiveDateTime::parse_from_str(t, fmt)
-        .ok()
-        .or_else(|| NaiveDate::parse_from_str(t, fmt).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
-}
-
-/// What a date cell must look like, for messages.
-pub fn expected_date(cfg: &Config) -> String {
-    match &cfg.columns.date_format {
-        Some(f) => format!("a date in the format {f:?} ([columns] date_format) or an ISO date like 2024-03-01"),
-        None => "an ISO date like 2024-03-01 or 2024-03-01T09:30:00 (set [columns] date_format, e.g. \"%m/%d/%Y\", \
-                 for dates written otherwise)"
-            .into(),
+/// The `created_at` of each of `rows` (`None` without the column or in an empty cell); a
+/// cell that is not a date in the column's style is an error naming it.
+pub fn created_dates(table: &Table, cfg: &Config, rows: &[usize]) -> Result<Vec<Option<NaiveDateTime>>> {
+    match find_column(table, cfg, "created_at") {
+        Some(c) => DateReader::for_column(table, cfg, c)?.column(table, c, rows),
+        None => Ok(vec![None; rows.len()]),
     }
 }
 
-fn parse_datetime_cell(table: &Table, cfg: &Config, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {
-    let cell = table.cell(row, col);
-    if cell.trim().is_empty() {
-        return Ok(None);
+/// How one column's dates are read: the config's `[columns] date_format` when it is set
+/// (it always wins; ISO dates are read too), else the style detected from the column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DateReader {
+    Format(String),
+    Style(DateStyle),
+}
+
+impl DateReader {
+    /// The reader of column `col`: the config's format, or the style its cells show; a
+    /// column whose cells could be month or day first, mix styles or hold a non-date is an
+    /// error naming the file, line and column.
+    pub fn for_column(table: &Table, cfg: &Config, col: usize) -> Result<DateReader> {
+        DateReader::detect(table, cfg, col).map_err(Into::into)
     }
-    parse_date(cfg, cell)
-        .map(Some)
-        .ok_or_else(|| table.cell_error(row, col, format!("expected {}, found {cell:?}", expected_date(cfg))).into())
+
+    /// [`DateReader::for_column`], with the reason as an [`InputError`] (for callers that
+    /// only ask whether a column is dates).
+    pub fn detect(table: &Table, cfg: &Config, col: usize) -> std::result::Result<DateReader, InputError> {
+        if let Some(f) = &cfg.columns.date_format {
+            return Ok(DateReader::Format(f.clone()));
+        }
+        let cells = (0..table.len()).map(|r| (r, table.cell(r, col)));
+        // A first date in ISO: the column is ISO, and any other cell is an error when read.
+        if let Some((_, first)) = (0..table.len()).map(|r| (r, table.cell(r, col))).find(|(_, c)| !c.trim().is_empty())
+        {
+            if parse::datetime(first).is_some() {
+                return Ok(DateReader::Style(DateStyle::Iso));
+            }
+        }
+        let header = &table.headers()[col];
+        match parse::detect_dates(cells) {
+            Detected::Style(style) => Ok(DateReader::Style(style)),
+            Detected::Empty => Ok(DateReader::Style(DateStyle::Iso)),
+            Detected::Ambiguous { sep, example } => Err(table.cell_error(
+                example,
+                col,
+                format!(
+                    "the dates in {header:?} could be month first or day first (no part of any of them is above 12, \
+                     e.g. {:?}); expected the config to say which: [columns] date_format = \"%m{sep}%d{sep}%Y\" (or \
+                     \"%d{sep}%m{sep}%Y\")",
+                    table.cell(example, col).trim()
+                ),
+            )),
+            Detected::Conflict { day_first, month_first } => Err(table.cell_error(
+                month_first,
+                col,
+                format!(
+                    "{:?} is month first but line {} ({:?}) is day first; expected one date style per column \
+                     (or set [columns] date_format)",
+                    table.cell(month_first, col).trim(),
+                    table.line(day_first).unwrap_or(0),
+                    table.cell(day_first, col).trim()
+                ),
+            )),
+            Detected::Unreadable(row) => Err(table.cell_error(
+                row,
+                col,
+                format!(
+                    "expected a date (ISO like 2024-03-01, or 10/20/2016, 20.10.2016 with an optional time, one style \
+                     per column; set [columns] date_format for others), found {:?}",
+                    table.cell(row, col).trim()
+                ),
+            )),
+        }
+    }
+
+    /// The reader of a column read in training with `style` (`None`: ISO): the config's
+    /// format when it sets one.
+    pub fn stored(cfg: &Config, style: Option<DateStyle>) -> DateReader {
+        match &cfg.columns.date_format {
+            Some(f) => DateReader::Format(f.clone()),
+            None => DateReader::Style(style.unwrap_or(DateStyle::Iso)),
+        }
+    }
+
+    /// The date in `cell`, if it is one in this reader's style (ISO is read either way).
+    pub fn read(&self, cell: &str) -> Option<NaiveDateTime> {
+        match self {
+            DateReader::Style(style) => parse::date(*style, cell),
+            DateReader::Format(fmt) => parse::datetime(cell).or_else(|| {
+                let t = cell.trim();
+                NaiveDateTime::parse_from_str(t, fmt)
+                    .ok()
+                    .or_else(|| NaiveDate::parse_from_str(t, fmt).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+            }),
+        }
+    }
+
+    /// What a cell must look like, for messages.
+    pub fn expected(&self) -> String {
+        match self {
+            DateReader::Format(f) => {
+                format!("a date in the format {f:?} ([columns] date_format) or an ISO date like 2024-03-01")
+            }
+            DateReader::Style(DateStyle::Iso) => "an ISO date like 2024-03-01 or 2024-03-01T09:30:00, as the \
+                                                  column's other dates are (set [columns] date_format, e.g. \
+                                                  \"%m/%d/%Y\", for dates written otherwise)"
+                .into(),
+            DateReader::Style(style) => format!(
+                "a date written {style} with an optional time, as the column's other dates are ({})",
+                style.pattern()
+            ),
+        }
+    }
+
+    /// The dates of `rows` in column `col`: `None` for an empty cell; a cell that is not a
+    /// date in this style is an error naming it.
+    pub fn column(&self, table: &Table, col: usize, rows: &[usize]) -> Result<Vec<Option<NaiveDateTime>>> {
+        rows.par_iter().with_min_len(4096).map(|&r| self.cell(table, r, col)).collect::<Result<Vec<_>>>()
+    }
+
+    /// One cell's date: `None` when empty, an error when not a date in this style.
+    pub fn cell(&self, table: &Table, row: usize, col: usize) -> Result<Option<NaiveDateTime>> {
+        let cell = table.cell(row, col);
+        if cell.trim().is_empty() {
+            return Ok(None);
+        }
+        self.read(cell)
+            .map(Some)
+            .ok_or_else(|| table.cell_error(row, col, format!("expected {}, found {cell:?}", self.expected())).into())
+    }
 }
 
 #[cfg(test)]

@@ -23,9 +23,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{find_column, parse_date};
+use crate::data::{DateReader, created_dates, find_column};
 use crate::io::Table;
-use crate::parse;
+use crate::parse::{self, DateStyle};
 
 /// Most bins a numeric feature is bucketed into (plus one for missing).
 pub const MAX_BINS: usize = 100;
@@ -47,8 +47,15 @@ pub enum Kind {
     Boolean,
     /// Levels (lower-cased) and their bins; `other` takes rare and unseen levels.
     Categorical { levels: Vec<String>, bins: Vec<u8>, other: u8, missing: u8 },
-    /// Days from this date to the lead's creation (or to `reference`), bucketed.
-    DaysBefore { edges: Vec<f64>, reference: Option<String> },
+    /// Days from this date to the lead's creation (or to `reference`), bucketed; `style` is
+    /// how the column wrote its dates in training when not ISO (the config's
+    /// `date_format`, when set, wins).
+    DaysBefore {
+        edges: Vec<f64>,
+        reference: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        style: Option<DateStyle>,
+    },
     /// Weekday of `created_at`, Monday = bin 1.
     Weekday,
     /// Hour of day of `created_at`, bin = hour + 1.
@@ -157,10 +164,7 @@ impl Schema {
         let mut dropped = Vec::new();
         let canonical: Vec<Option<usize>> = NOT_FEATURES.iter().map(|name| find_column(table, cfg, name)).collect();
         let created_col = find_column(table, cfg, "created_at");
-        let created: Vec<Option<NaiveDateTime>> = match created_col {
-            Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
-            None => vec![None; n],
-        };
+        let created = created_dates(table, cfg, rows)?;
         let prior = (labels.iter().filter(|&&y| y).count() as f64 + 1.0) / (n as f64 + 2.0);
         let min_level = (n / 500).max(10);
 
@@ -221,23 +225,24 @@ impl Schema {
                 features.push(Feature { name: header.clone(), column: header.clone(), kind: Kind::Boolean });
                 continue;
             }
-            if texts.iter().flatten().all(|c| parse_date(cfg, c).is_some()) {
-                let reference = if created_col.is_some() {
-                    None
-                } else {
-                    texts.iter().flatten().filter_map(|c| parse_date(cfg, c)).max().map(|t| t.to_string())
-                };
-                let ref_time = reference.as_deref().and_then(|t| parse_date(cfg, t));
-                let mut days: Vec<f64> = texts
-                    .iter()
-                    .zip(&created)
-                    .filter_map(|(c, t)| days_before(c.and_then(|c| parse_date(cfg, c)), t.or(ref_time)))
-                    .collect();
+            let reader = DateReader::detect(table, cfg, col).ok();
+            let dates: Option<Vec<Option<NaiveDateTime>>> =
+                reader.as_ref().map(|r| texts.iter().map(|c| c.and_then(|c| r.read(c))).collect());
+            if let Some(dates) = dates.filter(|d| texts.iter().zip(d).all(|(t, d)| t.is_none() || d.is_some())) {
+                let reference =
+                    if created_col.is_some() { None } else { dates.iter().flatten().max().map(|t| t.to_string()) };
+                let ref_time = reference.as_deref().and_then(parse::datetime);
+                let mut days: Vec<f64> =
+                    dates.iter().zip(&created).filter_map(|(&d, t)| days_before(d, t.or(ref_time))).collect();
                 let edges = quantile_edges(&mut days);
+                let style = match reader {
+                    Some(DateReader::Style(s)) if s != DateStyle::Iso => Some(s),
+                    _ => None,
+                };
                 features.push(Feature {
                     name: format!("{header}:days_before"),
                     column: header.clone(),
-                    kind: Kind::DaysBefore { edges, reference },
+                    kind: Kind::DaysBefore { edges, reference, style },
                 });
                 continue;
             }
@@ -265,12 +270,8 @@ impl Schema {
         let created_col = find_column(table, cfg, "created_at");
         let needs_created =
             self.features.iter().any(|f| matches!(f.kind, Kind::Weekday | Kind::Hour | Kind::DaysBefore { .. }));
-        let created: Vec<Option<NaiveDateTime>> = match created_col {
-            Some(c) if needs_created => {
-                rows.par_iter().with_min_len(4096).map(|&r| parse_date(cfg, table.cell(r, c))).collect()
-            }
-            _ => vec![None; n],
-        };
+        let created: Vec<Option<NaiveDateTime>> =
+            if needs_created { created_dates(table, cfg, rows)? } else { vec![None; n] };
         let columns: Vec<Result<Option<Vec<u8>>>> = self
             .features
             .par_iter()
@@ -309,9 +310,9 @@ impl Schema {
         Ok((Binned { n_rows: n, n_features: nf, bins }, missing_columns))
     }
 
-    /// The lead's own value of feature `f`, for factors and talking points.
-    pub fn display_value(&self, f: usize, table: &Table, cfg: &Config, row: usize) -> String {
-        self.display_cell(f, cfg, self.display_column(f, table, cfg).map(|col| table.cell(row, col))).into_owned()
+    /// The lead's own value of feature `f` (its bin `bin`), for factors and talking points.
+    pub fn display_value(&self, f: usize, table: &Table, cfg: &Config, row: usize, bin: u8) -> String {
+        self.display_cell(f, self.display_column(f, table, cfg).map(|col| table.cell(row, col)), bin).into_owned()
     }
 
     /// The column feature `f`'s values are read from, if the table has it.
@@ -322,15 +323,18 @@ impl Schema {
         }
     }
 
-    /// Feature `f`'s value as a person reads it, from its cell (`None`: no such column).
-    pub fn display_cell<'a>(&self, f: usize, cfg: &Config, cell: Option<&'a str>) -> Cow<'a, str> {
+    /// Feature `f`'s value as a person reads it, from its cell (`None`: no such column) and
+    /// its bin (weekday and hour are read from the bin: the date was parsed when binning).
+    pub fn display_cell<'a>(&self, f: usize, cell: Option<&'a str>, bin: u8) -> Cow<'a, str> {
         let cell = cell.unwrap_or("").trim();
         if cell.is_empty() {
             return Cow::Borrowed("(missing)");
         }
+        const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
         match self.features[f].kind {
-            Kind::Weekday => parse_date(cfg, cell).map(|t| t.format("%A").to_string()).unwrap_or_default().into(),
-            Kind::Hour => parse_date(cfg, cell).map(|t| format!("{:02}h", t.hour())).unwrap_or_default().into(),
+            Kind::Weekday => DAYS.get(usize::from(bin).wrapping_sub(1)).copied().unwrap_or_default().into(),
+            Kind::Hour if bin > 0 => format!("{:02}h", bin - 1).into(),
+            Kind::Hour => Cow::Borrowed(""),
             _ => Cow::Borrowed(cell),
         }
     }
@@ -375,12 +379,13 @@ fn bin_column(
                 })
                 .collect()
         }
-        Kind::DaysBefore { edges, reference } => {
-            let ref_time = reference.as_deref().and_then(|t| parse_date(cfg, t));
+        Kind::DaysBefore { edges, reference, style } => {
+            let ref_time = reference.as_deref().and_then(parse::datetime);
+            let reader = DateReader::stored(cfg, *style);
             cells(table, col, rows)
                 .zip(created)
                 .map(|(c, t)| {
-                    days_before(c.and_then(|c| parse_date(cfg, c)), t.or(ref_time))
+                    days_before(c.and_then(|c| reader.read(c)), t.or(ref_time))
                         .map(|x| numeric_bin(edges, x))
                         .unwrap_or(0)
                 })

@@ -102,18 +102,26 @@ pub fn factors(
     row: usize,
     k: usize,
 ) -> Vec<Factor> {
-    factors_of(&explainer.contributions(x.row(row)), model, table, cfg, row, k)
+    factors_of(&explainer.contributions(x.row(row)), x.row(row), model, table, cfg, row, k)
 }
 
 /// [`factors`] from the row's contributions (as [`Explainer::contributions`] gives them).
-pub fn factors_of(c: &[f64], model: &Model, table: &Table, cfg: &Config, row: usize, k: usize) -> Vec<Factor> {
+pub fn factors_of(
+    c: &[f64],
+    bins: &[u8],
+    model: &Model,
+    table: &Table,
+    cfg: &Config,
+    row: usize,
+    k: usize,
+) -> Vec<Factor> {
     let mut idx = Vec::new();
     top_indices(c, k, &mut idx);
     idx.iter()
         .map(|&f| Factor {
             feature: f,
             name: model.schema.features[f].name.clone(),
-            value: model.schema.display_value(f, table, cfg, row),
+            value: model.schema.display_value(f, table, cfg, row, bins[f]),
             contribution: c[f],
         })
         .collect()
@@ -143,7 +151,7 @@ pub fn predict_explained(model: &Model, x: &Binned, table: &Table, cfg: &Config,
                     top_indices(c, k, &mut idx);
                     let mut line = String::new();
                     for (n, &f) in idx.iter().enumerate() {
-                        let value = schema.display_cell(f, cfg, cols[f].map(|col| table.cell(row, col)));
+                        let value = schema.display_cell(f, cols[f].map(|col| table.cell(row, col)), bins[r * nf + f]);
                         let sep = if n == 0 { "" } else { "; " };
                         let _ = write!(line, "{sep}{}={value} ", schema.features[f].name);
                         crate::fmt::push_fixed(&mut line, c[f], 2, true);

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{Resolver, find_column, parse_date};
+use crate::data::{Resolver, created_dates};
 use crate::io::Table;
 use crate::model::metrics::sigmoid;
 use crate::model::{self, Model, Params};
@@ -267,7 +267,7 @@ pub fn learn(
             (model.logit(&x), false)
         }
     };
-    let weights = recency_weights(&closed_dates(table, cfg, closed), s.half_life_days);
+    let weights = recency_weights(&created_dates(table, cfg, closed)?, s.half_life_days);
     let rows = h.rows(table, weights, offsets);
     let mut skill = fit(&rows, h.segment_names(), out_of_fold);
     skill.holdout = holdout(&rows, h.segment_names(), s.params.seed);
@@ -431,7 +431,7 @@ pub fn learn_raw(table: &Table, cfg: &Config, half_life_days: f64) -> Result<Ski
     let h = ClosedDeals::read(table, cfg)?;
     let won = h.closed.iter().filter(|&&r| h.labels[r] == Some(true)).count();
     let rate = (won as f64 / h.closed.len().max(1) as f64).clamp(1e-6, 1.0 - 1e-6);
-    let weights = recency_weights(&closed_dates(table, cfg, &h.closed), half_life_days);
+    let weights = recency_weights(&created_dates(table, cfg, &h.closed)?, half_life_days);
     let rows = h.rows(table, weights, vec![(rate / (1.0 - rate)).ln(); h.closed.len()]);
     Ok(fit(&rows, h.segment_names(), false))
 }
@@ -515,14 +515,6 @@ fn out_of_fold_logits(
         }
     }
     Ok(z)
-}
-
-/// The `created_at` of each of `rows`, where there is one.
-fn closed_dates(table: &Table, cfg: &Config, rows: &[usize]) -> Vec<Option<chrono::NaiveDateTime>> {
-    match find_column(table, cfg, "created_at") {
-        Some(c) => rows.iter().map(|&r| parse_date(cfg, table.cell(r, c))).collect(),
-        None => vec![None; rows.len()],
-    }
 }
 
 /// A row's weight halves every `half_life_days` before the newest row (undated rows: 1).

@@ -247,7 +247,7 @@ impl Backtest {
 /// Cuts the history into (training rows, test rows, how).
 fn split_history(table: &Table, cfg: &Config, split: Split) -> Result<(Vec<usize>, Vec<usize>, SplitInfo)> {
     let rows: Vec<usize> = (0..table.len()).collect();
-    let TimeOrder { order, dates, by_time } = time_order(table, cfg, &rows);
+    let TimeOrder { order, dates, by_time } = time_order(table, cfg, &rows)?;
     let (train, test, by): (Vec<usize>, Vec<usize>, SplitBy) = match split {
         Split::From(from) => {
             if !by_time {

@@ -254,7 +254,7 @@ pub fn train_continuing(
     // Open deals are normal in a history (the train report counts them): no warning.
     let mut warnings = Vec::new();
 
-    let (train_rows, valid_rows, split) = split_rows(table, cfg, &labels, params);
+    let (train_rows, valid_rows, split) = split_rows(table, cfg, &labels, params)?;
     let y: Vec<bool> = train_rows.iter().map(|&r| labels[r].unwrap_or(false)).collect();
     let yv: Vec<bool> = valid_rows.iter().map(|&r| labels[r].unwrap_or(false)).collect();
     if yv.iter().all(|&v| v) || yv.iter().all(|&v| !v) {
@@ -398,17 +398,17 @@ fn split_rows(
     cfg: &Config,
     labels: &[Option<bool>],
     params: &Params,
-) -> (Vec<usize>, Vec<usize>, &'static str) {
+) -> Result<(Vec<usize>, Vec<usize>, &'static str)> {
     let labelled: Vec<usize> = (0..labels.len()).filter(|&r| labels[r].is_some()).collect();
     let n_valid = ((labelled.len() as f64 * params.valid_fraction).round() as usize).clamp(1, labelled.len() - 1);
-    let TimeOrder { order, by_time, .. } = time_order(table, cfg, &labelled);
+    let TimeOrder { order, by_time, .. } = time_order(table, cfg, &labelled)?;
     if by_time {
         let cut = labelled.len() - n_valid;
         let mut train: Vec<usize> = order[..cut].iter().map(|&i| labelled[i]).collect();
         let mut valid: Vec<usize> = order[cut..].iter().map(|&i| labelled[i]).collect();
         train.sort_unstable();
         valid.sort_unstable();
-        (train, valid, "time")
+        Ok((train, valid, "time"))
     } else {
         let mut shuffled = labelled.clone();
         shuffled.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(params.seed));
@@ -416,7 +416,7 @@ fn split_rows(
         let mut train: Vec<usize> = shuffled[n_valid..].to_vec();
         train.sort_unstable();
         valid.sort_unstable();
-        (train, valid, "random")
+        Ok((train, valid, "random"))
     }
 }
 
