@@ -48,6 +48,7 @@ impl Batch {
             }
         }
         let mut reps = Reps::from_table(Table::read(f.reps, "reps")?, &cfg)?;
+        warnings.extend(reps.settle_capacity(&cfg, leads.workload.iter().sum()));
         if let Some(share) = f.max_share {
             // A share cap is a capacity: every policy and the checker see the lower one.
             let cap = (share * leads.workload.iter().sum::<f64>()).ceil();
@@ -75,6 +76,10 @@ impl Batch {
                     leads.table.path().display()
                 ));
             }
+        }
+        out.extend(self.elig.unmatched_warnings(leads, reps, history));
+        if cfg.source.is_none() && cfg.eligibility.is_empty() {
+            out.extend(crate::eligibility::suggested_rules(cfg, leads, reps));
         }
         let unknown: Vec<&str> =
             leads.owner.iter().flatten().filter(|o| reps.find(o).is_none()).map(String::as_str).collect();

@@ -26,6 +26,8 @@ pub struct Config {
     pub skill: SkillConfig,
     #[serde(default)]
     pub monitoring: Monitoring,
+    #[serde(default)]
+    pub reps: RepsConfig,
     /// Where the config came from, for messages (not a TOML key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -52,6 +54,16 @@ pub struct Columns {
     /// How the files write dates that are not ISO, as a chrono/strftime format
     /// (`"%m/%d/%Y"`); ISO dates are read either way.
     pub date_format: Option<String>,
+    /// The decimal separator of numbers in the files: `"."` (default) or `","` (then `.`
+    /// and spaces group thousands: `1.234,50`).
+    pub decimal: Option<String>,
+}
+
+impl Columns {
+    /// Whether the files write numbers with a decimal comma.
+    pub fn decimal_comma(&self) -> bool {
+        self.decimal.as_deref().map(str::trim) == Some(",")
+    }
 }
 
 /// One header name or several alternatives.
@@ -220,6 +232,37 @@ impl Default for Monitoring {
     }
 }
 
+/// What a reps file without a `capacity` column means.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepsConfig {
+    /// `"even"` (default): the batch's workload shared evenly over the active reps, plus
+    /// `slack`; or a number of workload units every rep may take.
+    #[serde(default)]
+    pub capacity: Option<CapacitySetting>,
+    /// With `"even"`, the share of room above an even split (0.1: 10 % more).
+    #[serde(default = "default_slack")]
+    pub slack: f64,
+}
+
+impl Default for RepsConfig {
+    fn default() -> Self {
+        RepsConfig { capacity: None, slack: default_slack() }
+    }
+}
+
+fn default_slack() -> f64 {
+    0.1
+}
+
+/// `[reps] capacity`: a number of workload units, or the name of a rule (`"even"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CapacitySetting {
+    Units(f64),
+    Rule(String),
+}
+
 fn default_max_age() -> f64 {
     90.0
 }
@@ -292,6 +335,32 @@ impl Config {
             if f.trim().is_empty() || broken || !f.contains('%') {
                 return Err(bad(format!(
                     "[columns] date_format {f:?} is not a date format; expected one like \"%m/%d/%Y\" or \"%d.%m.%Y %H:%M\""
+                )));
+            }
+        }
+        match &self.reps.capacity {
+            Some(CapacitySetting::Units(u)) if !u.is_finite() || *u < 0.0 => {
+                return Err(bad(format!(
+                    "[reps] capacity {u} is not a capacity; expected workload units ≥ 0 or \"even\""
+                )));
+            }
+            Some(CapacitySetting::Rule(r)) if r.trim() != "even" => {
+                return Err(bad(format!(
+                    "[reps] capacity {r:?} is not a capacity; expected workload units ≥ 0 or \"even\""
+                )));
+            }
+            _ => {}
+        }
+        if !self.reps.slack.is_finite() || self.reps.slack < 0.0 {
+            return Err(bad(format!(
+                "[reps] slack {} is not a share; expected a number ≥ 0 (0.1 is 10 % room)",
+                self.reps.slack
+            )));
+        }
+        if let Some(d) = &self.columns.decimal {
+            if !matches!(d.trim(), "." | ",") {
+                return Err(bad(format!(
+                    "[columns] decimal {d:?} is not a decimal separator; expected \".\" or \",\""
                 )));
             }
         }

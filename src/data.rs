@@ -11,8 +11,9 @@ use anyhow::Result;
 use chrono::{NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{CapacitySetting, Config};
 use crate::error::InputError;
+use crate::fmt::fmt_num;
 use crate::io::Table;
 use crate::parse::{self, DateStyle, Detected};
 
@@ -44,6 +45,8 @@ pub struct Reps {
     pub weight: Vec<f64>,
     /// Fewest leads the optimizer should give the rep in this batch (default 0).
     pub min_leads: Vec<u32>,
+    /// The file has no capacity column: [`Reps::settle_capacity`] gives the config's default.
+    pub capacity_missing: bool,
     index: HashMap<String, usize>,
 }
 
@@ -74,8 +77,28 @@ impl Leads {
             .map(|row| {
                 Ok(LeadRow {
                     id: parse_id(&table, row, id_col, "lead_id")?,
-                    value: number(&table, row, value_col, 1.0, Bound::NonNegative, "a deal value ≥ 0")?,
-                    workload: number(&table, row, workload_col, 1.0, Bound::Positive, "a workload > 0")?,
+                    value: number(
+                        &table,
+                        row,
+                        cfg,
+                        NumberCell {
+                            col: value_col,
+                            default: 1.0,
+                            bound: Bound::NonNegative,
+                            expected: "a deal value ≥ 0",
+                        },
+                    )?,
+                    workload: number(
+                        &table,
+                        row,
+                        cfg,
+                        NumberCell {
+                            col: workload_col,
+                            default: 1.0,
+                            bound: Bound::Positive,
+                            expected: "a workload > 0",
+                        },
+                    )?,
                     owner: owner_col.and_then(|c| non_empty(table.cell(row, c))),
                     created_at: match (&created_reader, created_col) {
                         (Some(reader), Some(c)) => reader.cell(&table, row, c)?,
@@ -175,13 +198,20 @@ impl Reps {
     pub fn from_table(table: Table, cfg: &Config) -> Result<Reps> {
         let cols = Resolver::new(&table, cfg, "reps");
         let id_col = cols.required("rep_id")?;
-        let cap_col = cols.required("capacity")?;
+        let cap_col = cols.optional("capacity")?;
         let open_col = cols.optional("open_leads")?;
         let active_col = cols.optional("active")?;
         let weight_col = cols.optional("weight")?;
         let floor_col = cols.optional("min_leads")?;
 
         let n = table.len();
+        if n == 0 {
+            return Err(InputError::file(
+                table.path(),
+                "the reps file has a header but no reps; expected one row per rep (an export that failed?)",
+            )
+            .into());
+        }
         let mut min_leads = Vec::with_capacity(n);
         let mut id = Vec::with_capacity(n);
         let mut capacity = Vec::with_capacity(n);
@@ -204,26 +234,89 @@ impl Reps {
                     .into());
             }
             id.push(rep_id);
-            if table.cell(row, cap_col).trim().is_empty() {
-                return Err(table
-                    .cell_error(row, cap_col, "capacity is missing; expected the workload units ≥ 0 this rep can take")
-                    .into());
+            match cap_col {
+                Some(c) if table.cell(row, c).trim().is_empty() => {
+                    return Err(table
+                        .cell_error(row, c, "capacity is missing; expected the workload units ≥ 0 this rep can take")
+                        .into());
+                }
+                Some(c) => capacity.push(number(
+                    &table,
+                    row,
+                    cfg,
+                    NumberCell { col: Some(c), default: 0.0, bound: Bound::NonNegative, expected: "a capacity ≥ 0" },
+                )?),
+                // Settled for the batch by `settle_capacity`.
+                None => capacity.push(f64::NAN),
             }
-            capacity.push(number(&table, row, Some(cap_col), 0.0, Bound::NonNegative, "a capacity ≥ 0")?);
-            open_leads.push(number(&table, row, open_col, 0.0, Bound::NonNegative, "a count of open leads ≥ 0")?);
+            open_leads.push(number(
+                &table,
+                row,
+                cfg,
+                NumberCell {
+                    col: open_col,
+                    default: 0.0,
+                    bound: Bound::NonNegative,
+                    expected: "a count of open leads ≥ 0",
+                },
+            )?);
             active.push(match active_col {
                 Some(c) => parse_bool_cell(&table, row, c, true)?,
                 None => true,
             });
-            weight.push(number(&table, row, weight_col, 1.0, Bound::Positive, "a weight > 0")?);
-            let floor = number(&table, row, floor_col, 0.0, Bound::NonNegative, "a whole number of leads ≥ 0")?;
+            weight.push(number(
+                &table,
+                row,
+                cfg,
+                NumberCell { col: weight_col, default: 1.0, bound: Bound::Positive, expected: "a weight > 0" },
+            )?);
+            let floor = number(
+                &table,
+                row,
+                cfg,
+                NumberCell {
+                    col: floor_col,
+                    default: 0.0,
+                    bound: Bound::NonNegative,
+                    expected: "a whole number of leads ≥ 0",
+                },
+            )?;
             if floor.fract() != 0.0 || floor > f64::from(u32::MAX) {
                 let col = floor_col.expect("a non-default floor comes from its column");
                 return Err(table.cell_error(row, col, "expected min_leads as a whole number of leads ≥ 0").into());
             }
             min_leads.push(floor as u32);
         }
-        Ok(Reps { table, id, capacity, open_leads, active, weight, min_leads, index })
+        let capacity_missing = cap_col.is_none();
+        Ok(Reps { table, id, capacity, open_leads, active, weight, min_leads, capacity_missing, index })
+    }
+
+    /// Without a capacity column, gives every rep the config's `[reps] capacity` for a batch
+    /// of `batch_workload` units and says what it gave (a default that shapes the plan is
+    /// never silent); `None` when the file has the column.
+    pub fn settle_capacity(&mut self, cfg: &Config, batch_workload: f64) -> Option<String> {
+        if !self.capacity_missing {
+            return None;
+        }
+        let file = self.table.path().display();
+        let active = self.active.iter().filter(|&&a| a).count();
+        let (cap, how) = match &cfg.reps.capacity {
+            Some(CapacitySetting::Units(u)) => (*u, format!("[reps] capacity = {} in {}", fmt_num(*u), cfg.describe())),
+            _ => {
+                let even = batch_workload / active.max(1) as f64;
+                let cap = (even * (1.0 + cfg.reps.slack)).ceil();
+                let how = format!(
+                    "the batch's {} workload units shared evenly over {active} active reps, plus {} % slack; set \
+                     [reps] capacity in the config to change it",
+                    fmt_num(batch_workload),
+                    fmt_num(100.0 * cfg.reps.slack)
+                );
+                (cap, how)
+            }
+        };
+        self.capacity = vec![cap; self.len()];
+        self.capacity_missing = false;
+        Some(format!("{file} has no capacity column: every rep may take up to {} workload units ({how})", fmt_num(cap)))
     }
 
     pub fn len(&self) -> usize {
@@ -312,14 +405,23 @@ enum Bound {
     Positive,
 }
 
-fn number(table: &Table, row: usize, col: Option<usize>, default: f64, bound: Bound, expected: &str) -> Result<f64> {
+/// How a numeric cell is read: where, its default when empty, its bound, what it must be.
+struct NumberCell<'a> {
+    col: Option<usize>,
+    default: f64,
+    bound: Bound,
+    expected: &'a str,
+}
+
+fn number(table: &Table, row: usize, cfg: &Config, n: NumberCell) -> Result<f64> {
+    let NumberCell { col, default, bound, expected } = n;
     let Some(col) = col else { return Ok(default) };
     let cell = table.cell(row, col);
     if cell.trim().is_empty() {
         return Ok(default);
     }
-    let v = parse::number(cell)
-        .ok_or_else(|| table.cell_error(row, col, format!("expected {expected}, found {cell:?}")))?;
+    let v = parse::amount(cell, cfg.columns.decimal_comma())
+        .map_err(|e| table.cell_error(row, col, format!("expected {expected}, found {cell:?}{}", e.hint())))?;
     let ok = match bound {
         Bound::NonNegative => v >= 0.0,
         Bound::Positive => v > 0.0,

@@ -1,6 +1,7 @@
 //! Eligibility rules: which reps may take which leads.
 //!
-//! A rule pairs a lead column with a rep column holding a `;`-separated list; the lead's
+//! A rule pairs a lead column with a rep column holding a list (`;` or `,`, spaces
+//! ignored: `NA; EMEA`, `NA, EMEA`); the lead's
 //! value must be in the rep's list (case and surrounding spaces ignored; an empty list or
 //! `*` admits anything). All rules must hold. Leads with the same values in the rule columns
 //! form one *class* and share one list of eligible reps, so eligibility is computed once per
@@ -11,8 +12,9 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 
 use crate::config::Config;
-use crate::data::{Leads, Reps};
+use crate::data::{Leads, Reps, find_column};
 use crate::error::InputError;
+use crate::io::Table;
 
 /// One compiled rule.
 #[derive(Debug, Clone)]
@@ -59,7 +61,7 @@ impl Eligibility {
             let admits = (0..reps.len())
                 .map(|row| {
                     let list: HashSet<String> =
-                        reps.table.cell(row, rep_col).split(';').map(norm).filter(|v| !v.is_empty()).collect();
+                        reps.table.cell(row, rep_col).split([';', ',']).map(norm).filter(|v| !v.is_empty()).collect();
                     if list.is_empty() || list.contains("*") { None } else { Some(list) }
                 })
                 .collect();
@@ -144,6 +146,139 @@ impl Eligibility {
     }
 }
 
+impl Eligibility {
+    /// Values the rules cannot match, with counts: a rep list value that no lead of the
+    /// batch (nor of `history`, when it has the column) carries — a typo, or a territory
+    /// without leads today — and lead values that no rep's list holds.
+    pub fn unmatched_warnings(&self, leads: &Leads, reps: &Reps, history: Option<&Table>) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            let mut seen: HashSet<String> = self.classes.iter().map(|c| norm(&c.values[self.rule_index(r)])).collect();
+            if let Some(h) = history {
+                if let Some(c) = h.column(&r.lead_header) {
+                    seen.extend((0..h.len()).map(|row| norm(h.cell(row, c))));
+                }
+            }
+            let mut unknown: Vec<(&String, Vec<&str>)> = Vec::new();
+            for (rep, list) in r.admits.iter().enumerate() {
+                for v in list.iter().flatten().filter(|v| !seen.contains(*v)) {
+                    match unknown.iter_mut().find(|(u, _)| *u == v) {
+                        Some((_, who)) => who.push(&reps.id[rep]),
+                        None => unknown.push((v, vec![&reps.id[rep]])),
+                    }
+                }
+            }
+            unknown.sort();
+            if !unknown.is_empty() {
+                let shown: Vec<String> = unknown
+                    .iter()
+                    .take(5)
+                    .map(|(v, who)| {
+                        format!(
+                            "{v:?} ({}{})",
+                            who[..who.len().min(3)].join(", "),
+                            if who.len() > 3 { ", …" } else { "" }
+                        )
+                    })
+                    .collect();
+                out.push(format!(
+                    "{}: {} {} values match no lead's {}{}: {}{}",
+                    reps.table.path().display(),
+                    unknown.len(),
+                    r.rep_header,
+                    r.lead_header,
+                    if history.is_some() { " in the batch or the history" } else { " in the batch" },
+                    shown.join(", "),
+                    if unknown.len() > 5 { ", …" } else { "" }
+                ));
+            }
+            let i = self.rule_index(r);
+            let mut stray: Vec<(&str, usize)> = Vec::new();
+            for (class, c) in self.classes.iter().enumerate() {
+                let v = norm(&c.values[i]);
+                if v.is_empty() || (0..reps.len()).any(|rep| admits(r, rep, &v)) {
+                    continue;
+                }
+                let n = self.class_of.iter().filter(|&&k| k as usize == class).count();
+                match stray.iter_mut().find(|(s, _)| norm(s) == v) {
+                    Some((_, k)) => *k += n,
+                    None => stray.push((&c.values[i], n)),
+                }
+            }
+            if !stray.is_empty() {
+                stray.sort();
+                let total: usize = stray.iter().map(|(_, n)| n).sum();
+                let shown: Vec<String> = stray.iter().take(5).map(|(v, n)| format!("{v:?} ({n})")).collect();
+                out.push(format!(
+                    "{}: {total} leads have a {} that no rep's {} lists ({}{}); they get no_eligible_rep",
+                    leads.table.path().display(),
+                    r.lead_header,
+                    r.rep_header,
+                    shown.join(", "),
+                    if stray.len() > 5 { ", …" } else { "" }
+                ));
+            }
+        }
+        out
+    }
+
+    fn rule_index(&self, rule: &Rule) -> usize {
+        self.rules.iter().position(|r| std::ptr::eq(r, rule)).expect("a rule of these")
+    }
+}
+
+/// Without a config: reps columns whose values are those of a lead column (say
+/// `territories` and `region`), each a rule that is not set, with the config lines that
+/// would set it.
+pub fn suggested_rules(cfg: &Config, leads: &Leads, reps: &Reps) -> Vec<String> {
+    const SAMPLE: usize = 100_000;
+    // Codes, not numbers or ids: a column of numbers, or one the config names (ids,
+    // capacity, owners), holds no territory.
+    let is_code = |v: &String| !v.is_empty() && crate::parse::number(v).is_none();
+    let lead_skip: Vec<usize> = ["lead_id", "rep_id", "value", "workload", "created_at", "outcome", "closed_at"]
+        .iter()
+        .filter_map(|n| find_column(&leads.table, cfg, n))
+        .collect();
+    let rep_skip: Vec<usize> = ["rep_id", "capacity", "open_leads", "active", "weight", "min_leads"]
+        .iter()
+        .filter_map(|n| find_column(&reps.table, cfg, n))
+        .collect();
+    let lead_values: Vec<(usize, HashSet<String>)> = (0..leads.table.headers().len())
+        .filter(|c| !lead_skip.contains(c))
+        .filter_map(|c| {
+            let set: HashSet<String> =
+                (0..leads.len().min(SAMPLE)).map(|r| norm(leads.table.cell(r, c))).filter(is_code).collect();
+            (set.len() >= 2 && set.len() <= 200).then_some((c, set))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (rc, header) in reps.table.headers().iter().enumerate().filter(|(c, _)| !rep_skip.contains(c)) {
+        let rep_values: HashSet<String> = (0..reps.len())
+            .flat_map(|r| reps.table.cell(r, rc).split([';', ',']).map(norm).collect::<Vec<_>>())
+            .filter(|v| is_code(v) && v != "*")
+            .collect();
+        if rep_values.len() < 2 {
+            continue;
+        }
+        let best = lead_values
+            .iter()
+            .map(|(lc, set)| (lc, rep_values.intersection(set).count()))
+            .filter(|&(_, shared)| shared * 2 >= rep_values.len() && shared >= 2)
+            .max_by_key(|&(lc, shared)| (shared, std::cmp::Reverse(*lc)));
+        if let Some((&lc, shared)) = best {
+            let lead_header = &leads.table.headers()[lc];
+            out.push(format!(
+                "no eligibility rule is set (no --config), but {}'s {header:?} holds values of {}'s {lead_header:?} ({shared} \
+                 shared); if reps may only take leads whose {lead_header} they list, put this in a config and pass it \
+                 with --config:\n[[eligibility]]\nlead = {lead_header:?}\nrep = {header:?}",
+                reps.table.path().display(),
+                leads.table.path().display(),
+            ));
+        }
+    }
+    out
+}
+
 fn admits(rule: &Rule, rep: usize, value: &str) -> bool {
     match &rule.admits[rep] {
         None => true,
@@ -167,7 +302,6 @@ fn missing(cfg: &Config, i: usize, side: &str, col: &str, file: &std::path::Path
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::Table;
     use std::path::Path;
 
     fn t(name: &str, headers: &[&str], rows: &[&[&str]]) -> Table {

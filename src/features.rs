@@ -113,14 +113,23 @@ fn cells<'a>(table: &'a Table, col: usize, rows: &'a [usize]) -> impl Iterator<I
     })
 }
 
-/// The column's numbers (non-numbers and non-finite values become `None`), read by the
-/// same parser that bins them, and how many non-empty cells were not numbers.
-fn numeric_column(table: &Table, col: usize, rows: &[usize]) -> Result<(Vec<Option<f64>>, usize)> {
-    let text: Vec<Option<&str>> = cells(table, col, rows).collect();
-    let non_empty = text.iter().filter(|c| c.is_some()).count();
-    let values: Vec<Option<f64>> = text.iter().map(|c| c.and_then(parse::number)).collect();
-    let numeric = values.iter().filter(|v| v.is_some()).count();
-    Ok((values, non_empty - numeric))
+/// The column's numbers (non-numbers become `None`), read by the same parser that bins
+/// them, and how many non-empty cells were not numbers. A column of numbers in which some
+/// cells are `inf` or `NaN` is an error naming the first of them.
+fn numeric_column(table: &Table, cfg: &Config, col: usize, rows: &[usize]) -> Result<(Vec<Option<f64>>, usize)> {
+    let comma = cfg.columns.decimal_comma();
+    let parsed: Vec<Option<Result<f64, parse::NumberError>>> =
+        cells(table, col, rows).map(|c| c.map(|c| parse::amount(c, comma))).collect();
+    let not_finite = parsed.iter().position(|p| matches!(p, Some(Err(parse::NumberError::NotFinite))));
+    let other = parsed.iter().filter(|p| matches!(p, Some(Err(e)) if *e != parse::NumberError::NotFinite)).count();
+    if let (Some(i), 0) = (not_finite, other) {
+        let cell = table.cell(rows[i], col);
+        return Err(table
+            .cell_error(rows[i], col, format!("found {cell:?} in a column of numbers; expected a finite number"))
+            .into());
+    }
+    let values: Vec<Option<f64>> = parsed.iter().map(|p| p.and_then(Result::ok)).collect();
+    Ok((values, parsed.iter().filter(|p| matches!(p, Some(Err(_)))).count()))
 }
 
 fn distinct_count(table: &Table, col: usize, rows: &[usize]) -> Result<usize> {
@@ -207,7 +216,7 @@ impl Schema {
                 drop("the same value on every row", &mut dropped);
                 continue;
             }
-            let (numbers, not_numbers) = numeric_column(table, col, rows)?;
+            let (numbers, not_numbers) = numeric_column(table, cfg, col, rows)?;
             if not_numbers == 0 {
                 let mut values: Vec<f64> = numbers.iter().flatten().copied().collect();
                 let integers = values.iter().all(|v| v.fract() == 0.0);
@@ -350,11 +359,26 @@ fn bin_column(
     created: &[Option<NaiveDateTime>],
 ) -> Result<Vec<u8>> {
     Ok(match &feat.kind {
-        // Parsed cell by cell: no column copy, and a cell that is not a finite number is
-        // missing, as when the schema was learned.
-        Kind::Numeric { edges } => cells(table, col, rows)
-            .map(|c| c.and_then(parse::number).map(|x| numeric_bin(edges, x)).unwrap_or(0))
-            .collect(),
+        // Parsed cell by cell (no column copy) by the parser that learned the schema: a cell
+        // that is not a number is missing, as when the schema was learned; `inf` or `NaN` is
+        // an error.
+        Kind::Numeric { edges } => {
+            let comma = cfg.columns.decimal_comma();
+            let mut out = Vec::with_capacity(rows.len());
+            for (c, &row) in cells(table, col, rows).zip(rows) {
+                out.push(match c.map(|c| parse::amount(c, comma)) {
+                    Some(Ok(x)) => numeric_bin(edges, x),
+                    Some(Err(parse::NumberError::NotFinite)) => {
+                        let cell = table.cell(row, col);
+                        return Err(table
+                            .cell_error(row, col, format!("found {cell:?}; expected a finite number or an empty cell"))
+                            .into());
+                    }
+                    _ => 0,
+                });
+            }
+            out
+        }
         Kind::Boolean => cells(table, col, rows)
             .map(|c| match c.and_then(parse::boolean) {
                 Some(false) => 1,

@@ -8,6 +8,133 @@ pub fn number(cell: &str) -> Option<f64> {
     cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// Why a cell is not an amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    /// Not a number at all.
+    NotANumber,
+    /// `inf`, `NaN` and the like.
+    NotFinite,
+    /// A comma where the decimal point is expected (`12,5`): the files use a decimal comma,
+    /// which the config must say.
+    DecimalComma,
+}
+
+impl NumberError {
+    /// What is wrong, after "found …", for messages.
+    pub fn hint(self) -> &'static str {
+        match self {
+            NumberError::NotANumber => "",
+            NumberError::NotFinite => " (not a finite number)",
+            NumberError::DecimalComma => {
+                " (a comma as the decimal separator needs [columns] decimal = \",\" in the config)"
+            }
+        }
+    }
+}
+
+/// Currency signs an amount may carry before or after it.
+const CURRENCY: [char; 12] = ['$', '€', '£', '¥', '₹', '₩', '₽', '₺', '₪', '₫', '¢', '₱'];
+
+/// A number as CRM exports write amounts: `1234.5`, `-3`, `1,234.50`, `$349,938`,
+/// `USD 1,200`, `1 200 €`, `(1,234)` (negative), and with `decimal_comma` `1.234,50`.
+/// Thousands separators must group by three; `inf` and `NaN` are errors.
+pub fn amount(cell: &str, decimal_comma: bool) -> Result<f64, NumberError> {
+    let t = cell.trim();
+    if !decimal_comma {
+        if let Ok(v) = t.parse::<f64>() {
+            return if v.is_finite() { Ok(v) } else { Err(NumberError::NotFinite) };
+        }
+    }
+    let (mut s, mut negative) = match t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        Some(inner) => (inner.trim(), true),
+        None => (t, false),
+    };
+    let mut signed = false;
+    let mut sign = |s: &mut &str, negative: &mut bool| {
+        for (p, neg) in [("-", true), ("−", true), ("+", false)] {
+            if let Some(r) = s.strip_prefix(p) {
+                if signed {
+                    return false;
+                }
+                (*s, signed) = (r.trim_start(), true);
+                *negative ^= neg;
+            }
+        }
+        true
+    };
+    if !sign(&mut s, &mut negative) {
+        return Err(NumberError::NotANumber);
+    }
+    s = strip_currency(s);
+    if !sign(&mut s, &mut negative) {
+        return Err(NumberError::NotANumber);
+    }
+    let (point, groups): (char, &[char]) = if decimal_comma {
+        (',', &['.', ' ', '\u{a0}', '\u{202f}', '\''])
+    } else {
+        ('.', &[',', ' ', '\u{a0}', '\u{202f}', '\''])
+    };
+    let (int, frac) = match s.split_once(point) {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(NumberError::NotANumber);
+        }
+    }
+    let mut digits = String::with_capacity(s.len());
+    match int.find(groups) {
+        None if int.bytes().all(|b| b.is_ascii_digit()) && !(int.is_empty() && frac.is_none()) => digits.push_str(int),
+        None => {
+            let lower = int.to_ascii_lowercase();
+            let finite = !["inf", "infinity", "nan"].contains(&lower.as_str());
+            return Err(if finite { NumberError::NotANumber } else { NumberError::NotFinite });
+        }
+        Some(at) => {
+            let sep = int[at..].chars().next().expect("found a separator");
+            let parts: Vec<&str> = int.split(sep).collect();
+            let grouped = (1..=3).contains(&parts[0].len())
+                && parts[1..].iter().all(|p| p.len() == 3)
+                && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+            if !grouped {
+                // `12,5` or `0,75`: a decimal comma, unless the config says so.
+                let comma_decimal = !decimal_comma
+                    && sep == ','
+                    && parts.len() == 2
+                    && frac.is_none()
+                    && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+                return Err(if comma_decimal { NumberError::DecimalComma } else { NumberError::NotANumber });
+            }
+            parts.iter().for_each(|p| digits.push_str(p));
+        }
+    }
+    if let Some(f) = frac {
+        digits.push('.');
+        digits.push_str(f);
+    }
+    let v: f64 = digits.parse().map_err(|_| NumberError::NotANumber)?;
+    Ok(if negative { -v } else { v })
+}
+
+/// `s` without a currency sign or a three-letter currency code before or after it.
+fn strip_currency(s: &str) -> &str {
+    let mut s = s.trim();
+    if let Some(r) = s.strip_prefix(CURRENCY) {
+        s = r.trim_start();
+    } else if let Some(r) = s.strip_suffix(CURRENCY) {
+        s = r.trim_end();
+    }
+    let code = |c: &str| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
+    if s.len() > 3 && code(&s[..3]) && s.is_char_boundary(3) {
+        s = s[3..].trim_start();
+    } else if s.len() > 3 && s.is_char_boundary(s.len() - 3) && code(&s[s.len() - 3..]) {
+        s = s[..s.len() - 3].trim_end();
+    }
+    s
+}
+
 /// true/false, yes/no, 1/0 (any case); `None` for anything else.
 pub fn boolean(cell: &str) -> Option<bool> {
     let t = cell.trim();
@@ -310,5 +437,34 @@ mod tests {
         assert!(date(us, "3/1/2017 25:00").is_none());
         // ISO is read in any style.
         assert_eq!(date(us, "2017-03-01").unwrap().to_string(), "2017-03-01 00:00:00");
+    }
+
+    #[test]
+    fn amounts_as_crm_exports_write_them() {
+        let a = |s: &str| amount(s, false);
+        assert_eq!(a("349938"), Ok(349938.0));
+        assert_eq!(a("$349,938"), Ok(349938.0));
+        assert_eq!(a("$ 1,234.50"), Ok(1234.5));
+        assert_eq!(a("-$5"), Ok(-5.0));
+        assert_eq!(a("$-5"), Ok(-5.0));
+        assert_eq!(a("(1,234)"), Ok(-1234.0));
+        assert_eq!(a("USD 1,200"), Ok(1200.0));
+        assert_eq!(a("1 200 €"), Ok(1200.0));
+        assert_eq!(a("1'000'000"), Ok(1e6));
+        assert_eq!(a(".5"), Ok(0.5));
+        assert_eq!(a("inf"), Err(NumberError::NotFinite));
+        assert_eq!(a("NaN"), Err(NumberError::NotFinite));
+        assert_eq!(a("-Infinity"), Err(NumberError::NotFinite));
+        assert_eq!(a("12,5"), Err(NumberError::DecimalComma));
+        assert_eq!(a("1,2345"), Err(NumberError::DecimalComma));
+        for bad in ["abc", "1,23,4", "$", "", "--5", "12 apples", "1.2.3", "(5"] {
+            assert_eq!(a(bad), Err(NumberError::NotANumber), "{bad}");
+        }
+        let c = |s: &str| amount(s, true);
+        assert_eq!(c("1.234,50 €"), Ok(1234.5));
+        assert_eq!(c("12,5"), Ok(12.5));
+        assert_eq!(c("1234"), Ok(1234.0));
+        assert_eq!(c("1.234"), Ok(1234.0));
+        assert_eq!(c("1,2,3"), Err(NumberError::NotANumber));
     }
 }

@@ -309,6 +309,9 @@ pub fn estimate(
     let k = skill_check(&h, &t, &cfg, &params, warnings)?;
     stages.mark("skill");
     let mut reps = h.reps.clone();
+    // Capacities are scaled to the test batch in `route_test`; without a capacity column the
+    // config's default is settled on the test batch first.
+    warnings.extend(reps.settle_capacity(&cfg, t.leads.workload.iter().sum()));
     let r = route_test(s, &cfg, &t, &k.skill, &mut reps)?;
     stages.mark("route");
     let e = policy_estimates(s, &h, &t, &k, &reps, &r);
