@@ -5,10 +5,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::config::Config;
+use crate::config::{Config, Label};
+use crate::data::find_column;
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
 use crate::io::Table;
+use crate::join;
 
 /// The input files of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +38,7 @@ impl Batch {
     /// of the batch are counted in a warning.
     pub fn load(f: &BatchFiles, warnings: &mut Vec<String>) -> Result<Batch> {
         let cfg = Config::load_or_default(f.config)?;
-        let mut leads = Leads::from_table(Table::read(f.leads, "leads")?, &cfg)?;
+        let mut leads = Leads::from_table(join::read(f.leads, "leads", &cfg, warnings)?, &cfg)?;
         if let Some(path) = f.current {
             let unknown = leads.set_owners(&Table::read(path, "current owners")?, &cfg)?;
             if unknown > 0 {
@@ -47,8 +49,28 @@ impl Batch {
                 ));
             }
         }
-        let mut reps = Reps::from_table(Table::read(f.reps, "reps")?, &cfg)?;
-        warnings.extend(reps.settle_capacity(&cfg, leads.workload.iter().sum()));
+        // A leads file that carries outcomes (a CRM pipeline export): its won and lost deals
+        // stay in the output, unrouted.
+        if let Some(c) = find_column(&leads.table, &cfg, "outcome") {
+            leads.closed = (0..leads.len()).map(|l| cfg.outcome.label(leads.table.cell(l, c)) != Label::Open).collect();
+            let n = leads.closed.iter().filter(|&&c| c).count();
+            // Who worked a closed deal is history, not a claim on it.
+            for l in (0..leads.len()).filter(|&l| leads.closed[l]) {
+                leads.owner[l] = None;
+            }
+            if n > 0 {
+                warnings.push(format!(
+                    "{}: {n} of {} leads are already closed ({} is one of the won or lost values): they are not \
+                     routed (reason closed_deal)",
+                    f.leads.display(),
+                    leads.len(),
+                    leads.table.headers()[c]
+                ));
+            }
+        }
+        let mut reps = Reps::from_table(join::read(f.reps, "reps", &cfg, warnings)?, &cfg)?;
+        let open_workload = (0..leads.len()).filter(|&l| !leads.closed[l]).map(|l| leads.workload[l]).sum();
+        warnings.extend(reps.settle_capacity(&cfg, open_workload));
         if let Some(share) = f.max_share {
             // A share cap is a capacity: every policy and the checker see the lower one.
             let cap = (share * leads.workload.iter().sum::<f64>()).ceil();

@@ -28,6 +28,9 @@ pub struct Config {
     pub monitoring: Monitoring,
     #[serde(default)]
     pub reps: RepsConfig,
+    /// Lookup tables joined onto the input files (`[[join]]`).
+    #[serde(default, rename = "join")]
+    pub joins: Vec<JoinSpec>,
     /// Where the config came from, for messages (not a TOML key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -232,6 +235,51 @@ impl Default for Monitoring {
     }
 }
 
+/// `[[join]]`: a lookup table whose columns are added to the input files' rows by a key
+/// (many rows to one lookup row), e.g. `file = "accounts.csv", on = "account"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSpec {
+    /// The lookup file, relative to the config file.
+    pub file: PathBuf,
+    /// The key column, named the same in both files…
+    pub on: Option<String>,
+    /// …or named differently: the input file's column and the lookup's.
+    pub left_on: Option<String>,
+    pub right_on: Option<String>,
+    /// The inputs it extends: any of "leads", "history", "reps" (default: leads and history).
+    pub to: Option<Vec<String>>,
+}
+
+impl JoinSpec {
+    /// (the input file's key column, the lookup's).
+    pub fn keys(&self) -> (&str, &str) {
+        match (&self.on, &self.left_on, &self.right_on) {
+            (Some(on), _, _) => (on, on),
+            (None, Some(l), Some(r)) => (l, r),
+            _ => unreachable!("validated: on, or left_on and right_on"),
+        }
+    }
+
+    /// Whether the join extends the input file of this role.
+    pub fn applies_to(&self, role: &str) -> bool {
+        match &self.to {
+            Some(list) => list.iter().any(|t| t.trim().eq_ignore_ascii_case(role)),
+            None => role == "leads" || role == "history",
+        }
+    }
+}
+
+impl Config {
+    /// A path in the config, relative to the config file's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match self.source.as_deref().and_then(Path::parent) {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
 /// What a reps file without a `capacity` column means.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -336,6 +384,27 @@ impl Config {
                 return Err(bad(format!(
                     "[columns] date_format {f:?} is not a date format; expected one like \"%m/%d/%Y\" or \"%d.%m.%Y %H:%M\""
                 )));
+            }
+        }
+        for (i, j) in self.joins.iter().enumerate() {
+            let which = format!("[[join]] {} (file = {:?})", i + 1, j.file.display().to_string());
+            let keys_ok = match (&j.on, &j.left_on, &j.right_on) {
+                (Some(on), None, None) => !on.trim().is_empty(),
+                (None, Some(l), Some(r)) => !l.trim().is_empty() && !r.trim().is_empty(),
+                _ => false,
+            };
+            if !keys_ok {
+                return Err(bad(format!(
+                    "{which} needs its key: on = \"column\" (the same name in both files), or left_on and right_on"
+                )));
+            }
+            if j.file.as_os_str().is_empty() {
+                return Err(bad(format!("{which}: file is empty; expected the lookup file's path")));
+            }
+            for t in j.to.iter().flatten() {
+                if !["leads", "history", "reps"].iter().any(|r| t.trim().eq_ignore_ascii_case(r)) {
+                    return Err(bad(format!("{which}: to = {t:?}; expected \"leads\", \"history\" or \"reps\"")));
+                }
             }
         }
         match &self.reps.capacity {

@@ -29,6 +29,9 @@ pub struct Leads {
     /// Current owner's rep id, if any.
     pub owner: Vec<Option<String>>,
     pub created_at: Vec<Option<NaiveDateTime>>,
+    /// Deals the leads file already marks won or lost (set when a batch to route is loaded:
+    /// they are not routed).
+    pub closed: Vec<bool>,
 }
 
 /// The sales reps who can take leads.
@@ -143,7 +146,8 @@ impl Leads {
             owner.push(r.owner);
             created_at.push(r.created_at);
         }
-        Ok(Leads { table, id, value, workload, owner, created_at })
+        let closed = vec![false; n];
+        Ok(Leads { table, id, value, workload, owner, created_at, closed })
     }
 
     pub fn len(&self) -> usize {
@@ -640,10 +644,22 @@ mod tests {
     }
 
     #[test]
-    fn reps_need_capacity_and_parse_active() {
-        let t = table(&["rep_id", "active"], &[&["r1", "yes"]]);
-        let err = Reps::from_table(t, &Config::default()).unwrap_err();
-        assert!(err.to_string().contains("missing required column \"capacity\""), "{err}");
+    fn reps_capacity_defaults_are_stated_and_active_is_parsed() {
+        // No capacity column: the batch shared evenly over the active reps, plus the slack.
+        let t = table(&["rep_id", "active"], &[&["r1", "yes"], &["r2", "no"], &["r3", ""]]);
+        let mut reps = Reps::from_table(t.clone(), &Config::default()).unwrap();
+        let note = reps.settle_capacity(&Config::default(), 20.0).unwrap();
+        assert_eq!(reps.capacity, vec![11.0; 3]);
+        assert!(note.contains("no capacity column") && note.contains("up to 11 workload units"), "{note}");
+        assert_eq!(reps.settle_capacity(&Config::default(), 20.0), None);
+        let cfg = Config::parse("[reps]\ncapacity = 4\n", Path::new("c.toml")).unwrap();
+        let mut reps = Reps::from_table(t, &cfg).unwrap();
+        assert!(reps.settle_capacity(&cfg, 20.0).unwrap().contains("[reps] capacity = 4"));
+        assert_eq!(reps.capacity, vec![4.0; 3]);
+        assert!(Config::parse("[reps]\ncapacity = \"lots\"\n", Path::new("c.toml")).is_err());
+        // A header and no reps: a failed export, never a night of unassigned leads.
+        let err = Reps::from_table(table(&["rep_id", "capacity"], &[]), &Config::default()).unwrap_err();
+        assert!(err.to_string().contains("no reps"), "{err}");
         let t = table(&["rep_id", "capacity", "active"], &[&["r1", "3", "no"], &["r2", "2", ""]]);
         let reps = Reps::from_table(t, &Config::default()).unwrap();
         assert_eq!(reps.active, vec![false, true]);

@@ -77,12 +77,16 @@ impl Eligibility {
         let mut classes: Vec<Class> = Vec::new();
         let mut by_key: HashMap<Vec<String>, u32> = HashMap::new();
         for lead in 0..leads.len() {
-            let key: Vec<String> = rules.iter().map(|r| norm(leads.table.cell(lead, r.lead_col))).collect();
+            let closed = leads.closed[lead];
+            let mut key: Vec<String> = rules.iter().map(|r| norm(leads.table.cell(lead, r.lead_col))).collect();
+            // A closed deal goes to nobody: a class of its own, with no rep.
+            key.push(if closed { "closed" } else { "" }.to_string());
             let next = classes.len() as u32;
             let class = *by_key.entry(key.clone()).or_insert(next);
             if class == next {
-                let reps_ok =
-                    (0..reps.len()).filter(|&rep| rules.iter().zip(&key).all(|(r, v)| admits(r, rep, v))).collect();
+                let reps_ok = (0..reps.len())
+                    .filter(|&rep| !closed && rules.iter().zip(&key).all(|(r, v)| admits(r, rep, v)))
+                    .collect();
                 let values = rules.iter().map(|r| leads.table.cell(lead, r.lead_col).trim().to_string()).collect();
                 classes.push(Class { values, reps: reps_ok });
             }

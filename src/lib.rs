@@ -27,6 +27,7 @@ pub mod fmt;
 pub mod generate;
 pub mod html;
 pub mod io;
+pub mod join;
 pub mod model;
 pub mod modelfile;
 pub mod output;

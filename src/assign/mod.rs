@@ -105,6 +105,8 @@ pub enum Reason {
     WorkloadExceedsCapacity,
     /// Eligible active reps exist, but their remaining capacity was used up.
     AllEligibleAtCapacity,
+    /// The leads file marks the deal won or lost already.
+    ClosedDeal,
 }
 
 impl Reason {
@@ -115,6 +117,7 @@ impl Reason {
             Reason::NoActiveRep => "no_active_rep",
             Reason::WorkloadExceedsCapacity => "workload_exceeds_capacity",
             Reason::AllEligibleAtCapacity => "all_eligible_at_capacity",
+            Reason::ClosedDeal => "closed_deal",
         }
     }
 }
@@ -207,6 +210,9 @@ pub(crate) fn blocked_reason(
     elig: &Eligibility,
     remaining: &[f64],
 ) -> Option<Reason> {
+    if leads.closed[lead] {
+        return Some(Reason::ClosedDeal);
+    }
     let eligible = elig.reps_for(lead);
     if eligible.is_empty() {
         return Some(Reason::NoEligibleRep);

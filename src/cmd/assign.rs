@@ -10,7 +10,8 @@ use crate::assign::solver::SolveSettings;
 use crate::assign::{self, Policy, Reason};
 use crate::batch::{Batch, BatchFiles};
 use crate::error::UsageError;
-use crate::io::{Table, check_output_path};
+use crate::io::check_output_path;
+use crate::join;
 use crate::model::Params;
 use crate::outputs::{self, OutputFiles};
 use crate::progress::{Progress, Stages};
@@ -132,7 +133,7 @@ pub fn run(
     let batch = Batch::load(&files, warnings)?;
     stages.mark("read");
     let params = Params { seed: s.seed, ..Params::default() };
-    let history = s.history.as_deref().map(|h| Table::read(h, "history")).transpose()?;
+    let history = s.history.as_deref().map(|h| join::read(h, "history", &batch.cfg, warnings)).transpose()?;
     warnings.extend(batch.input_warnings(history.as_ref()));
     let scored = scoring::score_batch(&batch, s.model.as_deref(), history.as_ref(), &params, progress, warnings)?;
     stages.mark("score");

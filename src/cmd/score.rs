@@ -6,7 +6,8 @@ use anyhow::Result;
 
 use crate::config::Config;
 use crate::data::Leads;
-use crate::io::{Table, check_output_path};
+use crate::io::check_output_path;
+use crate::join;
 use crate::modelfile::ModelFile;
 use crate::output::write_scores;
 use crate::progress::{Progress, Stages};
@@ -29,7 +30,7 @@ pub fn run(s: &ScoreSettings, progress: &Progress, warnings: &mut Vec<String>, s
     let cfg = Config::load_or_default(s.config.as_deref())?;
     let model = ModelFile::load(&s.model)?.scorer;
     stages.mark("model");
-    let table = Table::read(&s.leads, "leads")?;
+    let table = join::read(&s.leads, "leads", &cfg, warnings)?;
     stages.mark("read");
     let leads = Leads::from_table(table, &cfg)?;
     stages.mark("validate");

@@ -6,7 +6,8 @@ use anyhow::Result;
 
 use crate::config::Config;
 use crate::data::find_column;
-use crate::io::{Table, check_output_path};
+use crate::io::check_output_path;
+use crate::join;
 use crate::model::{self, Params};
 use crate::modelfile::ModelFile;
 use crate::progress::Progress;
@@ -30,7 +31,7 @@ pub fn run(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>) -
     check_output_path(&s.model)?;
     let cfg = Config::load_or_default(s.config.as_deref())?;
     let from = s.from.as_deref().map(ModelFile::load).transpose()?.map(|f| f.scorer);
-    let table = Table::read(&s.history, "history")?;
+    let table = join::read(&s.history, "history", &cfg, warnings)?;
     let hash = model::file_sha256(&s.history)?;
     let labels = model::labels(&table, &cfg)?;
     let trained = model::train_continuing(&table, &cfg, &s.params, hash, progress, labels, from.as_ref())?;

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -27,6 +28,17 @@ pub struct Table {
     /// packed, 1 when `data` is the file itself (a field, then its delimiter).
     sep: usize,
     lines: Vec<u64>,
+    /// Per column: where a joined column's cells come from (`None`: this file).
+    origins: Vec<Option<Arc<Origin>>>,
+}
+
+/// A joined column's source: the lookup file, the column there (0-based), and per row the
+/// line of the lookup record it took (`None`: no match).
+#[derive(Debug)]
+struct Origin {
+    path: PathBuf,
+    col: usize,
+    lines: Arc<Vec<Option<u64>>>,
 }
 
 impl Table {
@@ -116,6 +128,7 @@ impl Table {
             field_end: Vec::new(),
             sep: usize::from(raw),
             lines: Vec::new(),
+            origins: Vec::new(),
         };
         let mut last_record = None;
         for part in read_parts {
@@ -151,6 +164,7 @@ impl Table {
     pub fn from_rows(path: &Path, headers: Vec<String>, rows: Vec<Vec<String>>) -> Table {
         let mut t = Table {
             path: path.to_path_buf(),
+            origins: vec![None; headers.len()],
             headers,
             data: String::new(),
             row_start: vec![0],
@@ -181,6 +195,19 @@ impl Table {
             field_end: Vec::with_capacity(rows.len() * self.headers.len()),
             sep: self.sep,
             lines: Vec::with_capacity(rows.len()),
+            origins: self
+                .origins
+                .iter()
+                .map(|o| {
+                    o.as_ref().map(|o| {
+                        Arc::new(Origin {
+                            path: o.path.clone(),
+                            col: o.col,
+                            lines: Arc::new(rows.iter().map(|&r| o.lines[r]).collect()),
+                        })
+                    })
+                })
+                .collect(),
         };
         let width = self.headers.len();
         for &r in rows {
@@ -237,9 +264,52 @@ impl Table {
         }
     }
 
-    /// An error about one cell.
+    /// An error about one cell; a joined column's cell is named in its lookup file.
     pub fn cell_error(&self, row: usize, col: usize, message: impl Into<String>) -> InputError {
-        InputError::cell(&self.path, self.line(row), col, &self.headers[col], message)
+        match self.origins.get(col).and_then(Option::as_ref) {
+            Some(o) => InputError::cell(&o.path, o.lines[row], o.col, &self.headers[col], message),
+            None => InputError::cell(&self.path, self.line(row), col, &self.headers[col], message),
+        }
+    }
+
+    /// This table with columns `cols` of `lookup` appended: row `r` takes lookup row
+    /// `matched[r]`, or empty cells where it has none. Errors about the new cells name the
+    /// lookup file and its line.
+    pub fn joined(&self, lookup: &Table, cols: &[usize], matched: &[Option<u32>]) -> Table {
+        debug_assert_eq!(matched.len(), self.len());
+        let width = self.headers.len() + cols.len();
+        let mut t = Table {
+            path: self.path.clone(),
+            headers: self.headers.iter().chain(cols.iter().map(|&c| &lookup.headers[c])).cloned().collect(),
+            data: String::with_capacity(self.data.len()),
+            row_start: Vec::with_capacity(self.len() + 1),
+            field_end: Vec::with_capacity(self.len() * width),
+            sep: 0,
+            lines: self.lines.clone(),
+            origins: Vec::with_capacity(width),
+        };
+        t.row_start.push(0);
+        for (row, m) in matched.iter().enumerate() {
+            let base = t.data.len();
+            for c in 0..self.headers.len() {
+                t.data.push_str(self.cell(row, c));
+                t.field_end.push((t.data.len() - base) as u32);
+            }
+            for &c in cols {
+                if let Some(j) = m {
+                    t.data.push_str(lookup.cell(*j as usize, c));
+                }
+                t.field_end.push((t.data.len() - base) as u32);
+            }
+            t.row_start.push(t.data.len());
+        }
+        let lines = Arc::new(matched.iter().map(|m| m.and_then(|j| lookup.line(j as usize))).collect::<Vec<_>>());
+        t.origins.extend((0..self.headers.len()).map(|c| self.origins.get(c).cloned().flatten()));
+        t.origins.extend(
+            cols.iter()
+                .map(|&c| Some(Arc::new(Origin { path: lookup.path.clone(), col: c, lines: Arc::clone(&lines) }))),
+        );
+        t
     }
 }
 
