@@ -8,6 +8,7 @@ use leadroute::assign::Policy;
 use leadroute::assign::optimize::Objective;
 use leadroute::backtest::{BacktestSettings, Gates, Split};
 use leadroute::cmd::assign::AssignSettings;
+use leadroute::cmd::init::InitSettings;
 use leadroute::cmd::score::ScoreSettings;
 use leadroute::cmd::train::TrainSettings;
 use leadroute::error::UsageError;
@@ -48,7 +49,7 @@ Example:\n  leadroute generate --out world --seed 7 --leads 500 --reps 12 --hist
     Generate(GenerateArgs),
     /// Route a batch of leads to reps and write one row per lead.
     #[command(after_help = "Every input lead appears once in the output, assigned or with a reason code \
-(no_eligible_rep, no_active_rep, workload_exceeds_capacity, all_eligible_at_capacity).\n\n\
+(no_eligible_rep, no_active_rep, workload_exceeds_capacity, all_eligible_at_capacity, closed_deal).\n\n\
 Example:\n  leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      --config examples/leadroute.toml --policy weighted --out assignments.csv")]
     Assign(AssignArgs),
     /// Learn a lead-scoring model from won/lost history and write the model file.
@@ -71,6 +72,50 @@ Example:\n  leadroute backtest --history examples/history.csv --reps examples/re
 the features that pushed each score up or down in log-odds, e.g. \"demo_requested=yes +0.41\".\n\n\
 Example:\n  leadroute score --leads examples/leads.csv --model model.json \\\n      --config examples/leadroute.toml --out scores.csv")]
     Score(ScoreArgs),
+    /// Read the exports and write a commented starter config: the columns it recognised and
+    /// why, the joins, the columns to leave out of the score and the segments for rep skill.
+    #[command(after_help = "Reads the history (or leads), the reps and any lookup tables, and writes \
+leadroute.toml (or --out) with each guess explained in a comment. An existing file is kept unless \
+--force is given.\n\n\
+Example:\n  leadroute init --history sales_pipeline.csv --reps sales_teams.csv \\\n      \
+--lookup accounts.csv --lookup products.csv --out leadroute.toml")]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("deals").required(true).multiple(true).args(["history", "leads"])))]
+pub struct InitArgs {
+    /// History CSV: past deals with their outcomes (a pipeline export with open deals too).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Leads CSV (when the history is not given, the guesses are made on it).
+    #[arg(long, value_name = "FILE")]
+    pub leads: Option<PathBuf>,
+    /// Reps CSV (users export): its id column tells which deal column is the owner.
+    #[arg(long, value_name = "FILE")]
+    pub reps: Option<PathBuf>,
+    /// A lookup table (accounts, products, …) to join by a key; repeat for several.
+    #[arg(long = "lookup", value_name = "FILE")]
+    pub lookups: Vec<PathBuf>,
+    /// Config file to write.
+    #[arg(long, value_name = "FILE", default_value = "leadroute.toml")]
+    pub out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl InitArgs {
+    pub fn settings(&self) -> InitSettings {
+        InitSettings {
+            history: self.history.clone(),
+            leads: self.leads.clone(),
+            reps: self.reps.clone(),
+            lookups: self.lookups.clone(),
+            out: self.out.clone(),
+            force: self.force,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ pub mod explain;
 pub mod features;
 pub mod fmt;
 pub mod generate;
+pub mod guess;
 pub mod html;
 pub mod io;
 pub mod join;

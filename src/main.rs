@@ -111,6 +111,14 @@ fn dispatch(
                 return Err(failed.into());
             }
         }
+        cli::Command::Init(args) => {
+            let s = args.settings();
+            let guesses = leadroute::cmd::init::run(&s)?;
+            for g in guesses {
+                say(format!("  {g}"));
+            }
+            say(format!("wrote {}", s.out.display()));
+        }
         cli::Command::Score(args) => {
             let s = args.settings();
             let mut stages = Stages::new();

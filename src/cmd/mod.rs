@@ -4,5 +4,6 @@
 
 pub mod assign;
 pub mod backtest;
+pub mod init;
 pub mod score;
 pub mod train;
