@@ -22,6 +22,8 @@ enum Expect {
     Fails(i32, &'static [&'static str]),
     /// Exit 0, and `out.csv` has exactly these lead ids, each once.
     Works(&'static [&'static str]),
+    /// As `Works`, and stderr says all of these (a default or a mismatch that is not silent).
+    Warns(&'static [&'static str], &'static [&'static str]),
 }
 use Expect::*;
 
@@ -36,11 +38,13 @@ struct Case {
     args: Option<Vec<&'static str>>,
     /// Flags appended to the command.
     extra: &'static [&'static str],
+    /// Changes the folder after the setup (e.g. breaks one cell of a generated file).
+    prepare: Option<fn(&Workdir)>,
     expect: Expect,
 }
 
 const fn case(name: &'static str, files: &'static [(&'static str, &'static [u8])], expect: Expect) -> Case {
-    Case { name, files, setup: &[], args: None, extra: &[], expect }
+    Case { name, files, setup: &[], args: None, extra: &[], prepare: None, expect }
 }
 
 /// A generated world in `w/` with a history, and a model trained on it.
@@ -50,12 +54,132 @@ const TRAINED: &[&[&str]] = &[
 ];
 const WORLD: &[&[&str]] =
     &[&["generate", "--out", "w", "--seed", "3", "--leads", "30", "--reps", "6", "--history", "600"]];
+const RULE: &[u8] = b"[[eligibility]]\nlead = \"region\"\nrep = \"territories\"\n";
+const JOIN: &[u8] = b"[[join]]\nfile = \"accounts.csv\"\non = \"account\"\n";
+
+/// Sets the cell of `column` in data row `row` (0-based) of a CSV file in the folder.
+fn edit_cell(wd: &Workdir, file: &str, column: &str, row: usize, value: &str) {
+    let mut csv = wd.read_csv(file);
+    let c = csv.col(column);
+    csv.rows[row][c] = value.to_string();
+    let mut w = csv::Writer::from_path(wd.path(file)).unwrap();
+    w.write_record(&csv.headers).unwrap();
+    for r in &csv.rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
 const TRAIN: &[&str] = &["train", "--history", "history.csv", "--model", "m.json"];
 const SCORE: &[&str] = &["score", "--leads", "leads.csv", "--model", "model.json", "--out", "scores.csv"];
 
 fn catalogue() -> Vec<Case> {
     vec![
         // ---- leads
+        case(
+            "money values as exports write them",
+            &[("leads.csv", b"lead_id,value\na,\"$349,938\"\nb,USD 12\n")],
+            Works(&["a", "b"]),
+        ),
+        case(
+            "decimal comma without the config saying so",
+            &[("leads.csv", b"lead_id,value\na,10\nb,\"12,5\"\n")],
+            Fails(1, &["leads.csv, line 3, column 2", "[columns] decimal = \",\""]),
+        ),
+        case(
+            "infinite value",
+            &[("leads.csv", b"lead_id,value\na,inf\n")],
+            Fails(1, &["line 2", "not a finite number"]),
+        ),
+        case(
+            "US dates",
+            &[("leads.csv", b"lead_id,created_at\na,10/20/2016\nb,3/1/2017 2:05 PM\n")],
+            Works(&["a", "b"]),
+        ),
+        case(
+            "dates that could be month or day first",
+            &[("leads.csv", b"lead_id,created_at\na,3/1/2017\nb,4/2/2017\n")],
+            Fails(1, &["leads.csv, line 2, column 2", "month first or day first", "date_format"]),
+        ),
+        case(
+            "dates in two styles",
+            &[("leads.csv", b"lead_id,created_at\na,20/10/2016\nb,10/20/2016\n")],
+            Fails(1, &["leads.csv, line 3, column 2", "month first", "line 2", "day first"]),
+        ),
+        Case {
+            setup: WORLD,
+            prepare: Some(|wd| edit_cell(wd, "w/history.csv", "created_at", 7, "someday")),
+            args: Some(vec![
+                "train",
+                "--history",
+                "w/history.csv",
+                "--config",
+                "w/leadroute.toml",
+                "--model",
+                "m.json",
+            ]),
+            ..case(
+                "unreadable date in a history",
+                &[],
+                Fails(1, &["history.csv, line 9, column 2", "(\"created_at\")", "expected an ISO date", "someday"]),
+            )
+        },
+        Case {
+            setup: TRAINED,
+            prepare: Some(|wd| edit_cell(wd, "w/leads.csv", "page_views", 3, "inf")),
+            args: Some(vec![
+                "score",
+                "--leads",
+                "w/leads.csv",
+                "--config",
+                "w/leadroute.toml",
+                "--model",
+                "model.json",
+                "--out",
+                "scores.csv",
+            ]),
+            ..case(
+                "infinite number in a feature",
+                &[],
+                Fails(1, &["leads.csv, line 5, column", "\"inf\"", "finite number"]),
+            )
+        },
+        Case {
+            extra: &["--config", "c.toml"],
+            ..case(
+                "lookup with a key twice",
+                &[
+                    ("leads.csv", b"lead_id,account\na,x\nb,y\n"),
+                    ("accounts.csv", b"account,sector\nx,tech\ny,media\nx,retail\n"),
+                    ("c.toml", JOIN),
+                ],
+                Fails(1, &["accounts.csv, line 4, column 1", "key \"x\" appears twice (first on line 2)"]),
+            )
+        },
+        Case {
+            extra: &["--config", "c.toml"],
+            ..case(
+                "lookup without a lead's key",
+                &[
+                    ("leads.csv", b"lead_id,account\na,x\nb,z\n"),
+                    ("accounts.csv", b"account,sector\nx,tech\ny,media\n"),
+                    ("c.toml", JOIN),
+                ],
+                Warns(&["a", "b"], &["1 of 2 rows have a account that", "accounts.csv does not list", "\"z\""]),
+            )
+        },
+        Case {
+            extra: &["--config", "c.toml"],
+            ..case(
+                "join key the leads do not have",
+                &[("accounts.csv", b"account,sector\nx,tech\n"), ("c.toml", JOIN)],
+                Fails(1, &["leads.csv, line 1", "joins on \"account\""]),
+            )
+        },
+        Case {
+            args: Some(vec!["init", "--leads", "leads.csv", "--out", "c.toml"]),
+            ..case("init over an existing config", &[("c.toml", b"# mine\n")], Fails(2, &["c.toml exists", "--force"]))
+        },
         Case {
             args: Some(assign("nope.csv", "reps.csv", "out.csv")),
             ..case("leads file missing", &[], Fails(1, &["nope.csv"]))
@@ -141,7 +265,41 @@ fn catalogue() -> Vec<Case> {
         case(
             "no capacity column",
             &[("reps.csv", b"rep_id,territories\nr1,NA\n")],
-            Fails(1, &["reps.csv, line 1", "capacity"]),
+            Warns(&["a", "b"], &["reps.csv has no capacity column", "up to 3 workload units", "[reps] capacity"]),
+        ),
+        case(
+            "reps file with a header and no reps",
+            &[("reps.csv", b"rep_id,capacity,territories\n")],
+            Fails(1, &["reps.csv", "no reps"]),
+        ),
+        Case {
+            extra: &["--config", "c.toml"],
+            ..case(
+                "territory list with commas and spaces",
+                &[("reps.csv", b"rep_id,capacity,territories\nr1,10,\"NA, EMEA\"\n"), ("c.toml", RULE)],
+                Works(&["a", "b"]),
+            )
+        },
+        Case {
+            extra: &["--config", "c.toml"],
+            ..case(
+                "rep territory no lead has",
+                &[("reps.csv", b"rep_id,capacity,territories\nr1,10,NA;Mars\nr2,10,*\n"), ("c.toml", RULE)],
+                Warns(&["a", "b"], &["1 territories values match no lead's region", "\"mars\" (r1)"]),
+            )
+        },
+        Case {
+            extra: &["--config", "c.toml"],
+            ..case(
+                "lead region no rep lists",
+                &[("reps.csv", b"rep_id,capacity,territories\nr1,10,NA\n"), ("c.toml", RULE)],
+                Warns(&["a", "b"], &["1 leads have a region that no rep's territories lists", "no_eligible_rep"]),
+            )
+        },
+        case(
+            "territories but no config",
+            &[("reps.csv", b"rep_id,capacity,territories\nr1,10,NA\nr2,10,EMEA\n")],
+            Warns(&["a", "b"], &["no eligibility rule is set", "lead = \"region\"", "rep = \"territories\""]),
         ),
         case(
             "negative capacity",
@@ -521,6 +679,9 @@ fn run(case: &Case) -> Result<(), String> {
     for s in case.setup {
         wd.run(s);
     }
+    if let Some(prepare) = case.prepare {
+        prepare(&wd);
+    }
     let mut args = case.args.clone().unwrap_or_else(|| assign("leads.csv", "reps.csv", "out.csv"));
     args.extend(case.extra);
     let before = listing(&wd);
@@ -544,7 +705,12 @@ fn run(case: &Case) -> Result<(), String> {
                 return Err(format!("the folder changed: {new:?}"));
             }
         }
-        Works(ids) => {
+        Works(ids) | Warns(ids, _) => {
+            if let Warns(_, needles) = &case.expect {
+                if let Some(n) = needles.iter().find(|n| !stderr.contains(**n)) {
+                    return Err(format!("stderr lacks {n:?}:\n{stderr}"));
+                }
+            }
             if code != Some(0) {
                 return Err(format!("exit {code:?}, expected 0; stderr:\n{stderr}"));
             }
@@ -565,6 +731,7 @@ fn run(case: &Case) -> Result<(), String> {
 fn the_bad_input_catalogue() {
     let cases = catalogue();
     let fails = cases.iter().filter(|c| matches!(c.expect, Fails(..))).count();
+    assert!(cases.iter().any(|c| matches!(c.expect, Warns(..))), "some cases check their warnings");
     assert!(fails >= 40 && cases.len() - fails >= 15, "{fails} failing cases, {} working", cases.len() - fails);
     let names: BTreeSet<&str> = cases.iter().map(|c| c.name).collect();
     assert_eq!(names.len(), cases.len(), "case names are unique");
