@@ -1,9 +1,13 @@
 //! Scoring benchmark on the UCI bank-marketing data (41,188 calls, outcome `y`).
 //!
 //! ```sh
-//! cargo run --release --example bank -- [PATH] [--seed N]
+//! cargo run --release --example bank -- [PATH] [--seed N] [--config FILE] \
+//!     [--depth 3,5] [--learning-rate X] [--min-leaf N] [--subsample X]
 //! ```
 //!
+//! `--config` reads the columns, outcome values and exclusions from a config (e.g. the one
+//! `leadroute init --history PATH` writes) instead of the built-in one; the other flags
+//! are `train`'s.
 //! PATH defaults to `../shared/datasets/bank-marketing/bank-additional-full.csv`. The
 //! `duration` column is left out (it is only known after the call). Rows are split 75/25 at
 //! random (seeded); the model trains on the 75 % (holding out its own share for early
@@ -24,10 +28,23 @@ use rand::seq::SliceRandom;
 fn main() -> Result<()> {
     let mut path = PathBuf::from("../shared/datasets/bank-marketing/bank-additional-full.csv");
     let mut seed = 1u64;
+    let mut config: Option<PathBuf> = None;
+    let mut params = Params::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--seed" {
             seed = args.next().context("--seed needs a number")?.parse()?;
+        } else if a == "--depth" {
+            let d: String = args.next().context("--depth needs depths")?;
+            params.depths = d.split(',').map(str::parse).collect::<Result<_, _>>()?;
+        } else if a == "--learning-rate" {
+            params.learning_rate = args.next().context("--learning-rate needs a number")?.parse()?;
+        } else if a == "--min-leaf" {
+            params.min_leaf = args.next().context("--min-leaf needs a number")?.parse()?;
+        } else if a == "--subsample" {
+            params.subsample = args.next().context("--subsample needs a number")?.parse()?;
+        } else if a == "--config" {
+            config = Some(args.next().context("--config needs a file")?.into());
         } else {
             path = PathBuf::from(a);
         }
@@ -46,14 +63,17 @@ fn main() -> Result<()> {
     write_rows(&table, &rows[..cut], &train_path)?;
     write_rows(&table, &rows[cut..], &test_path)?;
 
-    let cfg = Config::parse(
-        "[columns]\nlead_id = \"row\"\noutcome = \"y\"\n[outcome]\nwon = [\"yes\"]\nlost = [\"no\"]\n[features]\nexclude = [\"duration\"]\n",
-        Path::new("bank.toml"),
-    )?;
+    let cfg = match &config {
+        Some(c) => Config::load(c)?,
+        None => Config::parse(
+            "[columns]\nlead_id = \"row\"\noutcome = \"y\"\n[outcome]\nwon = [\"yes\"]\nlost = [\"no\"]\n[features]\nexclude = [\"duration\"]\n",
+            Path::new("bank.toml"),
+        )?,
+    };
     let train = Table::read(&train_path, "train")?;
     let start = Instant::now();
     let trained =
-        model::train(&train, &cfg, &Params { seed, ..Params::default() }, String::new(), &Progress::hidden())?;
+        model::train(&train, &cfg, &Params { seed, ..params }, String::new(), &Progress::hidden())?;
     let seconds = start.elapsed().as_secs_f64();
 
     let test = Table::read(&test_path, "test")?;

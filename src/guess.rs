@@ -64,11 +64,19 @@ fn has_word(header: &str, words: &[&str]) -> bool {
     words.iter().any(|w| h.split(|c: char| !c.is_alphanumeric()).any(|part| part == *w) || h == *w)
 }
 
+/// The outcome column and its values.
+struct OutcomeGuess {
+    col: usize,
+    won: Vec<String>,
+    lost: Vec<String>,
+    open: Vec<String>,
+}
+
 /// The outcome column and its won / lost / open values: a column whose values include a
 /// won-like and a lost-like word (a yes/no or 1/0 column only under an outcome-like name).
-fn outcome(t: &Table) -> Option<(usize, Vec<String>, Vec<String>, Vec<String>)> {
+fn outcome(t: &Table) -> Option<OutcomeGuess> {
     let named = ["outcome", "stage", "status", "result", "won", "converted", "y", "deal", "is_won", "subscribed"];
-    let mut best: Option<(i32, usize, Vec<String>, Vec<String>, Vec<String>)> = None;
+    let mut best: Option<(i32, OutcomeGuess)> = None;
     for (c, h) in t.headers().iter().enumerate() {
         let mut seen: Vec<String> = Vec::new();
         for v in values(t, c) {
@@ -98,10 +106,10 @@ fn outcome(t: &Table) -> Option<(usize, Vec<String>, Vec<String>, Vec<String>)> 
         }
         let open: Vec<String> = seen.iter().filter(|v| !won.contains(v) && !lost.contains(v)).cloned().collect();
         if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, c, won, lost, open));
+            best = Some((score, OutcomeGuess { col: c, won, lost, open }));
         }
     }
-    best.map(|(_, c, w, l, o)| (c, w, l, o))
+    best.map(|(_, g)| g)
 }
 
 /// Columns with a distinct value on every row.
@@ -130,17 +138,17 @@ pub fn starter_config(ex: &Exports) -> (String, Vec<String>) {
     let joins = joins(main, &ex.lookups);
     let outcome = outcome(main);
     let (closed, open): (Vec<usize>, Vec<usize>) = match &outcome {
-        Some((c, w, l, _)) => {
+        Some(g) => {
             let is_closed = |r: usize| {
-                let v = main.cell(r, *c).trim();
-                w.iter().chain(l).any(|x| x.eq_ignore_ascii_case(v))
+                let v = main.cell(r, g.col).trim();
+                g.won.iter().chain(&g.lost).any(|x| x.eq_ignore_ascii_case(v))
             };
             (0..main.len()).partition(|&r| is_closed(r))
         }
         None => ((0..main.len()).collect(), Vec::new()),
     };
     let mut taken: HashSet<usize> = HashSet::new();
-    if let Some((c, w, l, o)) = &outcome {
+    if let Some(OutcomeGuess { col: c, won: w, lost: l, open: o }) = &outcome {
         taken.insert(*c);
         columns.push(Line {
             toml: format!("outcome = {:?}", headers[*c]),
@@ -349,7 +357,12 @@ fn value(
         "close_value",
         "revenue",
     ];
-    let rank = |h: &str| money.iter().position(|w| has_word(h, &[w]));
+    // The money word names the column, not a part of it ("sales_price", not "cons.price.idx").
+    let last = |h: &str| h.to_lowercase().rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_string();
+    let rank = |h: &str| {
+        let (whole, tail) = (h.trim().to_lowercase(), last(h));
+        money.iter().position(|w| whole == *w || tail == *w)
+    };
     let numeric = |t: &Table, c: usize| {
         let mut n = values(t, c).peekable();
         n.peek().is_some() && values(t, c).all(|v| parse::amount(v, false).is_ok())
@@ -508,7 +521,7 @@ fn render(
     path: &Path,
     ex: &Exports,
     columns: &[Line],
-    outcome: &Option<(usize, Vec<String>, Vec<String>, Vec<String>)>,
+    outcome: &Option<OutcomeGuess>,
     joins: &[Join],
     exclude: &[(String, String)],
     segments: &[(String, f64)],
@@ -524,7 +537,7 @@ fn render(
     for l in columns {
         let _ = writeln!(o, "{:<40} # {}", l.toml, l.why);
     }
-    if let Some((_, won, lost, open)) = outcome {
+    if let Some(OutcomeGuess { won, lost, open, .. }) = outcome {
         let _ = writeln!(o, "\n[outcome]");
         let _ = writeln!(o, "won = {won:?}");
         let _ = writeln!(o, "lost = {lost:?}");

@@ -78,7 +78,7 @@ fn dispatch(
             let s = args.settings()?;
             let mut stages = Stages::new();
             let summary = leadroute::cmd::assign::run(&s, progress, warnings, &mut stages)?;
-            say(format!("{summary}; wrote {}", s.out.display()));
+            say(format!("{summary}; wrote {}", shown(&s.out)));
             if cli.verbose {
                 if let Some(method) = &summary.method {
                     say(format!("optimizer: {method}"));
@@ -92,7 +92,7 @@ fn dispatch(
             if !cli.quiet {
                 print!("{}", leadroute::model::report::text(&model.scorer));
             }
-            say(format!("wrote {}", s.model.display()));
+            say(format!("wrote {}", shown(&s.model)));
         }
         cli::Command::Backtest(args) => {
             let s = args.settings();
@@ -102,7 +102,7 @@ fn dispatch(
                 println!("{}", leadroute::backtest::headline(&b));
             }
             for out in [&s.json, &s.report].into_iter().flatten() {
-                say(format!("wrote {}", out.display()));
+                say(format!("wrote {}", shown(out)));
             }
             if cli.verbose {
                 say(format!("timing: {}", stages.summary()));
@@ -123,7 +123,7 @@ fn dispatch(
             let s = args.settings();
             let mut stages = Stages::new();
             let n = leadroute::cmd::score::run(&s, progress, warnings, &mut stages)?;
-            say(format!("scored {n} leads; wrote {}", s.out.display()));
+            say(format!("scored {n} leads; wrote {}", shown(&s.out)));
             if cli.verbose {
                 say(format!("timing: {}", stages.summary()));
             }
@@ -143,4 +143,9 @@ fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
         .map(|c| if c.is_control() && c != '\n' && c != '\t' { format!("U+{:04X}", c as u32) } else { c.to_string() })
         .collect::<String>()
         .into()
+}
+
+/// An output path for messages: `-` is standard output.
+fn shown(path: &std::path::Path) -> String {
+    if leadroute::io::is_stdio(path) { "standard output".into() } else { path.display().to_string() }
 }

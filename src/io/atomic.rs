@@ -12,6 +12,9 @@ use anyhow::{Context, Result, anyhow};
 /// Fails early, before any work is done, if `path` cannot be written: its folder must exist
 /// and `path` itself must not be a folder.
 pub fn check_output_path(path: &Path) -> Result<()> {
+    if is_stdio(path) {
+        return Ok(());
+    }
     let parent = parent_dir(path);
     if parent.exists() && !parent.is_dir() {
         return Err(anyhow!("cannot write {}: {} is a file, not a folder", path.display(), parent.display()));
@@ -33,6 +36,12 @@ where
     F: FnOnce(&mut dyn Write) -> Result<()>,
 {
     check_output_path(path)?;
+    if is_stdio(path) {
+        // `-`: standard output, streamed (a pipe cannot be replaced whole).
+        let mut w = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        fill(&mut w).context("while writing to standard output")?;
+        return w.flush().context("cannot write to standard output");
+    }
     if is_special(path) {
         // A device, pipe or socket (`/dev/stdout`, `/dev/null`, a FIFO): written in place;
         // renaming a file over it would replace it.
@@ -66,6 +75,12 @@ where
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path).map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
     Ok(())
+}
+
+/// Whether `path` is `-`: standard input where a file is read, standard output where one is
+/// written.
+pub fn is_stdio(path: &Path) -> bool {
+    path == Path::new("-")
 }
 
 /// Whether `path` is something other than a regular file or a folder.

@@ -44,6 +44,19 @@ struct Origin {
 impl Table {
     /// Reads a whole CSV file. `what` names the file's role ("leads", "reps") in messages.
     pub fn read(path: &Path, what: &str) -> Result<Table> {
+        if super::is_stdio(path) {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            static TAKEN: AtomicBool = AtomicBool::new(false);
+            let name = Path::new("(standard input)");
+            if TAKEN.swap(true, Ordering::SeqCst) {
+                return Err(InputError::file(name, format!("standard input is read once; give the {what} file by name"))
+                    .into());
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                .with_context(|| format!("cannot read the {what} file from standard input"))?;
+            return Table::parse(name, what, bytes, PART);
+        }
         if path.is_dir() {
             return Err(InputError::file(path, format!("is a folder, expected a {what} CSV file")).into());
         }
