@@ -72,8 +72,7 @@ fn main() -> Result<()> {
     };
     let train = Table::read(&train_path, "train")?;
     let start = Instant::now();
-    let trained =
-        model::train(&train, &cfg, &Params { seed, ..params }, String::new(), &Progress::hidden())?;
+    let trained = model::train(&train, &cfg, &Params { seed, ..params }, String::new(), &Progress::hidden())?;
     let seconds = start.elapsed().as_secs_f64();
 
     let test = Table::read(&test_path, "test")?;

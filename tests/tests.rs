@@ -9,6 +9,7 @@ mod test_backtest;
 mod test_catalogue;
 mod test_faults;
 mod test_generate;
+mod test_init;
 mod test_optimize;
 mod test_score;
 mod test_train;

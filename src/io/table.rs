@@ -49,8 +49,11 @@ impl Table {
             static TAKEN: AtomicBool = AtomicBool::new(false);
             let name = Path::new("(standard input)");
             if TAKEN.swap(true, Ordering::SeqCst) {
-                return Err(InputError::file(name, format!("standard input is read once; give the {what} file by name"))
-                    .into());
+                return Err(InputError::file(
+                    name,
+                    format!("standard input is read once; give the {what} file by name"),
+                )
+                .into());
             }
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
