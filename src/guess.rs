@@ -186,7 +186,17 @@ pub fn starter_config(ex: &Exports) -> (String, Vec<String>) {
     dates(main, &closed, &open, &mut taken, &mut columns, &mut exclude);
     value(main, &ex.lookups, &joins, &closed, &open, &mut taken, &mut columns, &mut exclude);
     leaky_and_ids(main, &closed, &open, &taken, &mut exclude);
-    let segments = segments(main, ex, &joins, owner_col, &closed, &taken, &exclude);
+    let won: Vec<bool> = match &outcome {
+        Some(g) => {
+            closed.iter().map(|&r| g.won.iter().any(|x| x.eq_ignore_ascii_case(main.cell(r, g.col).trim()))).collect()
+        }
+        None => Vec::new(),
+    };
+    let segments = if won.is_empty() {
+        Vec::new()
+    } else {
+        segments(main, ex, &joins, owner_col, &closed, &won, &taken, &exclude)
+    };
     let text = render(path, ex, &columns, &outcome, &joins, &exclude, &segments, &notes);
     let mut summary: Vec<String> = columns.iter().map(|l| format!("{} ({})", l.toml, l.why)).collect();
     summary.extend(joins.iter().map(|j| format!("join {} on {} ({})", j.file.display(), j.key_text(), j.why)));
@@ -428,7 +438,8 @@ fn leaky_and_ids(
 }
 
 /// Segments for rep skill: lead columns of 2–20 values (each on at least 1 % of closed deals)
-/// over which reps' deals differ most (Cramér's V of rep × value), at most three.
+/// on which reps' win rates differ most beyond their own overall rates and the values' (the
+/// rep × value interaction, as a z-score), at most three and only those above 2.
 #[allow(clippy::too_many_arguments)]
 fn segments(
     main: &Table,
@@ -436,6 +447,7 @@ fn segments(
     joins: &[Join],
     owner: Option<usize>,
     closed: &[usize],
+    won: &[bool],
     taken: &HashSet<usize>,
     exclude: &[(String, String)],
 ) -> Vec<(String, f64)> {
@@ -478,42 +490,54 @@ fn segments(
                 || !(2..=20).contains(&counts.len())
                 || counts.values().any(|&k| k * 100 < n)
                 || col.iter().all(|v| parse::number(v).is_some())
+                // A yes/no flag describes a lead's quality, not a segment of the market.
+                || col.iter().filter(|v| !v.is_empty()).all(|v| parse::boolean(v).is_some())
             {
                 return None;
             }
-            Some((h, cramers_v(&rep, &col)))
+            Some((h, interaction_z(&rep, &col, won)))
         })
-        .filter(|(_, v)| *v >= 0.05)
+        .filter(|(_, z)| *z > 2.0)
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored.truncate(3);
     scored
 }
 
-/// Cramér's V of two categorical columns (empty cells left out).
-fn cramers_v(a: &[&str], b: &[String]) -> f64 {
-    let mut joint: HashMap<(&str, &str), f64> = HashMap::new();
-    let (mut ra, mut rb): (HashMap<&str, f64>, HashMap<&str, f64>) = (HashMap::new(), HashMap::new());
-    let mut n = 0.0;
-    for (x, y) in a.iter().zip(b).filter(|(x, y)| !x.is_empty() && !y.is_empty()) {
-        *joint.entry((x, y.as_str())).or_default() += 1.0;
-        *ra.entry(x).or_default() += 1.0;
-        *rb.entry(y.as_str()).or_default() += 1.0;
-        n += 1.0;
+/// How much reps' win rates by value differ from what each rep's overall rate and each
+/// value's predict: Pearson's X² over the (rep, value) cells of at least 5 deals, as a
+/// z-score against its degrees of freedom (0 when nothing can be said).
+fn interaction_z(rep: &[&str], col: &[String], won: &[bool]) -> f64 {
+    let mut cell: HashMap<(&str, &str), (f64, f64)> = HashMap::new();
+    // (deals, wins) per rep and per value.
+    let mut by_rep: HashMap<&str, (f64, f64)> = HashMap::new();
+    let mut by_val: HashMap<&str, (f64, f64)> = HashMap::new();
+    let (mut n, mut w) = (0.0, 0.0);
+    for ((r, v), &y) in rep.iter().zip(col).zip(won).filter(|((r, v), _)| !r.is_empty() && !v.is_empty()) {
+        let y = f64::from(u8::from(y));
+        let e = cell.entry((r, v.as_str())).or_default();
+        (e.0, e.1) = (e.0 + 1.0, e.1 + y);
+        let e = by_rep.entry(r).or_default();
+        (e.0, e.1) = (e.0 + 1.0, e.1 + y);
+        let e = by_val.entry(v.as_str()).or_default();
+        (e.0, e.1) = (e.0 + 1.0, e.1 + y);
+        (n, w) = (n + 1.0, w + y);
     }
-    let k = ra.len().min(rb.len()) as f64;
-    if n == 0.0 || k < 2.0 {
+    if n == 0.0 || w == 0.0 || w == n {
         return 0.0;
     }
-    let mut chi2 = 0.0;
-    for (x, &fx) in &ra {
-        for (y, &fy) in &rb {
-            let e = fx * fy / n;
-            let o = joint.get(&(*x, *y)).copied().unwrap_or(0.0);
-            chi2 += (o - e) * (o - e) / e;
-        }
+    let rate = w / n;
+    let (mut x2, mut cells) = (0.0, 0.0);
+    for (&(r, v), &(k, o)) in cell.iter().filter(|(_, c)| c.0 >= 5.0) {
+        let (rr, vr) = (by_rep[r].1 / by_rep[r].0, by_val[v].1 / by_val[v].0);
+        // No interaction: the rep's and the value's log-odds add up.
+        let logit = |q: f64| (q.clamp(0.01, 0.99) / (1.0 - q.clamp(0.01, 0.99))).ln();
+        let p = (1.0 / (1.0 + (-(logit(rr) + logit(vr) - logit(rate))).exp())).clamp(0.01, 0.99);
+        x2 += (o - k * p).powi(2) / (k * p * (1.0 - p));
+        cells += 1.0;
     }
-    (chi2 / (n * (k - 1.0))).sqrt()
+    let df = cells - (by_rep.len() + by_val.len()) as f64 + 1.0;
+    if df < 1.0 { 0.0 } else { (x2 - df) / (2.0 * df).sqrt() }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -552,10 +576,11 @@ fn render(
     }
     let _ = writeln!(o, "]");
     if segments.is_empty() {
-        let _ = writeln!(o, "# segments = []  # no lead column that reps' deals differ on was found");
+        let _ =
+            writeln!(o, "# segments = []  # no lead column on which reps' win rates differ beyond chance was found");
     } else {
-        let _ = writeln!(o, "# where reps' deals differ most (Cramér's V of rep × value):");
-        let shown: Vec<String> = segments.iter().map(|(s, v)| format!("{s} {v:.2}")).collect();
+        let _ = writeln!(o, "# where reps' win rates differ most beyond their own and the value's (z of rep × value):");
+        let shown: Vec<String> = segments.iter().map(|(s, v)| format!("{s} {v:.1}")).collect();
         let _ = writeln!(o, "# {}", shown.join(", "));
         let names: Vec<&String> = segments.iter().map(|(s, _)| s).collect();
         let _ = writeln!(o, "segments = {names:?}");
