@@ -105,3 +105,39 @@ fn bank_marketing_file_through_init_and_train() {
         .unwrap_or_else(|| panic!("no AUC in {text}"));
     assert!(auc > 0.78, "held-out AUC {auc}");
 }
+
+#[test]
+fn init_on_a_generated_world_finds_its_columns_and_the_segments_skill_lives_in() {
+    let wd = Workdir::new();
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "5",
+        "--leads",
+        "100",
+        "--reps",
+        "20",
+        "--history",
+        "8000",
+        "--skill-spread",
+        "0.6",
+    ]);
+    wd.run(&["init", "--history", "w/history.csv", "--reps", "w/reps.csv", "--out", "c.toml"]);
+    let c = written(&wd, "c.toml");
+    for (key, header) in
+        [("lead_id", "lead_id"), ("rep_id", "rep_id"), ("outcome", "outcome"), ("created_at", "created_at")]
+    {
+        assert_eq!(get(&c, &["columns", key]).as_str(), Some(header), "{key}");
+    }
+    let exclude: Vec<&str> =
+        get(&c, &["features", "exclude"]).as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert!(exclude.contains(&"closed_at") && exclude.contains(&"email"), "{exclude:?}");
+    // The world's skill is by industry and company size (its own config says so).
+    let segments: Vec<&str> =
+        get(&c, &["features", "segments"]).as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert!(segments.contains(&"industry") && segments.contains(&"company_size"), "{segments:?}");
+    // The guessed config works as it is.
+    wd.run(&["train", "--history", "w/history.csv", "--config", "c.toml", "--model", "m.json"]);
+}
