@@ -156,8 +156,8 @@ impl Eligibility {
     /// without leads today — and lead values that no rep's list holds.
     pub fn unmatched_warnings(&self, leads: &Leads, reps: &Reps, history: Option<&Table>) -> Vec<String> {
         let mut out = Vec::new();
-        for r in &self.rules {
-            let mut seen: HashSet<String> = self.classes.iter().map(|c| norm(&c.values[self.rule_index(r)])).collect();
+        for (i, r) in self.rules.iter().enumerate() {
+            let mut seen: HashSet<String> = self.classes.iter().map(|c| norm(&c.values[i])).collect();
             if let Some(h) = history {
                 if let Some(c) = h.column(&r.lead_header) {
                     seen.extend((0..h.len()).map(|row| norm(h.cell(row, c))));
@@ -196,7 +196,6 @@ impl Eligibility {
                     if unknown.len() > 5 { ", …" } else { "" }
                 ));
             }
-            let i = self.rule_index(r);
             let mut stray: Vec<(&str, usize)> = Vec::new();
             for (class, c) in self.classes.iter().enumerate() {
                 let v = norm(&c.values[i]);
@@ -224,10 +223,6 @@ impl Eligibility {
             }
         }
         out
-    }
-
-    fn rule_index(&self, rule: &Rule) -> usize {
-        self.rules.iter().position(|r| std::ptr::eq(r, rule)).expect("a rule of these")
     }
 }
 

@@ -109,21 +109,7 @@ fn bank_marketing_file_through_init_and_train() {
 #[test]
 fn init_on_a_generated_world_finds_its_columns_and_the_segments_skill_lives_in() {
     let wd = Workdir::new();
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        "5",
-        "--leads",
-        "100",
-        "--reps",
-        "20",
-        "--history",
-        "8000",
-        "--skill-spread",
-        "0.6",
-    ]);
+    wd.world("5", "100", "8000");
     wd.run(&["init", "--history", "w/history.csv", "--reps", "w/reps.csv", "--out", "c.toml"]);
     let c = written(&wd, "c.toml");
     for (key, header) in
