@@ -133,6 +133,30 @@ fn leads_missing_model_columns_warn_or_fail() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning") && err.contains("\"page_views\""), "{err}");
     assert_eq!(wd.read_csv("s.csv").rows.len(), leads.rows.len());
+    // A text cell in a numeric feature: scored as missing, and said.
+    let pv = leads.col("page_views");
+    let mut text = leads.headers.join(",") + "\n";
+    for (i, row) in leads.rows.iter().enumerate() {
+        let mut row = row.clone();
+        if i == 2 {
+            row[pv] = "lots".into();
+        }
+        text += &(row.join(",") + "\n");
+    }
+    wd.create("texty.csv", &text);
+    let out = wd.run(&[
+        "score",
+        "--leads",
+        "texty.csv",
+        "--model",
+        "w/model.json",
+        "--config",
+        "w/leadroute.toml",
+        "--out",
+        "t.csv",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 cells of \"page_views\" are not numbers (e.g. line 4: \"lots\")"), "{err}");
     // Another CRM's export altogether: an error.
     wd.create("other.csv", "lead_id,colour\na,red\n");
     let err = wd.fail(&["score", "--leads", "other.csv", "--model", "w/model.json", "--out", "t.csv"], 1);

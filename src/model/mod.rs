@@ -28,7 +28,7 @@ use tree::Tree;
 use crate::config::{Config, Label};
 use crate::data::{Resolver, TimeOrder, find_column, time_order};
 use crate::error::InputError;
-use crate::features::{Binned, Schema};
+use crate::features::{Binned, Kind, Schema};
 use crate::io::Table;
 use crate::progress::Progress;
 
@@ -601,12 +601,29 @@ impl Model {
             )
             .into());
         }
-        let warnings = missing
+        let mut warnings: Vec<String> = missing
             .iter()
             .map(|c| {
                 format!("{}: column {c:?} used by the model is missing; treated as missing", table.path().display())
             })
             .collect();
+        // A cell of a numeric feature that is not a number is scored as missing: say so.
+        let nf = x.n_features;
+        for (f, feat) in self.schema.features.iter().enumerate() {
+            let (Kind::Numeric { .. }, Some(col)) = (&feat.kind, table.column(&feat.column)) else { continue };
+            let bad: Vec<usize> =
+                (0..x.n_rows).filter(|&r| x.bins[r * nf + f] == 0 && !table.cell(r, col).trim().is_empty()).collect();
+            if let Some(&first) = bad.first() {
+                warnings.push(format!(
+                    "{}: {} cells of {:?} are not numbers (e.g. line {}: {:?}); scored as missing",
+                    table.path().display(),
+                    bad.len(),
+                    feat.column,
+                    table.line(first).unwrap_or(0),
+                    table.cell(first, col).trim()
+                ));
+            }
+        }
         Ok((x, warnings))
     }
 }
