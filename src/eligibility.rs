@@ -156,6 +156,8 @@ impl Eligibility {
     /// without leads today — and lead values that no rep's list holds.
     pub fn unmatched_warnings(&self, leads: &Leads, reps: &Reps, history: Option<&Table>) -> Vec<String> {
         let mut out = Vec::new();
+        let mut size = vec![0usize; self.classes.len()];
+        self.class_of.iter().for_each(|&k| size[k as usize] += 1);
         for (i, r) in self.rules.iter().enumerate() {
             let mut seen: HashSet<String> = self.classes.iter().map(|c| norm(&c.values[i])).collect();
             if let Some(h) = history {
@@ -202,7 +204,7 @@ impl Eligibility {
                 if v.is_empty() || (0..reps.len()).any(|rep| admits(r, rep, &v)) {
                     continue;
                 }
-                let n = self.class_of.iter().filter(|&&k| k as usize == class).count();
+                let n = size[class];
                 match stray.iter_mut().find(|(s, _)| norm(s) == v) {
                     Some((_, k)) => *k += n,
                     None => stray.push((&c.values[i], n)),

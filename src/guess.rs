@@ -135,7 +135,9 @@ pub fn starter_config(ex: &Exports) -> (String, Vec<String>) {
     let mut exclude: Vec<(String, String)> = Vec::new();
     let headers = main.headers();
     // Joins first: their columns count for the guesses below.
-    let joins = joins(main, &ex.lookups);
+    // Each column's distinct values, once: the owner and the joins are found by overlap.
+    let sets: Vec<HashSet<&str>> = (0..headers.len()).map(|c| values(main, c).collect()).collect();
+    let joins = joins(main, &sets, &ex.lookups);
     let outcome = outcome(main);
     let (closed, open): (Vec<usize>, Vec<usize>) = match &outcome {
         Some(g) => {
@@ -179,7 +181,7 @@ pub fn starter_config(ex: &Exports) -> (String, Vec<String>) {
             "no id column (a distinct value on every row): assign and score need one; add it to the exports".into(),
         );
     }
-    let owner_col = owner(main, ex.reps, &mut taken).map(|(line, c)| {
+    let owner_col = owner(main, &sets, ex.reps, &mut taken).map(|(line, c)| {
         columns.push(line);
         c
     });
@@ -211,14 +213,20 @@ pub fn starter_config(ex: &Exports) -> (String, Vec<String>) {
 }
 
 /// The owner column, matched against the reps file's id column when there is one.
-fn owner(main: &Table, reps: Option<(&Path, &Table)>, taken: &mut HashSet<usize>) -> Option<(Line, usize)> {
+fn owner(
+    main: &Table,
+    sets: &[HashSet<&str>],
+    reps: Option<(&Path, &Table)>,
+    taken: &mut HashSet<usize>,
+) -> Option<(Line, usize)> {
     let headers = main.headers();
     if let Some((rpath, rt)) = reps {
         let mut best: Option<(usize, usize, usize)> = None;
         for rc in unique_columns(rt) {
-            let ids = distinct(rt, rc);
+            // Rep ids are matched as `assign` matches them: exactly, after trimming.
+            let ids: HashSet<&str> = values(rt, rc).collect();
             for c in (0..headers.len()).filter(|c| !taken.contains(c)) {
-                let vals = distinct(main, c);
+                let vals = &sets[c];
                 let shared = vals.intersection(&ids).count();
                 if shared * 2 >= vals.len().max(1) && shared > 0 && best.is_none_or(|b| shared > b.2) {
                     best = Some((c, rc, shared));
@@ -306,14 +314,13 @@ impl Join {
 
 /// Each lookup's key (a column distinct on every row) and the main file's column whose
 /// values are mostly its keys.
-fn joins(main: &Table, lookups: &[(PathBuf, &Table)]) -> Vec<Join> {
+fn joins(main: &Table, sets: &[HashSet<&str>], lookups: &[(PathBuf, &Table)]) -> Vec<Join> {
     let mut out = Vec::new();
     for (i, (file, lt)) in lookups.iter().enumerate() {
         let mut best: Option<(usize, usize, usize, usize)> = None;
         for kc in unique_columns(lt) {
             let keys: HashSet<&str> = values(lt, kc).collect();
-            for c in 0..main.headers().len() {
-                let vals: HashSet<&str> = values(main, c).collect();
+            for (c, vals) in sets.iter().enumerate() {
                 let shared = vals.iter().filter(|v| keys.contains(*v)).count();
                 let same_name = main.headers()[c].eq_ignore_ascii_case(&lt.headers()[kc]);
                 if shared * 2 >= vals.len().max(1) && shared > 0 {
@@ -325,7 +332,7 @@ fn joins(main: &Table, lookups: &[(PathBuf, &Table)]) -> Vec<Join> {
             }
         }
         if let Some((c, kc, shared, _)) = best {
-            let vals = values(main, c).collect::<HashSet<_>>().len();
+            let vals = sets[c].len();
             out.push(Join {
                 file: file.clone(),
                 left: main.headers()[c].clone(),

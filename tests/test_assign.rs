@@ -615,29 +615,19 @@ fn a_dash_reads_standard_input_and_writes_standard_output() {
     wd.create("leads.csv", "lead_id,region,value\na,NA,10\nb,EMEA,20\nc,NA,5\n");
     wd.create("reps.csv", "rep_id,capacity,territories\nr1,10,NA\nr2,10,*\n");
     wd.run(&round_robin("file.csv", &[]));
-    let mut child = wd
-        .command(&["assign", "--policy", "round-robin", "--leads", "-", "--reps", "reps.csv", "--out", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&wd.read("leads.csv")).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let piped = |args: &[&str]| {
+        let mut child =
+            wd.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(&wd.read("leads.csv")).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = piped(&["assign", "--policy", "round-robin", "--leads", "-", "--reps", "reps.csv", "--out", "-"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.stdout, wd.read("file.csv"), "the same plan, on standard output");
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrote standard output"));
     assert!(!wd.exists("-"), "no file named -");
     // Standard input is read once: two inputs from it are an error, not a silent empty file.
-    let mut child = wd
-        .command(&["assign", "--policy", "round-robin", "--leads", "-", "--reps", "-", "--out", "o.csv"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&wd.read("leads.csv")).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = piped(&["assign", "--policy", "round-robin", "--leads", "-", "--reps", "-", "--out", "o.csv"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("standard input is read once"), "{err}");

@@ -57,19 +57,6 @@ const WORLD: &[&[&str]] =
 const RULE: &[u8] = b"[[eligibility]]\nlead = \"region\"\nrep = \"territories\"\n";
 const JOIN: &[u8] = b"[[join]]\nfile = \"accounts.csv\"\non = \"account\"\n";
 
-/// Sets the cell of `column` in data row `row` (0-based) of a CSV file in the folder.
-fn edit_cell(wd: &Workdir, file: &str, column: &str, row: usize, value: &str) {
-    let mut csv = wd.read_csv(file);
-    let c = csv.col(column);
-    csv.rows[row][c] = value.to_string();
-    let mut w = csv::Writer::from_path(wd.path(file)).unwrap();
-    w.write_record(&csv.headers).unwrap();
-    for r in &csv.rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
-}
-
 const TRAIN: &[&str] = &["train", "--history", "history.csv", "--model", "m.json"];
 const SCORE: &[&str] = &["score", "--leads", "leads.csv", "--model", "model.json", "--out", "scores.csv"];
 
@@ -108,7 +95,7 @@ fn catalogue() -> Vec<Case> {
         ),
         Case {
             setup: WORLD,
-            prepare: Some(|wd| edit_cell(wd, "w/history.csv", "created_at", 7, "someday")),
+            prepare: Some(|wd| wd.edit_cell("w/history.csv", "created_at", 7, "someday")),
             args: Some(vec![
                 "train",
                 "--history",
@@ -126,7 +113,7 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             setup: TRAINED,
-            prepare: Some(|wd| edit_cell(wd, "w/leads.csv", "page_views", 3, "inf")),
+            prepare: Some(|wd| wd.edit_cell("w/leads.csv", "page_views", 3, "inf")),
             args: Some(vec![
                 "score",
                 "--leads",

@@ -5,17 +5,7 @@
 use crate::workdir::{Workdir, trained_world};
 
 fn score(wd: &Workdir, out: &str) {
-    wd.run(&[
-        "score",
-        "--leads",
-        "w/leads.csv",
-        "--model",
-        "w/model.json",
-        "--config",
-        "w/leadroute.toml",
-        "--out",
-        out,
-    ]);
+    score_stderr(wd, "w/leads.csv", out);
 }
 
 /// Parses `name=value +0.21; …` into (name, value, signed contribution).
@@ -108,6 +98,12 @@ fn model_files_of_another_version_or_damaged_are_refused() {
     assert!(!wd.exists("s.csv"));
 }
 
+/// Scores `leads` with the world's model and config into `out`; returns what it printed.
+fn score_stderr(wd: &Workdir, leads: &str, out: &str) -> String {
+    let args = ["score", "--leads", leads, "--model", "w/model.json", "--config", "w/leadroute.toml", "--out", out];
+    String::from_utf8_lossy(&wd.run(&args).stderr).into_owned()
+}
+
 #[test]
 fn leads_missing_model_columns_warn_or_fail() {
     let wd = trained_world("25");
@@ -119,43 +115,13 @@ fn leads_missing_model_columns_warn_or_fail() {
         text += &(keep.iter().map(|&c| row[c].clone()).collect::<Vec<_>>().join(",") + "\n");
     }
     wd.create("fewer.csv", &text);
-    let out = wd.run(&[
-        "score",
-        "--leads",
-        "fewer.csv",
-        "--model",
-        "w/model.json",
-        "--config",
-        "w/leadroute.toml",
-        "--out",
-        "s.csv",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = score_stderr(&wd, "fewer.csv", "s.csv");
     assert!(err.contains("warning") && err.contains("\"page_views\""), "{err}");
     assert_eq!(wd.read_csv("s.csv").rows.len(), leads.rows.len());
     // A text cell in a numeric feature: scored as missing, and said.
-    let pv = leads.col("page_views");
-    let mut text = leads.headers.join(",") + "\n";
-    for (i, row) in leads.rows.iter().enumerate() {
-        let mut row = row.clone();
-        if i == 2 {
-            row[pv] = "lots".into();
-        }
-        text += &(row.join(",") + "\n");
-    }
-    wd.create("texty.csv", &text);
-    let out = wd.run(&[
-        "score",
-        "--leads",
-        "texty.csv",
-        "--model",
-        "w/model.json",
-        "--config",
-        "w/leadroute.toml",
-        "--out",
-        "t.csv",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    std::fs::copy(wd.path("w/leads.csv"), wd.path("texty.csv")).unwrap();
+    wd.edit_cell("texty.csv", "page_views", 2, "lots");
+    let err = score_stderr(&wd, "texty.csv", "t.csv");
     assert!(err.contains("1 cells of \"page_views\" are not numbers (e.g. line 4: \"lots\")"), "{err}");
     // Another CRM's export altogether: an error.
     wd.create("other.csv", "lead_id,colour\na,red\n");

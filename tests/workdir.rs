@@ -57,6 +57,19 @@ impl Workdir {
         read_csv(&self.path(rel))
     }
 
+    /// Sets the cell of `column` in data row `row` (0-based) of a CSV file in the folder.
+    pub fn edit_cell(&self, file: &str, column: &str, row: usize, value: &str) {
+        let mut csv = self.read_csv(file);
+        let c = csv.col(column);
+        csv.rows[row][c] = value.to_string();
+        let mut w = csv::Writer::from_path(self.path(file)).unwrap();
+        w.write_record(&csv.headers).unwrap();
+        for r in &csv.rows {
+            w.write_record(r).unwrap();
+        }
+        w.flush().unwrap();
+    }
+
     /// Generates a world in `w/`: 10 reps whose skill by industry spreads 0.8 in log-odds,
     /// `leads` new leads and `history` past outcomes.
     pub fn world(&self, seed: &str, leads: &str, history: &str) {
