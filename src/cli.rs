@@ -22,19 +22,22 @@ use leadroute::parse;
     version,
     about = "Route inbound sales leads to the reps most likely to win them.",
     after_help = "Exit codes: 0 ok, 1 input or runtime error, 2 usage error, 3 a quality gate failed.\n\n\
-Example:\n  leadroute generate --out world --seed 7\n  leadroute assign --leads world/leads.csv --reps world/reps.csv \\\n      --config world/leadroute.toml --policy round-robin --out assignments.csv"
+Summaries go to standard output, warnings and progress to standard error.\n\n\
+Example:\n  leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      \
+--history examples/history.csv --config examples/leadroute.toml --out assignments.csv"
 )]
 pub struct Cli {
     /// Print nothing but errors (no summary, no warnings, no progress bars).
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
     /// Print a one-line timing summary per stage.
-    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    #[arg(long, short, global = true, conflicts_with = "quiet", help_heading = "Global options")]
     pub verbose: bool,
 
     /// Worker threads (default: one per core). Outputs are identical at any thread count.
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024),
+          help_heading = "Global options")]
     pub threads: Option<u16>,
 
     #[command(subcommand)]
@@ -50,7 +53,12 @@ Example:\n  leadroute generate --out world --seed 7 --leads 500 --reps 12 --hist
     /// Route a batch of leads to reps and write one row per lead.
     #[command(after_help = "Every input lead appears once in the output, assigned or with a reason code \
 (no_eligible_rep, no_active_rep, workload_exceeds_capacity, all_eligible_at_capacity, closed_deal).\n\n\
-Example:\n  leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      --config examples/leadroute.toml --policy weighted --out assignments.csv")]
+Examples:\n  # optimize (the default): learn scores and skill from the history, route the whole batch\n  \
+leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      \
+--history examples/history.csv --config examples/leadroute.toml --out assignments.csv --html report.html\n  \
+# a rule policy needs no history\n  \
+leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      \
+--config examples/leadroute.toml --policy weighted --out assignments.csv")]
     Assign(AssignArgs),
     /// Learn a lead-scoring model from won/lost history and write the model file.
     #[command(after_help = "Holds out the most recent 20 % of history (by created_at; a seeded random 20 % \
@@ -84,6 +92,7 @@ Example:\n  leadroute init --history sales_pipeline.csv --reps sales_teams.csv \
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("deals").required(true).multiple(true).args(["history", "leads"])))]
+#[command(next_help_heading = "Command options")]
 pub struct InitArgs {
     /// History CSV: past deals with their outcomes (a pipeline export with open deals too).
     #[arg(long, value_name = "FILE")]
@@ -119,6 +128,7 @@ impl InitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Command options")]
 pub struct TrainArgs {
     /// History CSV: lead columns plus rep_id and outcome.
     #[arg(long, value_name = "FILE")]
@@ -156,6 +166,7 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("cut").required(true).args(["test_from", "test_fraction"])))]
+#[command(next_help_heading = "Command options")]
 pub struct BacktestArgs {
     /// History CSV: lead columns plus rep_id, outcome and (ideally) created_at.
     #[arg(long, value_name = "FILE")]
@@ -240,6 +251,7 @@ impl From<ObjectiveArg> for Objective {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Command options")]
 pub struct ScoreArgs {
     /// Leads CSV to score.
     #[arg(long, value_name = "FILE")]
@@ -291,6 +303,7 @@ impl ScoreArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Command options")]
 pub struct GenerateArgs {
     /// Folder to write into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -354,72 +367,73 @@ pub enum ObjectiveArg {
 #[derive(Debug, Args)]
 pub struct AssignArgs {
     /// Leads CSV to route.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub leads: PathBuf,
     /// Reps CSV (rep_id, capacity, …).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub reps: PathBuf,
     /// TOML config: column mapping, outcomes, features, eligibility rules.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub config: Option<PathBuf>,
     /// How leads are handed out.
-    #[arg(long, value_enum, default_value_t = PolicyArg::Optimize)]
+    #[arg(long, value_enum, default_value_t = PolicyArg::Optimize, help_heading = "Routing")]
     pub policy: PolicyArg,
     /// What `optimize` maximises.
-    #[arg(long, value_enum, default_value_t = ObjectiveArg::Value)]
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Value, help_heading = "Routing")]
     pub objective: ObjectiveArg,
     /// Today's owners: a CSV of lead id and rep id (headers as the config maps lead_id and
     /// rep_id); replaces the leads file's rep_id column. Leads it does not list are unowned.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub current: Option<PathBuf>,
     /// Keep current owners: a lead stays with its owner when the owner is active, eligible and
     /// has room; only the other leads are routed (any policy).
-    #[arg(long, visible_alias = "keep-owners")]
+    #[arg(long, visible_alias = "keep-owners", help_heading = "Routing")]
     pub lock: bool,
     /// Move a lead away from its current owner only when that gains more than X (optimize; in
     /// the objective's units: expected value, or expected wins with --objective wins).
-    #[arg(long, value_name = "X", conflicts_with = "lock", value_parser = non_negative)]
+    #[arg(long, value_name = "X", conflicts_with = "lock", value_parser = non_negative, help_heading = "Routing")]
     pub move_penalty: Option<f64>,
     /// Re-plan with a change to one rep and report the difference, e.g. "R007:capacity=+5",
     /// "R012:active=false", "R003:min_leads=4" (repeatable; each compared with the plan alone).
-    #[arg(long, value_name = "REP:FIELD=VALUE")]
+    #[arg(long, value_name = "REP:FIELD=VALUE", help_heading = "Routing")]
     pub what_if: Vec<leadroute::whatif::WhatIf>,
     /// Lower every rep's capacity to this share (0-1] of the batch's workload (any policy).
-    #[arg(long, value_name = "X", value_parser = share)]
+    #[arg(long, value_name = "X", value_parser = share, help_heading = "Routing")]
     pub max_share: Option<f64>,
     /// Stop improving the plan after this many seconds (the result may then depend on timing).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", help_heading = "Routing")]
     pub time_limit: Option<f64>,
-    /// Seed: picks where the rotation starts; the same seed gives the same plan.
-    #[arg(long, default_value_t = 0)]
+    /// Seed: where the rotation starts and the optimizer's random choices; the same seed gives
+    /// the same plan (and the scoring model trained from --history, as `train --seed`).
+    #[arg(long, default_value_t = 42, help_heading = "Routing")]
     pub seed: u64,
     /// Output CSV, written atomically.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub out: PathBuf,
     /// Fill the score columns with this model (from `leadroute train`); with --history as
     /// well, the history only teaches rep skill.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub model: Option<PathBuf>,
     /// Past outcomes: rep skill is learned from them, and without --model a scoring model is
     /// trained on them first.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
     pub history: Option<PathBuf>,
     /// Also write a Markdown report: summary, policies compared, reps, work queues, every lead.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub report: Option<PathBuf>,
     /// Also write the report as one self-contained HTML page with charts.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub html: Option<PathBuf>,
     /// Most leads the reports' per-lead sections show, by priority (the assignment CSV always
     /// has every lead).
-    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    #[arg(long, default_value_t = 20_000, value_name = "N", help_heading = "Outputs")]
     pub report_leads: usize,
     /// Also write the summary's figures as JSON (for cron jobs and dashboards).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub summary_json: Option<PathBuf>,
     /// Also write `lead id,owner id` rows of the assigned leads, for a CRM's data loader
     /// (headers as the config names lead_id and rep_id).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub owner_csv: Option<PathBuf>,
 }
 

@@ -73,6 +73,39 @@ pub fn signed_pct(x: f64) -> String {
     format!("{:+.1} %", 100.0 * x)
 }
 
+/// An amount for people at a precision its size deserves: thousands separated and whole
+/// from 100 up, one decimal from 1, two significant digits below (`2,410`, `35.2`, `0.043`).
+pub fn amount(x: f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 || a == 0.0 {
+        grouped(x, 0)
+    } else if a >= 1.0 {
+        grouped(x, 1)
+    } else {
+        let decimals = (1.0 - a.log10().floor()).clamp(2.0, 6.0) as usize;
+        grouped(x, decimals)
+    }
+}
+
+/// The distance between a plan and the bound on the best possible plan, in words: "at
+/// most 0.12 % below the best possible plan". The percentage is rounded up, so the words
+/// never claim more than the bound proves.
+pub fn gap_words(gap_pct: f64) -> String {
+    if gap_pct <= 0.0 {
+        return "as good as the best possible plan (its value meets the bound)".to_string();
+    }
+    if gap_pct < 0.01 {
+        return "less than 0.01 % below the best possible plan".to_string();
+    }
+    let up = (gap_pct * 100.0).ceil() / 100.0;
+    format!("at most {up:.2} % below the best possible plan")
+}
+
+/// A log-odds effect as an odds ratio in words: `+0.30` → "1.35× the odds".
+pub fn odds_words(effect: f64) -> String {
+    format!("{:.2}× the odds", effect.exp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +149,19 @@ mod tests {
         assert_eq!(pct(0.125), "12.5 %");
         assert_eq!(signed_pct(0.125), "+12.5 %");
         assert_eq!(signed_pct(-0.02), "-2.0 %");
+    }
+
+    #[test]
+    fn amounts_gaps_and_odds_read_as_words() {
+        assert_eq!(amount(2410.4), "2,410");
+        assert_eq!(amount(35.24), "35.2");
+        assert_eq!(amount(0.04321), "0.043");
+        assert_eq!(amount(0.5), "0.50");
+        assert_eq!(amount(0.0), "0");
+        assert_eq!(gap_words(0.0), "as good as the best possible plan (its value meets the bound)");
+        assert_eq!(gap_words(0.004), "less than 0.01 % below the best possible plan");
+        assert_eq!(gap_words(0.1201), "at most 0.13 % below the best possible plan");
+        assert_eq!(odds_words(0.3), "1.35× the odds");
+        assert_eq!(odds_words(-0.3), "0.74× the odds");
     }
 }

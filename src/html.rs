@@ -1,167 +1,184 @@
-//! The HTML report (`--html`): one self-contained file — inline CSS, charts as inline SVG,
-//! no scripts, no external assets — readable on a phone and on paper. Rendered with maud,
-//! which escapes every interpolated value, so nothing from the input can become markup.
+//! The HTML report (`--html`): one self-contained file — inline CSS, no scripts, no external
+//! assets — readable from a 360 px phone to a desktop and on paper. Bar charts are HTML
+//! (their text keeps the page's size at any width), the calibration chart is a small SVG
+//! that never scales its text below the page's, tables scroll inside their own box or turn
+//! into cards on a phone, and nothing needs a hover. Rendered with maud, which escapes every
+//! interpolated value, so nothing from the input can become markup.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::assign::Plan;
-use crate::data::{Leads, Reps};
-use crate::fmt::{fmt_num, grouped, pct, thousands};
-use crate::report::{LeadDetail, Summary, effect_label};
+use crate::data::Reps;
+use crate::fmt::{amount, fmt_num, gap_words, grouped, odds_words, pct, thousands};
+use crate::model::metrics::HeldOutQuality;
+use crate::report::{self, ReportInput, Summary, effect_label};
 use crate::skill::Skill;
 
 const CSS: &str = r#"
-:root { --ink:#1d2733; --muted:#5b6675; --line:#d9dee5; --accent:#2f6db5; --good:#2e8b57; --bad:#c0392b; }
+:root { --ink:#1d2733; --muted:#5b6675; --line:#d9dee5; --accent:#2f6db5; --good:#2e8b57; --bad:#c0392b; --head:#f4f6f9; }
 * { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       margin: 0 auto; max-width: 1100px; padding: 16px; }
-h1 { font-size: 1.6em; margin: .2em 0 .6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 2px solid var(--line); }
+       margin: 0 auto; max-width: 1100px; padding: 16px; overflow-wrap: break-word; }
+h1 { font-size: 1.6em; margin: .2em 0 .4em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 2px solid var(--line); }
 h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
+p { margin: .5em 0; } small, .small { font-size: 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 10px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
-.card .v { font-size: 1.45em; font-weight: 600; } .card .k { color: var(--muted); font-size: .85em; }
-.scroll { overflow-x: auto; } table { border-collapse: collapse; width: 100%; font-size: .9em; }
+.card .v { font-size: 1.45em; font-weight: 600; } .card .k { color: var(--muted); font-size: 13px; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: #f4f6f9; position: sticky; top: 0; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: var(--head); } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .warn { border-left: 4px solid var(--bad); background: #fdf3f2; padding: 6px 12px; margin: 12px 0; }
-.notes { border-left: 4px solid #2f6db5; background: #f2f6fb; padding: 6px 12px; margin: 12px 0; }
-.muted { color: var(--muted); } .tag { display:inline-block; padding: 0 6px; border-radius: 4px; background:#eef2f7; font-size:.85em; }
+.notes { border-left: 4px solid var(--accent); background: #f2f6fb; padding: 6px 12px; margin: 12px 0; }
+.muted { color: var(--muted); } .tag { display:inline-block; padding: 0 6px; border-radius: 4px; background:#eef2f7; font-size: 12px; }
 .tA { background:#d8efe0; } .tB { background:#e6f0d8; } .tC { background:#f6eed5; } .tD { background:#f5dedb; }
-.chart { overflow-x: auto; } .chart svg { width: 100%; min-width: 460px; height: auto; display: block; }
-svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
-details { border: 1px solid var(--line); border-radius: 6px; padding: 4px 10px; margin: 6px 0; }
-summary { cursor: pointer; font-weight: 600; }
-@media print { details { border: none; } th { position: static; } body { max-width: none; } .chart svg { min-width: 0; } tr { break-inside: avoid; } }
+details { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
+details > summary { cursor: pointer; padding: 10px 12px; min-height: 44px; list-style-position: outside; margin-left: 14px; }
+details > summary b { font-weight: 600; } details[open] > summary { border-bottom: 1px solid var(--line); }
+details > .body { padding: 6px 10px 10px; }
+/* bar charts: label, figure, then the bar; on a phone the bar goes under its label */
+.bars { display: grid; grid-template-columns: minmax(5em, max-content) minmax(6em, 1fr) minmax(5em, max-content);
+        grid-auto-flow: dense; gap: 4px 10px; align-items: center; font-size: 13px; margin: 8px 0 14px; max-width: 900px; }
+.bars .l { text-align: right; } .bars .x { font-variant-numeric: tabular-nums; }
+.bars .t { position: relative; height: 16px; grid-column: 2; grid-row: auto; }
+.bars .o { position: absolute; inset: 0 auto 0 0; border: 1px solid #9aa5b1; border-radius: 2px; }
+.bars .f { position: absolute; inset: 2px auto 2px 0; background: var(--accent); border-radius: 2px; min-width: 1px; }
+.bars .row { display: contents; }
+.bars .row > .l { grid-column: 1; } .bars .row > .t { grid-column: 2; } .bars .row > .x { grid-column: 3; }
+.chart { max-width: 460px; } .chart svg { width: 100%; height: auto; display: block; }
+svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
+/* heat map: sticky header and rep column inside its own scrolling box */
+.heat { max-height: 80vh; overflow: auto; border: 1px solid var(--line); border-radius: 6px; margin: 6px 0 14px; }
+.heat table { width: auto; min-width: 100%; font-size: 13px; }
+.heat th { position: sticky; top: 0; z-index: 2; white-space: nowrap; }
+.heat th:first-child, .heat td:first-child { position: sticky; left: 0; z-index: 1; background: #fff; font-weight: 600; }
+.heat th:first-child { z-index: 3; background: var(--head); }
+.heat td { text-align: center; white-space: nowrap; min-width: 4.2em; }
+.heat td small { display: block; color: var(--muted); }
+.heat td.z { color: var(--muted); } .heat td.none { background: repeating-linear-gradient(45deg,#fff,#fff 4px,#f1f3f6 4px,#f1f3f6 8px); }
+.legend { display: flex; flex-wrap: wrap; gap: 6px 14px; font-size: 13px; margin: 6px 0; align-items: center; }
+.legend span.sw { display: inline-block; width: 1.6em; height: 1em; vertical-align: -2px; border: 1px solid var(--line); margin-right: 4px; }
+@media (max-width: 640px) {
+  body { padding: 12px; }
+  .bars.wide { grid-template-columns: 1fr max-content; gap: 2px 8px; }
+  .bars.wide .row > .l { grid-column: 1; text-align: left; } .bars.wide .row > .x { grid-column: 2; text-align: right; }
+  .bars.wide .row > .t { grid-column: 1 / span 2; margin-bottom: 6px; }
+  .bars { grid-template-columns: max-content minmax(4em, 1fr) max-content; gap: 3px 6px; }
+  /* long tables become one card per row */
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr:first-child { display: none; }
+  table.stack tr { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; padding: 4px 0; }
+  table.stack td { border: none; padding: 2px 10px; text-align: left; white-space: normal; }
+  table.stack td[data-k]::before { content: attr(data-k) ": "; color: var(--muted); }
+}
+@media print { details { border: none; } .heat { max-height: none; overflow: visible; } .heat th { position: static; }
+  body { max-width: none; } tr { break-inside: avoid; } }
 "#;
 
 fn card(value: String, label: &str) -> Markup {
     html! { div.card { div.v { (value) } div.k { (label) } } }
 }
 
-/// Horizontal bars: `(label, value, outline)` — the outline (e.g. capacity) drawn as an empty
-/// bar behind — each with the text shown after it.
-fn bars(rows: &[(String, f64, Option<f64>)], texts: &[String]) -> Markup {
-    let top = rows.iter().map(|r| r.1.max(r.2.unwrap_or(0.0))).fold(0.0f64, f64::max).max(1e-12);
-    let (label_w, bar_w, row_h) = (110.0, 380.0, 22.0);
-    let height = row_h * rows.len() as f64 + 10.0;
-    let width = label_w + bar_w + 270.0;
+/// One bar of a chart: a label, the filled amount, an optional outline behind it (e.g.
+/// capacity) and the figure written beside it.
+struct Bar {
+    label: String,
+    value: f64,
+    outline: Option<f64>,
+    text: String,
+}
+
+/// Horizontal bars in HTML: widths in percent of the largest amount, so the chart fits any
+/// screen and its text stays the page's size. Bars with long labels or figures put the bar
+/// under them on a phone.
+fn bars(rows: &[Bar]) -> Markup {
+    let long = rows.iter().any(|b| b.label.chars().count() > 14 || b.text.chars().count() > 18);
+    let top = rows.iter().map(|r| r.value.max(r.outline.unwrap_or(0.0))).fold(0.0f64, f64::max).max(1e-12);
+    let w = |x: f64| format!("width:{:.1}%", (100.0 * x / top).clamp(0.0, 100.0));
     html! {
-        svg viewBox=(format!("0 0 {width} {height}")) style=(format!("max-width:{width}px")) role="img" {
-            @for (k, (label, v, outline)) in rows.iter().enumerate() {
-                @let y = 5.0 + k as f64 * row_h;
-                text x=(label_w - 6.0) y=(y + 15.0) text-anchor="end" { (label) }
-                @if let Some(o) = outline {
-                    rect x=(label_w) y=(y + 3.0) width=(bar_w * o / top) height=(row_h - 6.0) fill="none" stroke="#9aa5b1" {}
-                }
-                rect x=(label_w) y=(y + 3.0) width=(bar_w * v / top) height=(row_h - 6.0) fill="#2f6db5" {}
-                text x=(label_w + bar_w * v.max(outline.unwrap_or(0.0)) / top + 6.0) y=(y + 15.0) {
-                    (texts.get(k).map(String::as_str).unwrap_or(""))
+        div.bars.wide[long] role="img" {
+            @for b in rows {
+                div.row {
+                    div.l { (b.label) }
+                    div.x { (b.text) }
+                    div.t {
+                        @if let Some(o) = b.outline { div.o style=(w(o)) {} }
+                        div.f style=(w(b.value)) {}
+                    }
                 }
             }
         }
     }
 }
 
-/// Above this many active reps the load chart is a histogram of utilisation instead of a
-/// bar per rep (a 200-bar chart is a scroll, not a picture).
-const MAX_BAR_REPS: usize = 40;
-
-/// A histogram of values in [0, 1]; `what` names the things counted, `percent` labels the
-/// axis in percent instead of probabilities.
+/// A histogram of values in [0, 1] as horizontal bars, one per band; `what` names the
+/// things counted, `percent` labels the bands in percent instead of probabilities. Empty
+/// bands at either end are left out.
 fn histogram(values: &[f64], bins: usize, what: &str, percent: bool) -> Markup {
     let label = |x: f64| if percent { format!("{:.0} %", 100.0 * x) } else { format!("{x:.2}") };
     let mut counts = vec![0usize; bins];
     for &v in values {
         counts[((v * bins as f64) as usize).min(bins - 1)] += 1;
     }
-    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let (w, h, pad) = (560.0, 170.0, 28.0);
-    let bw = (w - 2.0 * pad) / bins as f64;
-    html! {
-        svg viewBox=(format!("0 0 {w} {}", h + 24.0)) style=(format!("max-width:{w}px")) role="img" {
-            @for (k, c) in counts.iter().enumerate() {
-                @let bh = (h - pad) * *c as f64 / top;
-                rect x=(pad + k as f64 * bw + 1.0) y=(h - bh) width=(bw - 2.0) height=(bh) fill="#2f6db5" {
-                    title { (format!("{}–{}: {c} {what}", label(k as f64 / bins as f64), label((k + 1) as f64 / bins as f64))) }
-                }
-                @if *c > 0 {
-                    text x=(pad + (k as f64 + 0.5) * bw) y=(h - bh - 4.0) text-anchor="middle" { (c) }
-                }
-            }
-            line x1=(pad) y1=(h) x2=(w - pad) y2=(h) stroke="#9aa5b1" {}
-            @for t in 0..=4 {
-                text x=(pad + (w - 2.0 * pad) * t as f64 / 4.0) y=(h + 16.0) text-anchor="middle" { (label(t as f64 / 4.0)) }
-            }
-        }
-    }
+    let first = counts.iter().position(|&c| c > 0).unwrap_or(0);
+    let last = counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+    let rows: Vec<Bar> = (first..=last)
+        .map(|k| Bar {
+            label: format!("{}–{}", label(k as f64 / bins as f64), label((k + 1) as f64 / bins as f64)),
+            value: counts[k] as f64,
+            outline: None,
+            text: format!(
+                "{} {}",
+                thousands(counts[k]),
+                if counts[k] == 1 { what.trim_end_matches('s') } else { what }
+            ),
+        })
+        .collect();
+    bars(&rows)
 }
 
-/// Rep × segment-value heat map of learned skill effects (log-odds; green better than the
-/// lead model expects, red worse), with deals and wins in each cell's tooltip.
-fn heat_map(skill: &Skill, segment: &str, reps: &Reps) -> Option<Markup> {
-    let mut values: Vec<&str> =
-        skill.by_segment.keys().filter(|(_, s, _)| s == segment).map(|(_, _, v)| v.as_str()).collect();
-    values.sort_unstable();
-    values.dedup();
-    if values.is_empty() {
-        return None;
-    }
-    let rows: Vec<usize> = (0..reps.len()).filter(|&r| reps.active[r]).collect();
-    let (lw, cw, ch, head) = (110.0, 74.0, 22.0, 26.0);
-    let width = lw + cw * values.len() as f64;
-    let height = head + ch * rows.len() as f64;
-    let color = |e: f64| {
-        let t = (e / 0.8).clamp(-1.0, 1.0);
-        if t >= 0.0 {
-            format!("rgb({},{},{})", (255.0 - 150.0 * t) as u8, (255.0 - 60.0 * t) as u8, (255.0 - 150.0 * t) as u8)
-        } else {
-            let t = -t;
-            format!("rgb({},{},{})", (255.0 - 40.0 * t) as u8, (255.0 - 160.0 * t) as u8, (255.0 - 160.0 * t) as u8)
-        }
+/// Predicted against observed win rate by tenth of the predictions, with the diagonal of
+/// perfect calibration. Drawn at the size it is read at (320 units wide, shown at most
+/// 460 px), so its 11-unit text is at least 11 px on a 360 px phone.
+fn calibration_chart(q: &HeldOutQuality) -> Markup {
+    let top_raw = q.calibration.iter().map(|c| c.mean_predicted.max(c.observed_rate)).fold(0.0f64, f64::max);
+    let top = ((top_raw * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
+    let (w, h, left, bottom, pad) = (320.0, 240.0, 40.0, 34.0, 12.0);
+    let (pw, ph) = (w - left - pad, h - bottom - pad);
+    let x = |v: f64| left + pw * v / top;
+    let y = |v: f64| pad + ph * (1.0 - v / top);
+    let step = if top <= 0.2 {
+        0.05
+    } else if top <= 0.7 {
+        0.1
+    } else {
+        0.2
     };
-    Some(html! {
-        svg viewBox=(format!("0 0 {width} {height}")) style=(format!("max-width:{width}px")) role="img" {
-            @for (k, v) in values.iter().enumerate() {
-                text x=(lw + cw * k as f64 + cw / 2.0) y=(head - 8.0) text-anchor="middle" { (v) }
+    let ticks: Vec<f64> = (0..).map(|k| k as f64 * step).take_while(|t| *t <= top + 1e-9).collect();
+    let points: Vec<String> =
+        q.calibration.iter().map(|c| format!("{:.1},{:.1}", x(c.mean_predicted), y(c.observed_rate))).collect();
+    html! {
+        svg viewBox=(format!("0 0 {w} {h}")) role="img" aria-label="Calibration: predicted against observed win rate by tenth" {
+            rect x=(left) y=(pad) width=(pw) height=(ph) fill="none" stroke="#d9dee5" {}
+            line x1=(x(0.0)) y1=(y(0.0)) x2=(x(top)) y2=(y(top)) stroke="#9aa5b1" stroke-dasharray="4 3" {}
+            @for t in &ticks {
+                text x=(x(*t)) y=(h - bottom + 16.0) text-anchor="middle" { (format!("{:.0}%", 100.0 * t)) }
+                text x=(left - 5.0) y=(y(*t) + 4.0) text-anchor="end" { (format!("{:.0}%", 100.0 * t)) }
             }
-            @for (j, &r) in rows.iter().enumerate() {
-                @let y = head + ch * j as f64;
-                text x=(lw - 6.0) y=(y + 15.0) text-anchor="end" { (reps.id[r]) }
-                @for (k, v) in values.iter().enumerate() {
-                    @let e = skill.segment_effect(&reps.id[r], segment, v);
-                    @let x = lw + cw * k as f64;
-                    @match e {
-                        Some(e) => {
-                            @let (lo, hi) = e.interval();
-                            rect x=(x + 1.0) y=(y + 1.0) width=(cw - 2.0) height=(ch - 2.0) fill=(color(e.effect)) {
-                                title { (format!("{}, {segment}={v}: won {} of {} deals; skill {:+.2} (90 % interval {:+.2} to {:+.2})", reps.id[r], e.wins, e.deals, e.effect, lo, hi)) }
-                            }
-                            text x=(x + cw / 2.0) y=(y + 15.0) text-anchor="middle" { (effect_label(e.effect)) }
-                        }
-                        None => {
-                            rect x=(x + 1.0) y=(y + 1.0) width=(cw - 2.0) height=(ch - 2.0) fill="#f4f6f9" {}
-                        }
-                    }
-                }
+            text x=(left + pw / 2.0) y=(h - 4.0) text-anchor="middle" { "predicted" }
+            text x=(12.0) y=(pad + ph / 2.0) text-anchor="middle" transform=(format!("rotate(-90 12 {})", pad + ph / 2.0)) { "observed" }
+            polyline points=(points.join(" ")) fill="none" stroke="#2f6db5" stroke-width="2" {}
+            @for c in &q.calibration {
+                circle cx=(x(c.mean_predicted)) cy=(y(c.observed_rate)) r="3.5" fill="#2f6db5" {}
             }
         }
-    })
-}
-
-/// What the HTML report shows beyond the Markdown one.
-pub struct HtmlInput<'a> {
-    pub summary: &'a Summary,
-    pub plan: &'a Plan,
-    pub leads: &'a Leads,
-    pub reps: &'a Reps,
-    pub p_win: &'a [Option<f64>],
-    pub detail: &'a LeadDetail<'a>,
-    pub skill: Option<&'a Skill>,
+    }
 }
 
 /// Renders the report.
-pub fn render(h: &HtmlInput) -> String {
-    let s = h.summary;
+pub fn render(r: &ReportInput) -> String {
+    let s = r.summary;
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -173,76 +190,103 @@ pub fn render(h: &HtmlInput) -> String {
             }
             body {
                 h1 { "Lead routing report" }
-                p.muted { "Policy " strong { (s.policy) } @if let Some(o) = &s.objective { ", maximising expected " (o) } "." }
-                div.cards {
-                    (card(s.leads.to_string(), "leads in the batch"))
-                    (card(s.assigned.to_string(), "assigned"))
-                    (card((s.leads - s.assigned).to_string(), "unassigned"))
-                    @if let Some(w) = s.expected_wins { (card(format!("{w:.1}"), "expected wins")) }
-                    @if let Some(v) = s.expected_value { (card(grouped(v, 0), "expected value")) }
-                    @if let Some(g) = s.gap_pct { (card(format!("≤ {g:.2} %"), "from the best possible plan")) }
-                    (card(format!("{:.3}", s.gini_leads), "Gini of leads per rep"))
+                p.muted {
+                    "Policy " strong { (s.policy) } @if let Some(o) = &s.objective { ", maximising expected " (o) }
+                    " · written " (r.run.generated) " · leadroute " (r.run.version)
                 }
-                @if let Some(caps) = crate::report::binding_caps(s) { p { (caps) } }
+                (headline(s))
                 @if !s.notes.is_empty() {
                     div.notes { strong { "How the plan was made" } ul { @for n in &s.notes { li { (n) } } } }
                 }
                 @if !s.warnings.is_empty() {
                     div.warn { strong { "Warnings" } ul { @for w in &s.warnings { li { (w) } } } }
                 }
-                @if !s.unassigned.is_empty() {
-                    h2 { "Unassigned" }
-                    table { tr { th { "reason" } th.n { "leads" } }
-                        @for (reason, n) in &s.unassigned { tr { td { code { (reason) } } td.n { (n) } } } }
-                }
                 (policies(s))
+                (loads(s))
+                (scores(r))
+                (model_section(r))
+                (skill_section(r))
                 (what_if(s))
                 (moves(s))
-                (loads(s))
-                (scores(h))
-                (skill_section(h))
-                (queues(h))
-                (every_lead(h))
+                (unassigned(r))
+                (queues(r))
+                (run_section(r))
             }
         }
     };
     markup.into_string()
 }
 
+/// The figures a reader wants first, as cards, and the sentence on binding capacity.
+fn headline(s: &Summary) -> Markup {
+    let closed = s.unassigned.get("closed_deal").copied().unwrap_or(0);
+    let left_out = s.leads - s.assigned - closed;
+    html! {
+        div.cards {
+            (card(thousands(s.leads), "leads in the batch"))
+            (card(thousands(s.assigned), "assigned"))
+            (card(thousands(left_out), "not assigned (reasons below)"))
+            @if closed > 0 { (card(thousands(closed), "closed already, not routed")) }
+            @if let Some(w) = s.expected_wins { (card(grouped(w, 1), "expected wins")) }
+            @if let Some(v) = s.expected_value { (card(grouped(v, 0), "expected value")) }
+            @if let Some(g) = s.gap_pct { (card(gap_pct_short(g), &gap_words(g))) }
+            (card(format!("{:.2}", s.gini_leads), "Gini of leads per rep (0 = equal)"))
+        }
+        @if let Some(caps) = report::binding_caps(s) { p { (caps) } }
+    }
+}
+
+/// The gap as a card's big figure: "≤ 0.13 %", "< 0.01 %" or "0 %".
+fn gap_pct_short(g: f64) -> String {
+    if g <= 0.0 {
+        "0 %".into()
+    } else if g < 0.01 {
+        "< 0.01 %".into()
+    } else {
+        format!("≤ {:.2} %", (g * 100.0).ceil() / 100.0)
+    }
+}
+
 /// Each policy's expected value and wins on this batch, as bars and a table.
 fn policies(s: &Summary) -> Markup {
-    let policy_rows: Vec<(String, f64, Option<f64>)> =
-        s.policies.iter().map(|p| (p.policy.clone(), p.expected_value, None)).collect();
-    let wins_rows: Vec<(String, f64, Option<f64>)> =
-        s.policies.iter().map(|p| (p.policy.clone(), p.expected_wins, None)).collect();
-    let wins_texts: Vec<String> = s.policies.iter().map(|p| format!("{:.1} wins", p.expected_wins)).collect();
     let rr = s.policies.iter().find(|p| p.policy == "round-robin").map(|p| p.expected_value);
-    let policy_texts: Vec<String> = s
+    let value_bars: Vec<Bar> = s
         .policies
         .iter()
-        .map(|p| match rr {
-            Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
-                format!(
-                    "{} ({:+.1} % vs round robin)",
-                    grouped(p.expected_value, 0),
-                    100.0 * (p.expected_value / rr - 1.0)
-                )
-            }
-            _ => grouped(p.expected_value, 0),
+        .map(|p| Bar {
+            label: p.policy.clone(),
+            value: p.expected_value,
+            outline: None,
+            text: match rr {
+                Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
+                    format!(
+                        "{} ({:+.1} % vs round robin)",
+                        grouped(p.expected_value, 0),
+                        100.0 * (p.expected_value / rr - 1.0)
+                    )
+                }
+                _ => grouped(p.expected_value, 0),
+            },
+        })
+        .collect();
+    let win_bars: Vec<Bar> = s
+        .policies
+        .iter()
+        .map(|p| Bar {
+            label: p.policy.clone(),
+            value: p.expected_wins,
+            outline: None,
+            text: format!("{} wins", grouped(p.expected_wins, 1)),
         })
         .collect();
     html! {
         @if !s.policies.is_empty() {
             h2 { "Policies compared" }
-            h3 { "Expected value by policy" }
             p.muted { "The same batch routed by each policy, every plan scored with the same p_win." }
-            div.chart { (bars(&policy_rows, &policy_texts)) }
-            h3 { "Expected wins by policy" }
-            div.chart { (bars(&wins_rows, &wins_texts)) }
-            div.scroll { table {
-                tr { th { "policy" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } }
-                @for p in &s.policies { tr { td { (p.policy) } td.n { (p.assigned) } td.n { (format!("{:.1}", p.expected_wins)) } td.n { (grouped(p.expected_value, 0)) } } }
-            } }
+            h3 { "Expected value" }
+            (bars(&value_bars))
+            h3 { "Expected wins" }
+            (bars(&win_bars))
         }
     }
 }
@@ -253,16 +297,16 @@ fn what_if(s: &Summary) -> Markup {
         @if !s.what_if.is_empty() {
             h2 { "What if" }
             p.muted { "Each scenario re-plans the batch with the same policy and compares with this plan." }
-            div.scroll { table {
+            div.scroll { table.stack {
                 tr { th { "scenario" } th.n { "assigned" } th.n { "expected wins" } th.n { "expected value" } th.n { "leads changing rep" } th.n { "leaving their owner" } }
                 @for w in &s.what_if {
                     tr {
                         td { code { (w.change) } }
-                        td.n { (format!("{:+}", w.assigned_change)) }
-                        td.n { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
-                        td.n { @if let Some(x) = w.expected_value_change { (if x < 0.0 { "−" } else { "+" }) (grouped(x.abs(), 0)) } }
-                        td.n { (w.leads_changing_rep) }
-                        td.n { @if let Some(m) = w.moves_change { (format!("{m:+}")) } }
+                        td.n data-k="assigned" { (format!("{:+}", w.assigned_change)) }
+                        td.n data-k="expected wins" { @if let Some(x) = w.expected_wins_change { (format!("{x:+.2}")) } }
+                        td.n data-k="expected value" { @if let Some(x) = w.expected_value_change { (report::signed_amount(x)) } }
+                        td.n data-k="leads changing rep" { (w.leads_changing_rep) }
+                        td.n data-k="leaving their owner" { @if let Some(m) = w.moves_change { (format!("{m:+}")) } }
                     }
                 }
             } }
@@ -270,18 +314,35 @@ fn what_if(s: &Summary) -> Markup {
     }
 }
 
-/// The leads that leave their current owner, and why.
+/// Above this many rows a table of leads starts folded.
+const OPEN_ROWS: usize = 12;
+
+/// The leads that leave their current owner, and why (folded when there are many).
 fn moves(s: &Summary) -> Markup {
+    let table = html! {
+        div.scroll { table.stack {
+            tr { th { "lead" } th { "from → to" } th { "why" } }
+            @for m in &s.moves {
+                tr {
+                    td { b { (m.lead_id) } }
+                    td data-k="move" { (m.from) " → " @match &m.to { Some(t) => (t), None => "nobody (unassigned)" } }
+                    td { (m.why) }
+                }
+            }
+        } }
+    };
     html! {
         @if !s.moves.is_empty() {
             h2 { "Leads that move" }
-            p.muted { (s.moves.len()) " leads leave their current owner." }
-            div.scroll { table {
-                tr { th { "lead" } th { "from" } th { "to" } th { "why" } }
-                @for m in &s.moves {
-                    tr { td { (m.lead_id) } td { (m.from) } td { @match &m.to { Some(t) => (t), None => "— (unassigned)" } } td { (m.why) } }
+            @if s.moves.len() <= OPEN_ROWS {
+                p.muted { (s.moves.len()) " leads leave their current owner." }
+                (table)
+            } @else {
+                details {
+                    summary { b { (thousands(s.moves.len())) " leads leave their current owner" } span.muted { " — each with what it gains; tap to list them" } }
+                    div.body { (table) }
                 }
-            } }
+            }
         }
     }
 }
@@ -289,153 +350,295 @@ fn moves(s: &Summary) -> Markup {
 /// Each active rep's load against its capacity (bars, or a histogram when there are many
 /// reps), and the reps' table.
 fn loads(s: &Summary) -> Markup {
-    let load_texts: Vec<String> = s
-        .reps
+    let active: Vec<&report::RepLine> = s.reps.iter().filter(|r| r.active).collect();
+    let load_bars: Vec<Bar> = active
         .iter()
-        .filter(|r| r.active)
-        .map(|r| format!("{} / {} units", fmt_num(r.load), fmt_num(r.capacity)))
+        .map(|r| Bar {
+            label: r.rep_id.clone(),
+            value: r.load,
+            outline: Some(r.capacity),
+            text: format!("{} / {}", fmt_num(r.load), fmt_num(r.capacity)),
+        })
         .collect();
-    let load_rows: Vec<(String, f64, Option<f64>)> =
-        s.reps.iter().filter(|r| r.active).map(|r| (r.rep_id.clone(), r.load, Some(r.capacity))).collect();
-    html! {
-        h2 { "Load against capacity" }
-        @if load_rows.len() <= MAX_BAR_REPS {
-            p.muted { "Filled: workload given in this batch; outline: capacity." }
-            div.chart { (bars(&load_rows, &load_texts)) }
-        } @else {
-            @let util: Vec<f64> = s.reps.iter().filter(|r| r.active && r.capacity > 0.0).map(|r| (r.load / r.capacity).min(1.0)).collect();
-            @let full = s.reps.iter().filter(|r| r.active && r.at_capacity).count();
-            @let idle = s.reps.iter().filter(|r| r.active && r.leads == 0).count();
-            p.muted {
-                "Active reps by how much of their capacity this batch uses: " (full) " of " (load_rows.len()) " are full"
-                @if idle > 0 { ", " (idle) " got no lead" } ". Each rep's figures are in the table below."
-            }
-            div.chart { (histogram(&util, 10, "reps", true)) }
-        }
+    let table = html! {
         div.scroll { table {
             tr { th { "rep" } th.n { "load / capacity" } th.n { "leads" } th.n { "share of leads" } th.n { "expected wins" } th.n { "share of value" } th { "capacity binds" } th.n { "one more unit is worth" } }
             @for r in &s.reps {
                 tr {
-                    td { (r.rep_id) @if !r.active { " " span.tag { "inactive" } } }
-                    td.n { (fmt_num(r.load)) " / " (fmt_num(r.capacity)) }
-                    td.n { (r.leads) @if r.min_leads > 0 { span.muted { " (floor " (r.min_leads) ")" } } }
-                    td.n { (pct(r.share_leads)) }
-                    td.n { (format!("{:.1}", r.expected_wins)) }
-                    td.n { (pct(r.share_value)) }
-                    td { @if r.at_capacity { "yes" } }
-                    td.n { @if let Some(p) = r.shadow_price.filter(|p| r.at_capacity && *p > 0.0) { (format!("{p:.3}")) } }
+                    td { b { (r.rep_id) } @if !r.active { " " span.tag { "inactive" } } }
+                    td.n data-k="load / capacity" { (fmt_num(r.load)) " / " (fmt_num(r.capacity)) }
+                    td.n data-k="leads" { (thousands(r.leads)) @if r.min_leads > 0 { span.muted { " (floor " (r.min_leads) ")" } } }
+                    td.n data-k="share of leads" { (pct(r.share_leads)) }
+                    td.n data-k="expected wins" { (grouped(r.expected_wins, 1)) }
+                    td.n data-k="share of value" { (pct(r.share_value)) }
+                    td data-k="capacity binds" { @if r.at_capacity { "yes" } @else { "no" } }
+                    td.n data-k="one more unit is worth" { @if let Some(p) = r.shadow_price.filter(|p| r.at_capacity && *p > 0.0) { (amount(p)) } }
                 }
             }
         } }
+    };
+    html! {
+        h2 { "Load against capacity" }
+        @if load_bars.len() <= MAX_BAR_REPS {
+            p.muted { "Filled: workload given in this batch; outline: capacity." }
+            (bars(&load_bars))
+        } @else {
+            @let util: Vec<f64> = active.iter().filter(|r| r.capacity > 0.0).map(|r| (r.load / r.capacity).min(1.0)).collect();
+            @let full = active.iter().filter(|r| r.at_capacity).count();
+            @let idle = active.iter().filter(|r| r.leads == 0).count();
+            p.muted {
+                "Active reps by how much of their capacity this batch uses: " (full) " of " (active.len()) " are full"
+                @if idle > 0 { ", " (idle) " got no lead" } "."
+            }
+            (histogram(&util, 10, "reps", true))
+        }
+        @if s.reps.len() <= OPEN_ROWS { (table) } @else {
+            details { summary { b { "Every rep's figures" } span.muted { " — " (s.reps.len()) " reps: load, shares, expected wins, the price of more capacity" } } div.body { (table) } }
+        }
     }
 }
 
+/// Above this many active reps the load chart is a histogram of utilisation instead of a
+/// bar per rep (a 200-bar chart is a scroll, not a picture).
+const MAX_BAR_REPS: usize = 40;
+
 /// The calibrated scores' histogram, when the batch was scored.
-fn scores(h: &HtmlInput) -> Markup {
+fn scores(r: &ReportInput) -> Markup {
     html! {
-        @if let Some(scores) = h.detail.scores {
+        @if let Some(scores) = r.detail.scores {
             h2 { "Score distribution" }
-            p.muted { "Calibrated probability to convert, leads per band." }
-            div.chart { (histogram(scores, 20, "leads", false)) }
+            p.muted { "Calibrated probability to convert: how many leads of the batch fall in each band." }
+            (histogram(scores, 20, "leads", false))
+        }
+    }
+}
+
+/// The lead model's held-out quality and the rep-skill spreads.
+fn model_section(r: &ReportInput) -> Markup {
+    let Some(m) = r.model else { return html! {} };
+    let q = &m.metrics.quality;
+    html! {
+        h2 { "Model quality" }
+        p.muted {
+            "Measured on " (thousands(m.metrics.valid_rows)) " closed deals the model did not learn from ("
+            (if m.metrics.split == "time" { "the most recent ones" } else { "a random share" }) "); trained " (m.trained_at.replace('T', " ").replace('Z', " UTC")) "."
+        }
+        @for line in report::quality_lines(q, m.metrics.valid_rows) { p { (line) } }
+        h3 { "Calibration" }
+        p.muted { "Each dot is a tenth of the held-out deals: the win rate the model predicted (across) against the one observed (up). On the dashed line the scores mean what they say." }
+        div.chart { (calibration_chart(q)) }
+        @if let Some(skill) = r.shown_skill().filter(|s| !s.spreads.is_empty()) {
+            h3 { "Rep skill" }
+            p.muted { "How far apart reps are once lead quality is accounted for (standard deviation of their effects, log-odds), and whether the history can tell that from no difference at all (5 % level)." }
+            div.scroll { table {
+                tr { th { "reps differ" } th.n { "spread" } th { "one sd is" } th.n { "p" } th { "distinguishable" } }
+                @for row in report::spread_rows(skill) {
+                    tr { td { (row.over) } td.n { (format!("{:.2}", row.sd)) } td { (odds_words(row.sd)) } td.n { (row.p_text()) } td { @if row.distinguishable() { "yes" } @else { "no" } } }
+                }
+            } }
+        }
+    }
+}
+
+/// Reps per block of the heat map: a large team is shown as several short tables.
+const HEAT_BLOCK: usize = 30;
+
+/// Rep × segment-value heat map of learned skill effects with each rep's overall effect:
+/// a cell is coloured only when its 90 % interval excludes zero; every cell shows its
+/// wins and deals, so nothing needs a hover.
+fn heat_map(skill: &Skill, segment: &str, reps: &Reps) -> Option<Markup> {
+    let mut values: Vec<&str> =
+        skill.by_segment.keys().filter(|(_, s, _)| s == segment).map(|(_, _, v)| v.as_str()).collect();
+    values.sort_unstable();
+    values.dedup();
+    if values.is_empty() {
+        return None;
+    }
+    let rows: Vec<usize> = (0..reps.len()).filter(|&r| reps.active[r]).collect();
+    let cell = |e: Option<&crate::skill::Effect>| -> Markup {
+        match e {
+            Some(e) => {
+                let (lo, hi) = e.interval();
+                let clear = lo > 0.0 || hi < 0.0;
+                let title = format!("won {} of {} · 90 % interval {lo:+.2} to {hi:+.2}", e.wins, e.deals);
+                html! {
+                    td class=(if clear { "" } else { "z" }) style=(if clear { format!("background:{}", heat_colour(e.effect)) } else { String::new() }) title=(title) {
+                        (effect_label(e.effect)) small { (e.wins) "/" (e.deals) }
+                    }
+                }
+            }
+            None => html! { td.none { small { "no deals" } } },
+        }
+    };
+    Some(html! {
+        @for (b, block) in rows.chunks(HEAT_BLOCK).enumerate() {
+            @if rows.len() > HEAT_BLOCK {
+                p.small.muted { "Reps " (b * HEAT_BLOCK + 1) "–" (b * HEAT_BLOCK + block.len()) " of " (rows.len()) }
+            }
+            div.heat { table {
+                tr { th { "rep" } th { "overall" } @for v in &values { th { (v) } } }
+                @for &r in block {
+                    tr {
+                        td { (reps.id[r]) }
+                        (cell(skill.overall.get(&reps.id[r]).filter(|_| skill.unused_because.is_none())))
+                        @for v in &values { (cell(skill.segment_effect(&reps.id[r], segment, v))) }
+                    }
+                }
+            } }
+        }
+    })
+}
+
+/// Green for a rep better than the lead model expects, red for worse, stronger up to ±0.8.
+fn heat_colour(e: f64) -> String {
+    let t = (e / 0.8).clamp(-1.0, 1.0);
+    if t >= 0.0 {
+        format!("rgb({},{},{})", (255.0 - 150.0 * t) as u8, (255.0 - 60.0 * t) as u8, (255.0 - 150.0 * t) as u8)
+    } else {
+        let t = -t;
+        format!("rgb({},{},{})", (255.0 - 40.0 * t) as u8, (255.0 - 160.0 * t) as u8, (255.0 - 160.0 * t) as u8)
+    }
+}
+
+/// The heat map's legend in plain words.
+fn heat_legend() -> Markup {
+    html! {
+        div.legend {
+            @for e in [-0.6, -0.3, 0.3, 0.6] {
+                span { span.sw style=(format!("background:{}", heat_colour(e))) {} (format!("{e:+.1}")) " ≈ " (odds_words(e)) }
+            }
+            span { span.sw {} "grey number: cannot be told from 0" }
+            span { span.sw.none style="background:repeating-linear-gradient(45deg,#fff,#fff 4px,#f1f3f6 4px,#f1f3f6 8px)" {} "no deals" }
         }
     }
 }
 
 /// Skill heat maps by segment and the evidence behind them, when skill was learned.
-fn skill_section(h: &HtmlInput) -> Markup {
-    let reps = h.reps;
+fn skill_section(r: &ReportInput) -> Markup {
+    let reps = r.reps;
     html! {
-        @if let Some(skill) = h.skill {
+        @if let Some(skill) = r.skill {
             @if !skill.segments.is_empty() {
                 h2 { "Skill by rep and segment" }
-                @for line in crate::report::skill_summary(skill) { p { (line) } }
-                p.muted { "How much better (green) or worse (red) than the lead model expects each rep did, on the log-odds scale, shrunk toward the rep's overall effect. Hover a cell for deals, wins and the 90 % interval." }
+                @for line in report::skill_summary(skill).into_iter().skip(skill.spreads.len()) { p { (line) } }
+                p.muted {
+                    "Each number is how much better (+) or worse (−) than the lead model expects a rep did, on the log-odds scale: "
+                    b { "overall" } " on every lead, the other columns on top of that in the segment. Under each: deals won / closed. "
+                    "Only cells whose 90 % interval excludes zero are coloured."
+                }
+                (heat_legend())
                 @for seg in &skill.segments {
-                    @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } div.chart { (m) } }
+                    @if let Some(m) = heat_map(skill, seg, reps) { h3 { (seg) } (m) }
                 }
                 details {
-                    summary { "The evidence: deals, wins and intervals" }
-                    div.scroll { table {
+                    summary { b { "The evidence" } span.muted { " — deals, wins, what the lead model expected and each 90 % interval" } }
+                    div.body { div.scroll { table.stack {
                         tr { th { "rep" } th { "segment" } th { "value" } th.n { "deals" } th.n { "won" } th.n { "win rate" } th.n { "model expected" } th.n { "skill" } th { "90 % interval" } }
-                        @for r in crate::report::skill_rows(skill, reps) {
+                        @for row in report::skill_rows(skill, reps) {
                             tr {
-                                td { (r.rep) } td { (r.segment) } td { (r.value) }
-                                td.n { (r.deals) } td.n { (r.wins) }
-                                td.n { @if r.deals > 0 { (pct(r.wins as f64 / r.deals as f64)) } }
-                                td.n { (format!("{:.1}", r.expected_wins)) }
-                                td.n { (effect_label(r.effect)) }
-                                td { (format!("{:+.2} to {:+.2}", r.interval.0, r.interval.1)) }
+                                td { b { (row.rep) } } td data-k="segment" { (row.segment) } td data-k="value" { (row.value) }
+                                td.n data-k="deals" { (row.deals) } td.n data-k="won" { (row.wins) }
+                                td.n data-k="win rate" { @if row.deals > 0 { (pct(row.wins as f64 / row.deals as f64)) } }
+                                td.n data-k="model expected" { (format!("{:.1}", row.expected_wins)) }
+                                td.n data-k="skill" { (effect_label(row.effect)) }
+                                td data-k="90 % interval" { (format!("{:+.2} to {:+.2}", row.interval.0, row.interval.1)) }
                             }
                         }
-                    } }
+                    } } }
                 }
             }
         }
     }
 }
 
-/// Each rep's leads in priority order.
-fn queues(h: &HtmlInput) -> Markup {
-    let (plan, leads, reps) = (h.plan, h.leads, h.reps);
-    let mut by_rep: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
-    for (l, d) in plan.decisions.iter().enumerate() {
-        if let Some(r) = d.rep {
-            by_rep[r].push(l);
-        }
-    }
-    for q in by_rep.iter_mut() {
-        q.sort_by_key(|&l| h.detail.rank[l]);
-    }
-    html! {
-        h2 { "Work queues" }
-        p.muted { "Each rep's leads in priority order." }
-        @for (r, q) in by_rep.iter().enumerate() {
-            @if !q.is_empty() {
-                details open {
-                    summary { (reps.id[r]) span.muted { " — " (q.len()) " leads" @if let Some(mix) = h.detail.segment_mix.get(r) { @if !mix.is_empty() { " · " (mix) } } } }
-                    div.scroll { table {
-                        tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
-                        @for (k, &l) in q.iter().take_while(|&&l| h.detail.shows(l)).enumerate() {
-                            tr {
-                                td.n { (k + 1) } td { (leads.id[l]) }
-                                td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
-                                td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                                td.n { (grouped(leads.value[l], 0)) }
-                                td { @if let Some(t) = h.detail.talking { (t[l]) } }
-                                td { (plan.decisions[l].explanation) }
-                            }
-                        }
-                    } }
-                    @let hidden = q.iter().filter(|&&l| !h.detail.shows(l)).count();
-                    @if hidden > 0 { p.muted { "… and " (thousands(hidden)) " more leads of lower priority." } }
-                }
-            }
-        }
-    }
-}
-
-/// Every lead (or the top ones of a large batch): score, factors, rep, runner-up, decision.
-fn every_lead(h: &HtmlInput) -> Markup {
-    let (plan, leads, reps) = (h.plan, h.leads, h.reps);
-    html! {
-        h2 { "Every lead" }
-        @if let Some(note) = h.detail.cut_note() { p.muted { (note) } }
-        div.scroll { table {
-            tr { th { "lead" } th.n { "rank" } th { "tier" } th.n { "score" } th { "top factors" } th { "rep" } th.n { "p_win" } th { "runner-up" } th { "decision" } }
-            @for (l, d) in plan.decisions.iter().enumerate().filter(|&(l, _)| h.detail.shows(l)) {
+/// The leads nobody took, each with its reason and what the reps did instead.
+fn unassigned(r: &ReportInput) -> Markup {
+    let (plan, leads) = (r.plan, r.leads);
+    let left: Vec<usize> = (0..leads.len())
+        .filter(|&l| {
+            plan.decisions[l].rep.is_none() && plan.decisions[l].reason.is_some_and(|x| x.code() != "closed_deal")
+        })
+        .collect();
+    let shown: Vec<usize> = left.iter().copied().filter(|&l| r.detail.shows(l)).collect();
+    let reasons: Vec<(&String, &usize)> = r.summary.unassigned.iter().filter(|(k, _)| *k != "closed_deal").collect();
+    let table = html! {
+        div.scroll { table.stack {
+            tr { th { "lead" } th { "reason" } th.n { "value" } th { "why" } }
+            @for &l in &shown {
                 tr {
-                    td { (leads.id[l]) }
-                    td.n { (h.detail.rank[l]) }
-                    td { span class=(format!("tag t{}", h.detail.tier[l])) { (h.detail.tier[l]) } }
-                    td.n { @if let Some(sc) = h.detail.scores { (format!("{:.2}", sc[l])) } }
-                    td { @if let Some(f) = h.detail.factors { (f[l]) } }
-                    td { @match d.rep { Some(r) => (reps.id[r]), None => "—" } }
-                    td.n { @if let Some(p) = h.p_win[l] { (format!("{p:.2}")) } }
-                    td { @if let Some((r, p)) = h.detail.runner_up.and_then(|ru| ru[l]) { (reps.id[r]) @if p.is_finite() { " (" (format!("{p:.2}")) ")" } } }
-                    td { @if let Some(reason) = d.reason { code { (reason.code()) } ": " } (d.explanation) }
+                    td { b { (leads.id[l]) } }
+                    td data-k="reason" { @if let Some(x) = plan.decisions[l].reason { code { (x.code()) } } }
+                    td.n data-k="value" { (grouped(leads.value[l], 0)) }
+                    td { (plan.decisions[l].explanation) }
                 }
             }
         } }
+    };
+    html! {
+        @if !left.is_empty() {
+            h2 { "Not assigned" }
+            p { @for (k, (reason, n)) in reasons.iter().enumerate() { @if k > 0 { ", " } (thousands(**n)) " " code { (reason) } } "." }
+            @if shown.len() <= OPEN_ROWS { (table) } @else {
+                details { summary { b { (thousands(shown.len())) " leads not assigned" } span.muted { " — each with the reps that could have taken it" } } div.body { (table) } }
+            }
+            @if shown.len() < left.len() { p.muted { "… and " (thousands(left.len() - shown.len())) " more of lower priority, in the assignment CSV." } }
+        }
+    }
+}
+
+/// Each rep's queue, folded, with a summary line: leads, expected wins and value, segments.
+fn queues(r: &ReportInput) -> Markup {
+    let (plan, leads, reps, detail) = (r.plan, r.leads, r.reps, r.detail);
+    let order = r.queue_order();
+    let scored = r.p_win.iter().any(Option::is_some);
+    let list = report::queues(plan, leads, r.p_win, detail, order);
+    html! {
+        h2 { "Work queues" }
+        p.muted { (order.note()) " Tap a rep to open its queue." }
+        @if let Some(note) = detail.cut_note() { p.muted { (note) } }
+        @for q in &list {
+            details {
+                summary {
+                    b { (reps.id[q.rep]) } " — " (thousands(q.total)) " leads"
+                    @if scored { span.muted { " · " (grouped(q.expected_wins, 1)) " expected wins · " (grouped(q.expected_value, 0)) " expected value" } }
+                    @if let Some(mix) = detail.segment_mix.get(q.rep) { @if !mix.is_empty() { br; span.muted.small { (mix) } } }
+                }
+                div.body {
+                    @if !q.common.is_empty() { p.small { b { "For most leads here: " } (q.common.join("; ")) "." } }
+                    div.scroll { table.stack {
+                        tr { th.n { "#" } th { "lead" } th { "tier" } th.n { "p_win" } th.n { "value" } th { "talking points" } th { "why" } }
+                        @for (k, &l) in q.leads.iter().enumerate() {
+                            tr {
+                                td.n data-k="#" { (k + 1) } td { b { (leads.id[l]) } }
+                                td data-k="tier" { span class=(format!("tag t{}", detail.tier[l])) { (detail.tier[l]) } }
+                                td.n data-k="p_win" { @if let Some(p) = r.p_win[l] { (format!("{p:.2}")) } }
+                                td.n data-k="value" { (grouped(leads.value[l], 0)) }
+                                td data-k="talking points" { @if let Some(t) = detail.talking { (t[l]) } }
+                                td data-k="why" { (report::own_clauses(&plan.decisions[l].explanation, &q.common)) }
+                            }
+                        }
+                    } }
+                    @if q.leads.len() < q.total { p.muted { "… and " (thousands(q.total - q.leads.len())) " more leads of lower priority." } }
+                }
+            }
+        }
+    }
+}
+
+/// How the run was made: version, inputs with their hashes, settings, seed.
+fn run_section(r: &ReportInput) -> Markup {
+    let run = r.run;
+    html! {
+        h2 { "Run" }
+        p { code { "leadroute " (run.command) } " " (run.version) ", written " (run.generated) "; seed " (run.seed) "." }
+        div.scroll { table.stack {
+            tr { th { "input" } th { "file" } th { "SHA-256" } }
+            @for f in &run.inputs {
+                tr { td { b { (f.role) } } td data-k="file" { (f.path) } td data-k="SHA-256" { code { (f.sha256.as_deref().map(report::short_hash).unwrap_or("—")) } } }
+            }
+        } }
+        @if !run.settings.is_empty() { p.muted { "Settings: " (run.settings.join(", ")) "." } }
+        p.muted { (run.repeat_note()) }
     }
 }
 
@@ -451,13 +654,41 @@ mod tests {
         assert_eq!(grouped(-0.001, 2), "0.00");
         assert_eq!(effect_label(-0.001), "0");
         assert_eq!(effect_label(0.31), "+0.31");
+        assert_eq!(gap_pct_short(0.0), "0 %");
+        assert_eq!(gap_pct_short(0.003), "< 0.01 %");
+        assert_eq!(gap_pct_short(0.121), "≤ 0.13 %");
     }
 
     #[test]
-    fn bars_and_histogram_are_svg() {
-        let b = bars(&[("a<b".into(), 2.0, Some(4.0)), ("c".into(), 4.0, None)], &["2 / 4".into()]).into_string();
-        assert!(b.starts_with("<svg") && b.contains("a&lt;b") && !b.contains("a<b"));
-        let hst = histogram(&[0.0, 0.5, 0.99, 1.0], 4, "leads", false).into_string();
-        assert_eq!(hst.matches("<rect").count(), 4);
+    fn bars_and_histogram_are_escaped_html_that_scales() {
+        let b = bars(&[
+            Bar { label: "a<b".into(), value: 2.0, outline: Some(4.0), text: "2 / 4".into() },
+            Bar { label: "c".into(), value: 4.0, outline: None, text: String::new() },
+        ])
+        .into_string();
+        assert!(b.contains("a&lt;b") && !b.contains("a<b"), "{b}");
+        assert!(b.contains("width:50.0%") && b.contains("width:100.0%"), "{b}");
+        // Empty bands at the ends are left out, inner ones kept.
+        let h = histogram(&[0.3, 0.3, 0.8], 10, "leads", false).into_string();
+        assert_eq!(h.matches("class=\"row\"").count(), 6, "{h}");
+        assert!(h.starts_with("<div class=\"bars\"") && h.contains("0.30–0.40") && h.contains("2 leads"), "{h}");
+    }
+
+    #[test]
+    fn calibration_chart_plots_each_tenth() {
+        use crate::model::metrics::CalibrationBin;
+        let q = HeldOutQuality {
+            auc: 0.7,
+            log_loss: 0.5,
+            base_log_loss: 0.6,
+            top_decile_lift: 2.0,
+            calibration: (0..10)
+                .map(|k| CalibrationBin { rows: 10, mean_predicted: k as f64 / 20.0, observed_rate: k as f64 / 18.0 })
+                .collect(),
+        };
+        let svg = calibration_chart(&q).into_string();
+        assert_eq!(svg.matches("<circle").count(), 10);
+        // The axis runs to the largest rate rounded up to a tenth: 0.5 observed → 50 %.
+        assert!(svg.contains(">50%<") && !svg.contains(">60%<"), "{svg}");
     }
 }

@@ -29,6 +29,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where messages go. Standard output carries what a command found or did (its summary,
+/// the files it wrote); standard error carries diagnostics (warnings, progress, timings,
+/// errors). When standard output carries the command's data (`--out -`), the summary moves
+/// to standard error so the data stays clean. `--quiet` leaves only errors.
+struct Say {
+    quiet: bool,
+    data_on_stdout: bool,
+}
+
+impl Say {
+    fn result(&self, msg: &str) {
+        if self.quiet {
+        } else if self.data_on_stdout {
+            eprintln!("{}", terminal_safe(msg));
+        } else {
+            println!("{}", terminal_safe(msg));
+        }
+    }
+
+    fn diagnostic(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{}", terminal_safe(msg));
+        }
+    }
+}
+
 fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     if let Some(n) = cli.threads {
         // Results do not depend on the thread count; only the time does.
@@ -37,33 +63,27 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
             .build_global()
             .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
     }
-    let say = |msg: String| {
-        if !cli.quiet {
-            eprintln!("{}", terminal_safe(&msg));
-        }
+    let data_on_stdout = match &cli.command {
+        cli::Command::Assign(a) => writes_to_stdout(&a.out),
+        cli::Command::Score(a) => writes_to_stdout(&a.out),
+        _ => false,
     };
+    let say = Say { quiet: cli.quiet, data_on_stdout };
     let progress = Progress::for_terminal(cli.quiet);
     let mut warnings = Vec::new();
     let result = dispatch(cli, &progress, &mut warnings, &say);
-    if !cli.quiet {
-        for w in &warnings {
-            eprintln!("leadroute: warning: {}", terminal_safe(w));
-        }
+    for w in &warnings {
+        say.diagnostic(&format!("leadroute: warning: {w}"));
     }
     result
 }
 
-fn dispatch(
-    cli: &cli::Cli,
-    progress: &Progress,
-    warnings: &mut Vec<String>,
-    say: &dyn Fn(String),
-) -> anyhow::Result<()> {
+fn dispatch(cli: &cli::Cli, progress: &Progress, warnings: &mut Vec<String>, say: &Say) -> anyhow::Result<()> {
     match &cli.command {
         cli::Command::Generate(args) => {
             let s = args.settings()?;
             let summary = leadroute::generate::generate(&s, progress)?;
-            say(format!(
+            say.result(&format!(
                 "wrote {}: {} leads, {} reps, {} history rows ({} won, {} lost, {} open)",
                 s.out.display(),
                 summary.leads,
@@ -78,34 +98,30 @@ fn dispatch(
             let s = args.settings()?;
             let mut stages = Stages::new();
             let summary = leadroute::cmd::assign::run(&s, progress, warnings, &mut stages)?;
-            say(format!("{summary}; wrote {}", shown(&s.out)));
+            say.result(&format!("{summary}; wrote {}", shown(&s.out)));
             if cli.verbose {
                 if let Some(method) = &summary.method {
-                    say(format!("optimizer: {method}"));
+                    say.diagnostic(&format!("optimizer: {method}"));
                 }
-                say(format!("timing: {}", stages.summary()));
+                say.diagnostic(&format!("timing: {}", stages.summary()));
             }
         }
         cli::Command::Train(args) => {
             let s = args.settings();
             let model = leadroute::cmd::train::run(&s, progress, warnings)?;
-            if !cli.quiet {
-                print!("{}", leadroute::model::report::text(&model.scorer));
-            }
-            say(format!("wrote {}", shown(&s.model)));
+            say.result(leadroute::model::report::text(&model.scorer).trim_end());
+            say.result(&format!("wrote {}", shown(&s.model)));
         }
         cli::Command::Backtest(args) => {
             let s = args.settings();
             let mut stages = Stages::new();
             let b = leadroute::cmd::backtest::run(&s, progress, warnings, &mut stages)?;
-            if !cli.quiet {
-                println!("{}", leadroute::backtest::headline(&b));
-            }
+            say.result(&leadroute::backtest::headline(&b));
             for out in [&s.json, &s.report].into_iter().flatten() {
-                say(format!("wrote {}", shown(out)));
+                say.result(&format!("wrote {}", shown(out)));
             }
             if cli.verbose {
-                say(format!("timing: {}", stages.summary()));
+                say.diagnostic(&format!("timing: {}", stages.summary()));
             }
             if let Some(failed) = leadroute::backtest::gate_failure(&b) {
                 return Err(failed.into());
@@ -115,17 +131,17 @@ fn dispatch(
             let s = args.settings();
             let guesses = leadroute::cmd::init::run(&s)?;
             for g in guesses {
-                say(format!("  {g}"));
+                say.result(&format!("  {g}"));
             }
-            say(format!("wrote {}", s.out.display()));
+            say.result(&format!("wrote {}", s.out.display()));
         }
         cli::Command::Score(args) => {
             let s = args.settings();
             let mut stages = Stages::new();
             let n = leadroute::cmd::score::run(&s, progress, warnings, &mut stages)?;
-            say(format!("scored {n} leads; wrote {}", shown(&s.out)));
+            say.result(&format!("scored {n} leads; wrote {}", shown(&s.out)));
             if cli.verbose {
-                say(format!("timing: {}", stages.summary()));
+                say.diagnostic(&format!("timing: {}", stages.summary()));
             }
         }
     }
@@ -143,6 +159,24 @@ fn terminal_safe(msg: &str) -> std::borrow::Cow<'_, str> {
         .map(|c| if c.is_control() && c != '\n' && c != '\t' { format!("U+{:04X}", c as u32) } else { c.to_string() })
         .collect::<String>()
         .into()
+}
+
+/// Whether the output file is standard output: `-`, or a path to whatever standard output
+/// is (`/dev/stdout`, `/dev/fd/1`, the file the shell redirected it to).
+fn writes_to_stdout(path: &std::path::Path) -> bool {
+    if leadroute::io::is_stdio(path) {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let stdout = std::io::stdout().as_fd().try_clone_to_owned().ok().map(std::fs::File::from);
+        if let (Some(out), Ok(target)) = (stdout.and_then(|f| f.metadata().ok()), std::fs::metadata(path)) {
+            return out.dev() == target.dev() && out.ino() == target.ino();
+        }
+    }
+    false
 }
 
 /// An output path for messages: `-` is standard output.

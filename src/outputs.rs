@@ -37,6 +37,8 @@ pub struct Context<'a> {
     pub moves: &'a [MoveLine],
     pub what_if: &'a [WhatIfLine],
     pub warnings: &'a [String],
+    /// How the run was made (inputs, version, seed), for the reports and the summary JSON.
+    pub run: &'a report::RunInfo,
 }
 
 /// Writes every output asked for.
@@ -75,7 +77,7 @@ pub fn write_all(
             stages.mark("write json");
         }
         if files.report.is_some() || files.html.is_some() {
-            write_reports(files, batch, scored, routed, &summary, &rank, runner_up)?;
+            write_reports(files, batch, scored, routed, &summary, &rank, runner_up, ctx.run)?;
         }
     }
     if let Some(path) = files.owner_csv {
@@ -135,11 +137,13 @@ fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> 
     summary.what_if = ctx.what_if.to_vec();
     summary.warnings = ctx.warnings.to_vec();
     summary.notes = routed.optimizer.as_ref().map(|o| o.notes.clone()).unwrap_or_default();
+    summary.run = Some(ctx.run.clone());
     summary
 }
 
 /// The Markdown and HTML reports: the summary, then per lead its factors and talking points
 /// (for the leads the per-lead sections show).
+#[allow(clippy::too_many_arguments)]
 fn write_reports(
     files: &OutputFiles,
     batch: &Batch,
@@ -148,6 +152,7 @@ fn write_reports(
     summary: &Summary,
     rank: &[usize],
     runner_up: Option<&[Option<(usize, f64)>]>,
+    run: &report::RunInfo,
 ) -> Result<()> {
     let (leads, reps, cfg) = (&batch.leads, &batch.reps, &batch.cfg);
     let tier: Vec<char> = rank.iter().map(|&k| scoring::tier(k, leads.len())).collect();
@@ -189,21 +194,22 @@ fn write_reports(
         limit: files.report_leads,
         csv_name: &csv_name,
     };
+    let input = report::ReportInput {
+        summary,
+        plan: &routed.plan,
+        leads,
+        reps,
+        p_win: &routed.p_win,
+        detail: &detail,
+        skill,
+        model: scored.model.as_ref(),
+        run,
+    };
     if let Some(path) = files.report {
-        let text = report::markdown(summary, &routed.plan, leads, reps, &routed.p_win, &detail, skill);
-        report::write_text(path, &text)?;
+        report::write_text(path, &report::markdown(&input))?;
     }
     if let Some(path) = files.html {
-        let page = crate::html::render(&crate::html::HtmlInput {
-            summary,
-            plan: &routed.plan,
-            leads,
-            reps,
-            p_win: &routed.p_win,
-            detail: &detail,
-            skill,
-        });
-        report::write_text(path, &page)?;
+        report::write_text(path, &crate::html::render(&input))?;
     }
     Ok(())
 }

@@ -66,6 +66,13 @@ impl Bar {
         self.0.inc(n);
     }
 
+    /// Counts `n` steps that will not run (e.g. rounds after an early stop) as done, and
+    /// says why in the bar's label.
+    pub fn skip(&self, n: u64, why: &str) {
+        self.0.set_message(why.to_string());
+        self.0.inc(n);
+    }
+
     pub fn finish(&self) {
         self.0.finish_and_clear();
     }

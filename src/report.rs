@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::assign::{EPS, Plan};
 use crate::data::{Leads, Reps};
-use crate::fmt::{fmt_num, pct, thousands};
+use crate::fmt::{amount, fmt_num, gap_words, grouped, pct, thousands};
 use crate::io::write_atomic;
 use crate::output::neutralise;
 use crate::parse;
@@ -119,6 +119,9 @@ pub struct Summary {
     /// How the optimizer's rules shaped the plan and what they cost, in plain sentences
     /// (coverage first, owners kept within the noise, equal skill).
     pub notes: Vec<String>,
+    /// How the run was made; set by the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
 }
 
 /// One sentence on which capacities bind and where one more unit is worth most, e.g.
@@ -134,7 +137,7 @@ pub fn binding_caps(summary: &Summary) -> Option<String> {
     let mut priced: Vec<(&str, f64)> =
         bound.iter().filter_map(|r| r.shadow_price.filter(|p| *p > 0.0).map(|p| (r.rep_id.as_str(), p))).collect();
     priced.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    let top: Vec<String> = priced.iter().take(3).map(|(id, p)| format!("{id} ({p:.1})")).collect();
+    let top: Vec<String> = priced.iter().take(3).map(|(id, p)| format!("{id} ({})", amount(*p))).collect();
     match top.len() {
         0 => s.push('.'),
         1 => s.push_str(&format!("; one more unit is worth most at {}.", top[0])),
@@ -237,6 +240,7 @@ pub fn summarise(s: &SummaryInput) -> Summary {
         what_if: Vec::new(),
         warnings: Vec::new(),
         notes: Vec::new(),
+        run: None,
     }
 }
 
@@ -506,6 +510,297 @@ pub fn talking_points(
         .collect()
 }
 
+/// One input file of a run, identified by its content.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputFile {
+    /// What the file is to the run: "leads", "reps", "history", "config", "model" …
+    pub role: String,
+    pub path: String,
+    /// SHA-256 of the bytes read; `None` for standard input.
+    pub sha256: Option<String>,
+}
+
+/// How a run was made: enough to repeat it and to tell two reports apart.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub command: String,
+    pub version: String,
+    /// When the report was written (UTC; `SOURCE_DATE_EPOCH` fixes it for reproducible
+    /// reports). Not in the summary JSON, whose bytes depend on the inputs and seed only.
+    #[serde(skip)]
+    pub generated: String,
+    pub inputs: Vec<InputFile>,
+    pub seed: u64,
+    /// The settings that shape the result, as `name = value`.
+    pub settings: Vec<String>,
+}
+
+impl RunInfo {
+    /// The run of `command` on `inputs` (role, path); each file is hashed (standard input
+    /// is named, not hashed).
+    pub fn new(command: &str, inputs: &[(&str, &Path)], seed: u64, settings: Vec<String>) -> Result<RunInfo> {
+        let inputs = inputs
+            .iter()
+            .map(|(role, path)| {
+                let stdin = crate::io::is_stdio(path);
+                Ok(InputFile {
+                    role: role.to_string(),
+                    path: if stdin { "standard input".into() } else { path.display().to_string() },
+                    sha256: if stdin { None } else { Some(crate::model::file_sha256(path)?) },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RunInfo {
+            command: command.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            generated: crate::model::timestamp().replace('T', " ").replace('Z', " UTC"),
+            inputs,
+            seed,
+            settings,
+        })
+    }
+
+    /// The sentence on reproducibility every report ends its run section with.
+    pub fn repeat_note(&self) -> String {
+        format!(
+            "The same inputs (same hashes), settings and seed {} give a byte-identical plan at any thread count: \
+             parallel work is collected in input order and summed in a fixed order.",
+            self.seed
+        )
+    }
+}
+
+/// The run section in Markdown.
+pub fn md_run(o: &mut String, run: &RunInfo) {
+    let _ = writeln!(o, "\n## Run\n");
+    let _ = writeln!(o, "`leadroute {}` {}, written {}; seed {}.\n", run.command, run.version, run.generated, run.seed);
+    let _ = writeln!(o, "| input | file | SHA-256 |\n| --- | --- | --- |");
+    for f in &run.inputs {
+        let _ =
+            writeln!(o, "| {} | {} | {} |", f.role, md(&f.path), f.sha256.as_deref().map(short_hash).unwrap_or("—"));
+    }
+    if !run.settings.is_empty() {
+        let _ = writeln!(o, "\nSettings: {}.", md(&run.settings.join(", ")));
+    }
+    let _ = writeln!(o, "\n{}", run.repeat_note());
+}
+
+/// The first 12 hex digits of a hash: enough to tell files apart by eye.
+pub fn short_hash(h: &str) -> &str {
+    &h[..h.len().min(12)]
+}
+
+/// The lead model's held-out quality in sentences: AUC, log loss beside the base rate's and
+/// the lift of the top tenth.
+pub fn quality_lines(q: &crate::model::metrics::HeldOutQuality, rows: usize) -> Vec<String> {
+    let better = q.base_log_loss - q.log_loss;
+    vec![
+        format!(
+            "AUC {:.3} on {} held-out deals: a won deal outscores a lost one {} of the time (0.5 is a coin toss){}.",
+            q.auc,
+            thousands(rows),
+            pct(q.auc),
+            if q.auc < 0.55 { "; the scores barely rank these leads" } else { "" }
+        ),
+        format!(
+            "Log loss {:.4} against {:.4} for the win rate alone ({} per deal).",
+            q.log_loss,
+            q.base_log_loss,
+            if better >= 0.0 { format!("{better:.4} better") } else { format!("{:.4} worse", -better) }
+        ),
+        format!("The top tenth of leads by score won {:.2}× as often as the average lead.", q.top_decile_lift),
+    ]
+}
+
+/// How far apart reps are over one grouping (overall, or by a segment column), and whether
+/// that is distinguishable from no difference.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SpreadRow {
+    /// "overall" or "by <segment>".
+    pub over: String,
+    /// Standard deviation of the reps' effects (log-odds).
+    pub sd: f64,
+    pub p_value: f64,
+}
+
+impl SpreadRow {
+    pub fn distinguishable(&self) -> bool {
+        self.p_value < 0.05
+    }
+
+    /// The p-value as written: `< 0.001` or three decimals.
+    pub fn p_text(&self) -> String {
+        if self.p_value < 0.001 { "< 0.001".to_string() } else { format!("{:.3}", self.p_value) }
+    }
+}
+
+/// The skill model's spreads, overall then by segment.
+pub fn spread_rows(skill: &crate::skill::Skill) -> Vec<SpreadRow> {
+    names_of(skill).zip(&skill.spreads).map(|(over, sp)| SpreadRow { over, sd: sp.sd, p_value: sp.p_value }).collect()
+}
+
+/// The model section in Markdown: held-out quality, calibration by tenth, the skill spreads.
+pub fn md_model(o: &mut String, q: &crate::model::metrics::HeldOutQuality, rows: usize, spreads: &[SpreadRow]) {
+    let _ = writeln!(o, "\n## Model quality\n");
+    for line in quality_lines(q, rows) {
+        let _ = writeln!(o, "- {line}");
+    }
+    let _ = writeln!(o, "\nCalibration: predicted against observed win rate, by tenth of the predictions.\n");
+    let _ = writeln!(o, "| tenth | predicted | observed | deals |\n| ---: | ---: | ---: | ---: |");
+    for (k, c) in q.calibration.iter().enumerate() {
+        let _ =
+            writeln!(o, "| {} | {} | {} | {} |", k + 1, pct(c.mean_predicted), pct(c.observed_rate), thousands(c.rows));
+    }
+    if !spreads.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nRep skill: how far apart reps are (standard deviation of their effects, log-odds), and whether \
+             that is distinguishable from no difference at the 5 % level.\n"
+        );
+        let _ = writeln!(
+            o,
+            "| reps differ | spread | one sd is | p | distinguishable |\n| --- | ---: | --- | ---: | --- |"
+        );
+        for r in spreads {
+            let _ = writeln!(
+                o,
+                "| {} | {:.2} | {} | {} | {} |",
+                r.over,
+                r.sd,
+                crate::fmt::odds_words(r.sd),
+                r.p_text(),
+                if r.distinguishable() { "yes" } else { "no" }
+            );
+        }
+    }
+}
+
+/// One rep's work queue as the reports show it.
+pub struct Queue {
+    pub rep: usize,
+    /// Its leads the per-lead sections show, in the order to work them.
+    pub leads: Vec<usize>,
+    /// All its leads, shown or not.
+    pub total: usize,
+    /// Clauses of the explanation most of its shown leads share, said once for the queue.
+    pub common: Vec<String>,
+    pub expected_wins: f64,
+    pub expected_value: f64,
+}
+
+/// What comes first in a queue: most expected value (p_win × value) when the plan maximises
+/// value, else the best chance to win; without scores, the priority rank (by value).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum QueueOrder {
+    ExpectedValue,
+    PWin,
+    Priority,
+}
+
+impl QueueOrder {
+    /// The order for a plan with these p_win and this objective ("value" or "wins").
+    pub fn of(p_win: &[Option<f64>], objective: Option<&str>) -> QueueOrder {
+        match (p_win.iter().any(Option::is_some), objective) {
+            (false, _) => QueueOrder::Priority,
+            (true, Some("wins")) => QueueOrder::PWin,
+            (true, _) => QueueOrder::ExpectedValue,
+        }
+    }
+
+    /// The sentence that tells the reader how a queue is ordered.
+    pub fn note(self) -> &'static str {
+        match self {
+            QueueOrder::ExpectedValue => {
+                "Each queue starts with the lead worth most to work now: highest expected value with this rep \
+                 (p_win × deal value) first."
+            }
+            QueueOrder::PWin => "Each queue starts with the lead this rep is most likely to win: highest p_win first.",
+            QueueOrder::Priority => "Each queue is in priority order: largest deal value first.",
+        }
+    }
+}
+
+/// Every rep's queue (reps without leads left out), in rep file order.
+pub fn queues(plan: &Plan, leads: &Leads, p_win: &[Option<f64>], detail: &LeadDetail, order: QueueOrder) -> Vec<Queue> {
+    let mut by_rep: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (l, d) in plan.decisions.iter().enumerate() {
+        if let Some(r) = d.rep {
+            by_rep.entry(r).or_default().push(l);
+        }
+    }
+    let p = |l: usize| p_win[l].unwrap_or(0.0);
+    by_rep
+        .into_iter()
+        .map(|(rep, mut q)| {
+            let key = |l: usize| match order {
+                QueueOrder::ExpectedValue => p(l) * leads.value[l],
+                QueueOrder::PWin => p(l),
+                QueueOrder::Priority => -(detail.rank[l] as f64),
+            };
+            q.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(detail.rank[a].cmp(&detail.rank[b])));
+            let shown: Vec<usize> = q.iter().copied().filter(|&l| detail.shows(l)).collect();
+            let common = common_clauses(shown.iter().map(|&l| plan.decisions[l].explanation.as_str()));
+            let expected_wins = q.iter().map(|&l| p(l)).sum();
+            let expected_value = q.iter().map(|&l| p(l) * leads.value[l]).sum();
+            Queue { rep, total: q.len(), leads: shown, common, expected_wins, expected_value }
+        })
+        .collect()
+}
+
+/// An explanation's clauses: split at `; ` outside parentheses, the final full stop dropped.
+pub fn clauses(explanation: &str) -> Vec<&str> {
+    let text = explanation.trim_end().strip_suffix('.').unwrap_or(explanation.trim_end());
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b';' if depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
+                out.push(&text[start..i]);
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// The clauses (other than each explanation's first) that more than half of the
+/// explanations, and at least three, share.
+fn common_clauses<'a>(explanations: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut n = 0;
+    for e in explanations {
+        n += 1;
+        let mut seen: Vec<&str> = clauses(e).into_iter().skip(1).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for c in seen {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let mut common: Vec<(&str, usize)> = counts.into_iter().filter(|&(_, k)| k >= 3 && 2 * k > n).collect();
+    common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    common.into_iter().map(|(c, _)| c.to_string()).collect()
+}
+
+/// An explanation without the clauses its queue states once.
+pub fn own_clauses(explanation: &str, common: &[String]) -> String {
+    if common.is_empty() {
+        return explanation.to_string();
+    }
+    let kept: Vec<&str> = clauses(explanation)
+        .into_iter()
+        .enumerate()
+        .filter(|(k, c)| *k == 0 || !common.iter().any(|x| x == c))
+        .map(|(_, c)| c)
+        .collect();
+    format!("{}.", kept.join("; "))
+}
+
 /// Text safe inside a Markdown table cell.
 fn md(cell: &str) -> String {
     let mut out = String::with_capacity(cell.len());
@@ -534,27 +829,54 @@ pub fn effect_label(e: f64) -> String {
     if e.abs() < 0.005 { "0".into() } else { format!("{e:+.2}") }
 }
 
-/// The Markdown report: summary, policies compared, capacity and fairness, performance by
-/// rep and segment, each rep's work queue, then every lead.
-pub fn markdown(
-    summary: &Summary,
-    plan: &Plan,
-    leads: &Leads,
-    reps: &Reps,
-    p_win: &[Option<f64>],
-    detail: &LeadDetail,
-    skill: Option<&crate::skill::Skill>,
-) -> String {
+/// What a report (Markdown or HTML) is made from.
+pub struct ReportInput<'a> {
+    pub summary: &'a Summary,
+    pub plan: &'a Plan,
+    pub leads: &'a Leads,
+    pub reps: &'a Reps,
+    pub p_win: &'a [Option<f64>],
+    pub detail: &'a LeadDetail<'a>,
+    pub skill: Option<&'a crate::skill::Skill>,
+    /// The lead model, when the batch was scored.
+    pub model: Option<&'a crate::model::Model>,
+    pub run: &'a RunInfo,
+}
+
+impl ReportInput<'_> {
+    /// How the work queues are ordered.
+    pub fn queue_order(&self) -> QueueOrder {
+        QueueOrder::of(self.p_win, self.summary.objective.as_deref())
+    }
+
+    /// The rep skill the report shows: learned and used (or explained as unused).
+    pub fn shown_skill(&self) -> Option<&crate::skill::Skill> {
+        self.skill.filter(|s| !s.spreads.is_empty() || !s.by_segment.is_empty())
+    }
+}
+
+/// The Markdown report: summary, policies compared, reps, model quality, performance by rep
+/// and segment, each rep's work queue, every lead, and the run.
+pub fn markdown(r: &ReportInput) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Lead routing report\n");
-    md_summary(&mut o, summary);
-    md_comparisons(&mut o, summary);
-    md_reps(&mut o, summary);
-    if let Some(skill) = skill.filter(|s| !s.by_segment.is_empty()) {
-        md_skill(&mut o, skill, reps);
+    md_summary(&mut o, r.summary);
+    md_comparisons(&mut o, r.summary);
+    md_reps(&mut o, r.summary);
+    if let Some(m) = r.model {
+        md_model(
+            &mut o,
+            &m.metrics.quality,
+            m.metrics.valid_rows,
+            &r.shown_skill().map(spread_rows).unwrap_or_default(),
+        );
     }
-    md_queues(&mut o, plan, leads, reps, p_win, detail);
-    md_every_lead(&mut o, plan, leads, reps, p_win, detail);
+    if let Some(skill) = r.skill.filter(|s| !s.by_segment.is_empty()) {
+        md_skill(&mut o, skill, r.reps);
+    }
+    md_queues(&mut o, r);
+    md_every_lead(&mut o, r.plan, r.leads, r.reps, r.p_win, r.detail);
+    md_run(&mut o, r.run);
     o
 }
 
@@ -566,17 +888,18 @@ fn md_summary(o: &mut String, summary: &Summary) {
     if let Some(obj) = &summary.objective {
         let _ = writeln!(o, "| objective | {obj} |");
     }
-    let _ = writeln!(o, "| leads in the batch | {} |", summary.leads);
-    let _ = writeln!(o, "| assigned | {} |", summary.assigned);
+    let _ = writeln!(o, "| leads in the batch | {} |", thousands(summary.leads));
+    let _ = writeln!(o, "| assigned | {} |", thousands(summary.assigned));
     for (reason, n) in &summary.unassigned {
-        let _ = writeln!(o, "| unassigned: `{reason}` | {n} |");
+        let label = if reason == "closed_deal" { "closed already, not routed" } else { "unassigned" };
+        let _ = writeln!(o, "| {label}: `{reason}` | {} |", thousands(*n));
     }
     if let (Some(w), Some(v)) = (summary.expected_wins, summary.expected_value) {
-        let _ = writeln!(o, "| expected wins | {w:.1} |");
-        let _ = writeln!(o, "| expected value | {v:.0} |");
+        let _ = writeln!(o, "| expected wins | {} |", grouped(w, 1));
+        let _ = writeln!(o, "| expected value | {} |", grouped(v, 0));
     }
     if let Some(g) = summary.gap_pct {
-        let _ = writeln!(o, "| distance to the best possible plan (bound) | at most {g:.2} % |");
+        let _ = writeln!(o, "| against the best possible plan | {} |", gap_words(g));
     }
     if let Some(caps) = binding_caps(summary) {
         let _ = writeln!(o, "| capacity | {} |", md(&caps));
@@ -606,7 +929,14 @@ fn md_comparisons(o: &mut String, summary: &Summary) {
         let _ = writeln!(o, "Each plan scored with the same p_win.\n");
         let _ = writeln!(o, "| policy | assigned | expected wins | expected value |\n| --- | ---: | ---: | ---: |");
         for p in &summary.policies {
-            let _ = writeln!(o, "| {} | {} | {:.1} | {:.0} |", p.policy, p.assigned, p.expected_wins, p.expected_value);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                p.policy,
+                thousands(p.assigned),
+                grouped(p.expected_wins, 1),
+                grouped(p.expected_value, 0)
+            );
         }
     }
     if !summary.what_if.is_empty() {
@@ -623,7 +953,7 @@ fn md_comparisons(o: &mut String, summary: &Summary) {
                 md(&w.change),
                 w.assigned_change,
                 w.expected_wins_change.map(|x| format!("{x:+.2}")).unwrap_or_default(),
-                w.expected_value_change.map(|x| format!("{x:+.0}")).unwrap_or_default(),
+                w.expected_value_change.map(signed_amount).unwrap_or_default(),
                 w.leads_changing_rep,
                 w.moves_change.map(|m| format!("{m:+}")).unwrap_or_default()
             );
@@ -655,20 +985,20 @@ fn md_reps(o: &mut String, summary: &Summary) {
     );
     for r in &summary.reps {
         let price = match r.shadow_price {
-            Some(p) if r.at_capacity && p > 0.0 => format!("{p:.3}"),
+            Some(p) if r.at_capacity && p > 0.0 => amount(p),
             _ => String::new(),
         };
         let _ = writeln!(
             o,
-            "| {}{} | {} / {} | {} | {} | {} | {:.1} | {} | {} | {} |",
+            "| {}{} | {} / {} | {} | {} | {} | {} | {} | {} | {} |",
             md(&r.rep_id),
             if r.active { "" } else { " (inactive)" },
             fmt_num(r.load),
             fmt_num(r.capacity),
-            r.leads,
+            thousands(r.leads),
             if r.min_leads > 0 { r.min_leads.to_string() } else { String::new() },
             pct(r.share_leads),
-            r.expected_wins,
+            grouped(r.expected_wins, 1),
             pct(r.share_value),
             if r.at_capacity { "yes" } else { "" },
             price
@@ -709,31 +1039,48 @@ fn md_skill(o: &mut String, skill: &crate::skill::Skill, reps: &Reps) {
     }
 }
 
-/// Each rep's leads in priority order: the morning work queue.
-fn md_queues(o: &mut String, plan: &Plan, leads: &Leads, reps: &Reps, p_win: &[Option<f64>], detail: &LeadDetail) {
-    let _ = writeln!(o, "\n## Work queues\n");
-    let mut by_rep: Vec<Vec<usize>> = vec![Vec::new(); reps.len()];
-    for (l, d) in plan.decisions.iter().enumerate() {
-        if let Some(r) = d.rep {
-            by_rep[r].push(l);
-        }
+/// A signed amount for people: `+1,234`, `−56`.
+pub fn signed_amount(x: f64) -> String {
+    let a = amount(x.abs());
+    if a.chars().all(|c| c == '0' || c == '.') {
+        a
+    } else if x < 0.0 {
+        format!("−{a}")
+    } else {
+        format!("+{a}")
     }
-    for (r, queue) in by_rep.iter_mut().enumerate() {
-        if queue.is_empty() {
-            continue;
+}
+
+/// Each rep's leads in the order to work them: the morning work queue.
+fn md_queues(o: &mut String, r: &ReportInput) {
+    let (plan, leads, reps, detail) = (r.plan, r.leads, r.reps, r.detail);
+    let order = r.queue_order();
+    let _ = writeln!(o, "\n## Work queues\n");
+    let _ = writeln!(o, "{}\n", order.note());
+    for q in queues(plan, leads, r.p_win, detail, order) {
+        let total = q.total;
+        let _ = writeln!(o, "### {}\n", md(&reps.id[q.rep]));
+        let mut head = format!("{} leads", thousands(total));
+        if r.p_win.iter().any(Option::is_some) {
+            head.push_str(&format!(
+                " · {} expected wins · {} expected value",
+                grouped(q.expected_wins, 1),
+                grouped(q.expected_value, 0)
+            ));
         }
-        queue.sort_by_key(|&l| detail.rank[l]);
-        let shown = queue.iter().take_while(|&&l| detail.shows(l)).count();
-        let _ = writeln!(o, "### {}\n", md(&reps.id[r]));
-        if let Some(mix) = detail.segment_mix.get(r).filter(|m| !m.is_empty()) {
-            let _ = writeln!(o, "{} leads · {}\n", queue.len(), md(mix));
+        if let Some(mix) = detail.segment_mix.get(q.rep).filter(|m| !m.is_empty()) {
+            head.push_str(&format!(" · {}", md(mix)));
+        }
+        let _ = writeln!(o, "{head}\n");
+        if !q.common.is_empty() {
+            let _ = writeln!(o, "For most leads here: {}.\n", md(&q.common.join("; ")));
         }
         let _ = writeln!(
             o,
             "| # | lead | tier | p_win | value | talking points | why |\n| ---: | --- | --- | ---: | ---: | --- | --- |"
         );
-        for (k, &l) in queue[..shown].iter().enumerate() {
-            let p = p_win[l].map(|p| format!("{p:.2}")).unwrap_or_default();
+        for (k, &l) in q.leads.iter().enumerate() {
+            let p = r.p_win[l].map(|p| format!("{p:.2}")).unwrap_or_default();
             let talk = detail.talking.map(|t| md(&t[l])).unwrap_or_default();
             let _ = writeln!(
                 o,
@@ -742,13 +1089,13 @@ fn md_queues(o: &mut String, plan: &Plan, leads: &Leads, reps: &Reps, p_win: &[O
                 md(&leads.id[l]),
                 detail.tier[l],
                 p,
-                fmt_num(leads.value[l]),
+                grouped(leads.value[l], 0),
                 talk,
-                md(&plan.decisions[l].explanation)
+                md(&own_clauses(&plan.decisions[l].explanation, &q.common))
             );
         }
-        if shown < queue.len() {
-            let _ = writeln!(o, "\n… and {} more leads of lower priority.", thousands(queue.len() - shown));
+        if q.leads.len() < total {
+            let _ = writeln!(o, "\n… and {} more leads of lower priority.", thousands(total - q.leads.len()));
         }
         let _ = writeln!(o);
     }
@@ -873,6 +1220,7 @@ mod tests {
             what_if: Vec::new(),
             warnings: Vec::new(),
             notes: Vec::new(),
+            run: None,
         };
         s.reps = vec![rep("A", true, 2.0), rep("B", false, 0.0), rep("C", true, 9.5), rep("D", true, 0.0)];
         assert_eq!(

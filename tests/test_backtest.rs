@@ -53,6 +53,12 @@ fn backtest_judges_scores_skill_and_policies_on_held_out_history() {
     assert!(auc > 0.6 && auc <= 1.0, "auc {auc}");
     // Knowing the rep must help on a world where reps really differ.
     assert!(number(&b["skill"]["gain"]) > 0.0, "skill gain {}", b["skill"]);
+    // The spreads the report's model section shows: overall, then one per segment column;
+    // the world's skill lies by industry, and the history is long enough to tell.
+    let spreads = b["skill"]["spreads"].as_array().unwrap();
+    let over: Vec<&str> = spreads.iter().map(|s| s["over"].as_str().unwrap()).collect();
+    assert_eq!(over, ["overall", "by industry", "by company_size"]);
+    assert!(number(&spreads[1]["p_value"]) < 0.05, "{}", spreads[1]);
     let policies = b["policies"].as_array().unwrap();
     let names: Vec<&str> = policies.iter().map(|p| p["policy"].as_str().unwrap()).collect();
     assert_eq!(names, ["optimize", "round-robin", "least-loaded", "actual"]);
@@ -69,9 +75,7 @@ fn backtest_judges_scores_skill_and_policies_on_held_out_history() {
     assert!((number(&b["uplift_wins"]["estimate"]) - (opt / rr - 1.0)).abs() < 1e-9);
     assert!(stdout.contains("expected wins: optimize"), "{stdout}");
     let report = String::from_utf8(wd.read("bt.md")).unwrap();
-    for part in
-        ["## Lead scores on held-out deals", "## Rep skill on held-out deals", "doubly robust", "## Assumptions"]
-    {
+    for part in ["## Model quality", "## Rep skill on held-out deals", "doubly robust", "## Assumptions", "## Run"] {
         assert!(report.contains(part), "report lacks {part}");
     }
     // Same inputs and seed: byte-identical JSON.

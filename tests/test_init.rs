@@ -86,7 +86,7 @@ fn bank_marketing_file_through_init_and_train() {
     let wd = Workdir::new();
     let bank = file.to_string_lossy().into_owned();
     let out = wd.run(&["init", "--history", &bank, "--out", "c.toml"]);
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(said.contains("no id column"), "{said}");
     let c = written(&wd, "c.toml");
     assert_eq!(get(&c, &["columns", "outcome"]).as_str(), Some("y"));

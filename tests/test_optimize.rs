@@ -343,13 +343,31 @@ fn html_report_is_self_contained_escaped_and_lists_every_lead() {
     for bad in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
         assert!(!page.contains(bad), "{bad} in the page");
     }
-    // Charts inline: expected value by policy, load, score distribution, skill heat maps.
-    assert!(page.matches("<svg").count() >= 4, "{} charts", page.matches("<svg").count());
-    // Every lead once in the lead table.
+    // Charts that fit any screen: bars in HTML (policies' value and wins, load, scores), the
+    // calibration chart an SVG scaled by its viewBox with no minimum width, heat maps tables.
+    assert!(page.matches("<div class=\"bars").count() >= 4, "{} bar charts", page.matches("<div class=\"bars").count());
+    assert_eq!(page.matches("<svg viewBox=").count(), 1, "one SVG: the calibration chart");
+    assert!(!page.contains("min-width: 460px") && !page.contains("min-width:460px"));
+    assert!(page.contains("<div class=\"heat\">") && page.contains("≈ 1.35× the odds"), "heat map and its legend");
+    // A model section and a run section.
+    for part in ["<h2>Model quality</h2>", "AUC", "<h3>Calibration</h3>", "<h2>Run</h2>", "SHA-256"] {
+        assert!(page.contains(part), "no {part}");
+    }
+    // Work queues start folded, one per rep with leads; each assigned lead appears once in
+    // them, each unassigned one once among the leads not assigned.
     let plan = wd.read_csv("o.csv");
-    let table = page.split("<h2>Every lead</h2>").nth(1).unwrap();
-    for row in plan.rows.iter().skip(1) {
-        assert_eq!(table.matches(&format!("<td>{}</td>", row[0])).count(), 1, "{}", row[0]);
+    let queues = &page[page.find("<h2>Work queues</h2>").unwrap()..page.find("<h2>Run</h2>").unwrap()];
+    let reps_used: std::collections::BTreeSet<&str> =
+        plan.rows.iter().filter(|r| r[2] == "assigned").map(|r| r[1].as_str()).collect();
+    assert_eq!(queues.matches("<details>").count(), reps_used.len());
+    assert!(!queues.contains("<details open"));
+    let not_assigned =
+        page.find("<h2>Not assigned</h2>").map_or("", |k| &page[k..page.find("<h2>Work queues</h2>").unwrap()]);
+    for row in &plan.rows {
+        let cell = format!("<b>{}</b>", row[0].replace('<', "&lt;").replace('>', "&gt;"));
+        let (here, there) = if row[2] == "assigned" { (queues, not_assigned) } else { (not_assigned, queues) };
+        assert_eq!(here.matches(&cell).count(), 1, "{} ({})", row[0], row[2]);
+        assert_eq!(there.matches(&cell).count(), 0, "{}", row[0]);
     }
 }
 

@@ -16,7 +16,7 @@ use super::solver::{self, Instance, Solution, SolveSettings};
 use super::{Decision, EPS, Plan, Policy, blocked_reason, rules::unassigned};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
-use crate::fmt::fmt_num;
+use crate::fmt::{amount, fmt_num};
 use crate::model::metrics::sigmoid;
 use crate::skill::Skill;
 
@@ -90,11 +90,6 @@ pub struct Optimized {
     pub p_win_of: PWin,
     /// How coverage, owners and equal skill shaped the plan, and what that cost.
     pub notes: Vec<String>,
-}
-
-/// An amount in the objective's units: one decimal below 1,000, whole above.
-fn amount(x: f64) -> String {
-    if x.abs() >= 1000.0 { format!("{x:.0}") } else { format!("{x:.1}") }
 }
 
 /// p_win(lead, rep) = sigmoid(lead log-odds + the rep's effect for the lead's segment values).
@@ -678,6 +673,16 @@ fn decide_each(
     let equal_skill = all_zero(&pw.effect);
     let excluded_best = excluded_best(ctx, pw);
     let chosen = out.chosen;
+    // Per rep, the lead it was given that is worth least to the plan per unit of workload.
+    let mut weakest: Vec<Option<(usize, f64)>> = vec![None; reps.len()];
+    for (l, r) in chosen.iter().enumerate() {
+        if let Some(r) = *r {
+            let v = ctx.in_units(l) * p(l, r) / leads.workload[l].max(EPS);
+            if weakest[r].is_none_or(|(_, w)| v < w) {
+                weakest[r] = Some((l, v));
+            }
+        }
+    }
     (0..leads.len())
         .into_par_iter()
         .map(|l| {
@@ -698,7 +703,10 @@ fn decide_each(
             let Some(r) = chosen[l] else {
                 let reason = blocked_reason(l, leads, reps, elig, out.remaining)
                     .unwrap_or(super::Reason::AllEligibleAtCapacity);
-                let decision = unassigned(reason, l, leads, reps, elig);
+                let mut decision = unassigned(reason, l, leads, reps, elig);
+                if reason == super::Reason::AllEligibleAtCapacity {
+                    decision.explanation = crowded_out(ctx, l, &weakest, |r| p(l, r));
+                }
                 return LeadDecision { decision, runner_up, p_win: None, forgone: None };
             };
             let kept = ctx.kept[l].is_some();
@@ -735,6 +743,53 @@ fn decide_each(
             LeadDecision { decision, runner_up, p_win: Some(p(l, r)), forgone }
         })
         .collect()
+}
+
+/// Why the optimizer left out a lead whose eligible reps are all full: which reps could have
+/// taken it, and what they took instead (the lead each was given that is worth least to the
+/// plan, against this one's worth with that rep, per unit of workload when workloads differ).
+fn crowded_out(ctx: &Context, l: usize, weakest: &[Option<(usize, f64)>], p: impl Fn(usize) -> f64) -> String {
+    let (leads, reps) = (ctx.leads, ctx.reps);
+    let mut could: Vec<usize> = ctx.elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).collect();
+    could.sort_by(|&a, &b| p(b).total_cmp(&p(a)).then(a.cmp(&b)));
+    let varied = leads.workload.iter().any(|&w| (w - leads.workload[0]).abs() > EPS);
+    let per = if varied { " per unit of workload" } else { "" };
+    let worth = |v: f64| match ctx.s.objective {
+        Objective::Value => crate::fmt::amount(v),
+        Objective::Wins => format!("{v:.2}"),
+    };
+    let shown: Vec<String> = could
+        .iter()
+        .take(3)
+        .map(|&r| {
+            let mine = ctx.in_units(l) * p(r) / leads.workload[l].max(EPS);
+            match weakest[r] {
+                Some((w, v)) => format!(
+                    "{} would win it at {:.2} ({} {}{per}) and {} {} instead ({}{per})",
+                    reps.id[r],
+                    p(r),
+                    worth(mine),
+                    ctx.unit(),
+                    if ctx.owner(w) == Some(r) { "kept its own lead" } else { "took" },
+                    leads.id[w],
+                    worth(v)
+                ),
+                None => format!("{} would win it at {:.2} but had no room for it", reps.id[r], p(r)),
+            }
+        })
+        .collect();
+    let more = if could.len() > 3 { format!("; {} more likewise", could.len() - 3) } else { String::new() };
+    let w = leads.workload[l];
+    format!(
+        "Not assigned: {} full (it needs {} unit{}); the least worth of what they took instead: {}{more}.",
+        match could.len() {
+            1 => "its one eligible active rep is".to_string(),
+            n => format!("all {n} eligible active reps are"),
+        },
+        fmt_num(w),
+        if (w - 1.0).abs() < EPS { "" } else { "s" },
+        shown.join("; ")
+    )
 }
 
 /// The active rep a rule keeps from the lead with the best p_win: p_win rises with the rep's

@@ -160,6 +160,9 @@ pub struct SkillResult {
     pub log_loss_without: f64,
     /// log_loss_without − log_loss_with: what knowing the rep adds (nats per deal).
     pub gain: f64,
+    /// How far apart the reps learned on the training part are, overall and per segment.
+    #[serde(default)]
+    pub spreads: Vec<crate::report::SpreadRow>,
 }
 
 /// One policy replayed on the held-out leads.
@@ -457,6 +460,7 @@ fn skill_check(
         log_loss_with: ll_with,
         log_loss_without: ll_without,
         gain: if yk.is_empty() { 0.0 } else { ll_without - ll_with },
+        spreads: crate::report::spread_rows(&skill),
     };
 
     Ok(SkillCheck { skill, result: skill_result, owned, with })
@@ -744,8 +748,8 @@ pub fn gates(b: &Backtest, g: &Gates, baseline: Option<&Backtest>) -> Vec<GateRe
 }
 
 /// The backtest as a Markdown report.
-pub fn markdown(b: &Backtest) -> String {
-    use crate::fmt::fmt_num;
+pub fn markdown(b: &Backtest, run: &crate::report::RunInfo) -> String {
+    use crate::fmt::{grouped, thousands};
     use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(o, "# Backtest\n");
@@ -753,9 +757,9 @@ pub fn markdown(b: &Backtest) -> String {
     let _ = writeln!(
         o,
         "Trained on {} history rows, tested on the {} later ones ({} closed), cut by {}{}. Objective: {}. Seed {}.\n",
-        sp.train_rows,
-        sp.test_rows,
-        sp.test_closed,
+        thousands(sp.train_rows),
+        thousands(sp.test_rows),
+        thousands(sp.test_closed),
         sp.by,
         sp.test_from.as_ref().map(|d| format!(", test part from {d}")).unwrap_or_default(),
         b.objective,
@@ -775,28 +779,22 @@ pub fn markdown(b: &Backtest) -> String {
         }
         let _ = writeln!(o);
     }
-    let s = &b.scoring;
-    let _ = writeln!(o, "## Lead scores on held-out deals\n");
-    let _ = writeln!(
-        o,
-        "| AUC | log loss | log loss of the base rate | top-decile lift |\n| ---: | ---: | ---: | ---: |\n| {:.3} | {:.4} | {:.4} | {:.2} |\n",
-        s.auc, s.log_loss, s.base_log_loss, s.top_decile_lift
-    );
-    let _ = writeln!(o, "| predicted | observed | deals |\n| ---: | ---: | ---: |");
-    for c in &s.calibration {
-        let _ = writeln!(o, "| {:.3} | {:.3} | {} |", c.mean_predicted, c.observed_rate, c.rows);
-    }
+    crate::report::md_model(&mut o, &b.scoring, b.split.test_closed, &b.skill.spreads);
     let k = &b.skill;
     let _ = writeln!(o, "\n## Rep skill on held-out deals\n");
     if k.enabled {
         let _ = writeln!(
             o,
             "Log loss of p_win on {} deals: {:.4} with the learned rep effects, {:.4} with the lead score alone \
-             ({} nats per deal).\n",
+             ({}).\n",
             k.rows,
             k.log_loss_with,
             k.log_loss_without,
-            if k.gain >= 0.0 { format!("{:.4} better", k.gain) } else { format!("{:.4} worse", -k.gain) }
+            if k.gain >= 0.0 {
+                format!("better by {:.4} nats per deal", k.gain)
+            } else {
+                format!("worse by {:.4} nats per deal", -k.gain)
+            }
         );
     } else {
         let _ = writeln!(o, "Skill is switched off in the config (`[skill] enabled = false`).\n");
@@ -809,17 +807,17 @@ pub fn markdown(b: &Backtest) -> String {
     for p in &b.policies {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {:.1} ({:.1} to {:.1}) | {} ({} to {}) | {:.1} |",
+            "| {} | {} | {} | {} ({} to {}) | {} ({} to {}) | {} |",
             if p.policy == Replayed::Actual { "what really happened".to_string() } else { p.policy.to_string() },
-            p.assigned,
-            p.same_rep,
-            p.wins.estimate,
-            p.wins.low,
-            p.wins.high,
-            fmt_num(p.value.estimate),
-            fmt_num(p.value.low),
-            fmt_num(p.value.high),
-            p.model_wins
+            thousands(p.assigned),
+            thousands(p.same_rep),
+            grouped(p.wins.estimate, 1),
+            grouped(p.wins.low, 1),
+            grouped(p.wins.high, 1),
+            grouped(p.value.estimate, 0),
+            grouped(p.value.low, 0),
+            grouped(p.value.high, 0),
+            grouped(p.model_wins, 1)
         );
     }
     let _ = writeln!(
@@ -832,6 +830,7 @@ pub fn markdown(b: &Backtest) -> String {
     for a in &b.assumptions {
         let _ = writeln!(o, "- {a}");
     }
+    crate::report::md_run(&mut o, run);
     o
 }
 

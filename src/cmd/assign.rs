@@ -15,7 +15,7 @@ use crate::join;
 use crate::model::Params;
 use crate::outputs::{self, OutputFiles};
 use crate::progress::{Progress, Stages};
-use crate::report::WhatIfLine;
+use crate::report::{RunInfo, WhatIfLine};
 use crate::scoring::Scored;
 use crate::whatif::{self, WhatIf};
 use crate::{explain, scoring, skill};
@@ -71,6 +71,57 @@ impl AssignSettings {
             )));
         }
         Ok(())
+    }
+
+    /// The run section of the reports: inputs hashed only when a report or summary is asked
+    /// for (hashing a large batch costs a read of it).
+    fn run_info(&self) -> Result<RunInfo> {
+        let mut inputs: Vec<(&str, &std::path::Path)> = vec![("leads", &self.leads), ("reps", &self.reps)];
+        for (role, path) in [
+            ("config", &self.config),
+            ("history", &self.history),
+            ("model", &self.model),
+            ("current owners", &self.current),
+        ] {
+            if let Some(p) = path {
+                inputs.push((role, p));
+            }
+        }
+        let mut settings = vec![format!("policy = {}", self.policy)];
+        if self.policy == Policy::Optimize {
+            settings.push(format!(
+                "objective = {}",
+                match self.objective {
+                    Objective::Value => "value",
+                    Objective::Wins => "wins",
+                }
+            ));
+        }
+        if self.keep_owners {
+            settings.push("lock = true".into());
+        }
+        if let Some(x) = self.move_penalty {
+            settings.push(format!("move penalty = {x}"));
+        }
+        if let Some(x) = self.max_share {
+            settings.push(format!("max share = {x}"));
+        }
+        if let Some(x) = self.time_limit {
+            settings.push(format!("time limit = {x} s (the plan may depend on timing)"));
+        }
+        let wanted = self.report.is_some() || self.html.is_some() || self.summary_json.is_some();
+        if wanted {
+            RunInfo::new("assign", &inputs, self.seed, settings)
+        } else {
+            Ok(RunInfo {
+                command: "assign".into(),
+                version: String::new(),
+                generated: String::new(),
+                inputs: Vec::new(),
+                seed: self.seed,
+                settings,
+            })
+        }
     }
 
     fn optimize_settings(&self) -> OptimizeSettings {
@@ -184,7 +235,15 @@ pub fn run(
         owner_csv: s.owner_csv.as_deref(),
         report_leads: s.report_leads,
     };
-    let ctx = outputs::Context { objective: s.objective, seed: s.seed, moves: &moves, what_if: &what_if, warnings };
+    let run = s.run_info()?;
+    let ctx = outputs::Context {
+        objective: s.objective,
+        seed: s.seed,
+        moves: &moves,
+        what_if: &what_if,
+        warnings,
+        run: &run,
+    };
     outputs::write_all(&out, &batch, &scored, &routed, &ctx, stages)?;
     Ok(summary(&batch, &scored, &routed, moves.len(), what_if))
 }

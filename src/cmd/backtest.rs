@@ -40,7 +40,17 @@ pub fn run(
         })?;
     }
     if let Some(path) = &s.report {
-        crate::report::write_text(path, &backtest::markdown(&result))?;
+        let mut inputs: Vec<(&str, &std::path::Path)> = vec![("history", &s.history), ("reps", &s.reps)];
+        if let Some(c) = &s.config {
+            inputs.push(("config", c));
+        }
+        let split = match s.split {
+            Split::From(d) => format!("test from {d}"),
+            Split::Fraction(x) => format!("test fraction = {x}"),
+        };
+        let settings = vec![split, format!("bootstrap = {}", s.bootstrap)];
+        let run = crate::report::RunInfo::new("backtest", &inputs, s.seed, settings)?;
+        crate::report::write_text(path, &backtest::markdown(&result, &run))?;
     }
     stages.mark("write");
     Ok(result)

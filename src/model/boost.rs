@@ -197,7 +197,9 @@ fn fit_depth(
     let n_cols = ((nf as f64 * params.colsample).round() as usize).clamp(1, nf.max(1));
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ (depth as u64).wrapping_mul(0x9E37_79B9));
 
+    let mut rounds_run = 0;
     for round in 0..params.max_rounds {
+        rounds_run = round + 1;
         let mut rows: Vec<usize> = sample(&mut rng, n, n_sub).into_vec();
         rows.sort_unstable();
         let mut cols: Vec<usize> = sample(&mut rng, nf, n_cols).into_vec();
@@ -234,6 +236,10 @@ fn fit_depth(
         } else if round + 1 - best.1 >= params.patience {
             break;
         }
+    }
+    // Stopping early is success, not an abort: the bar is completed and says so.
+    if rounds_run < params.max_rounds {
+        bar.skip((params.max_rounds - rounds_run) as u64, "trained (stopped early: held-out loss no longer improved)");
     }
     trees.truncate(best.1);
     Ok(Ensemble { base, learning_rate: lr, depth, trees, valid_raw: best.2, valid_log_loss: best.0 })

@@ -203,7 +203,8 @@ pub fn labels(table: &Table, cfg: &Config) -> Result<Vec<Option<bool>>> {
         .collect())
 }
 
-fn trained_at() -> String {
+/// Now, as `2026-12-03T02:50:00Z`, or the time `SOURCE_DATE_EPOCH` names (reproducible runs).
+pub fn timestamp() -> String {
     let from_env = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
     let t = match from_env.and_then(|s| chrono::DateTime::from_timestamp(s, 0)) {
         Some(t) => t,
@@ -325,7 +326,7 @@ pub fn train_continuing(
         rounds: trees.len(),
         depth: ens.depth,
     };
-    let when = trained_at();
+    let when = timestamp();
     let mut runs = from.map(|old| old.runs.clone()).unwrap_or_default();
     runs.push(TrainingRun {
         trained_at: when.clone(),
@@ -528,7 +529,7 @@ impl Model {
     /// Days since the model was trained, against `SOURCE_DATE_EPOCH` or the clock.
     pub fn age_days(&self) -> Option<f64> {
         let trained = chrono::NaiveDateTime::parse_from_str(&self.trained_at, "%Y-%m-%dT%H:%M:%SZ").ok()?;
-        let now = chrono::NaiveDateTime::parse_from_str(&trained_at(), "%Y-%m-%dT%H:%M:%SZ").ok()?;
+        let now = chrono::NaiveDateTime::parse_from_str(&timestamp(), "%Y-%m-%dT%H:%M:%SZ").ok()?;
         Some((now - trained).num_seconds() as f64 / 86_400.0)
     }
 
