@@ -30,6 +30,15 @@ pub fn moves(
     let policy = routed.policy;
     let p_with = |l: usize, r: usize| routed.p_with(scores, l, r);
     let mut out = Vec::new();
+    // A lead's worth at p_win p, in the objective's units, and a gain of it in words.
+    let unit_of = |l: usize, p: f64| match objective {
+        Objective::Value => p * leads.value[l],
+        Objective::Wins => p,
+    };
+    let gain_words = |g: f64| match objective {
+        Objective::Value => format!(" ({} expected value)", crate::report::signed_amount(g)),
+        Objective::Wins => format!(" ({g:+.2} expected wins)"),
+    };
     let mut explained = Vec::new();
     for l in 0..leads.len() {
         let Some(owner) = leads.owner[l].as_deref() else { continue };
@@ -38,6 +47,7 @@ pub fn moves(
         if to.is_some() && to == owner_rep {
             continue;
         }
+        let unit = |p: f64| unit_of(l, p);
         let why = if let Some(w) = assign::why_not_kept(l, leads, reps, elig) {
             w
         } else {
@@ -51,9 +61,10 @@ pub fn moves(
                 } else {
                     match to.and_then(|r| Some((r, p_with(l, r)?, p_with(l, r0)?))) {
                         Some((r, p1, p0)) if p1 > p0 => format!(
-                            "p_win {p1:.2} with {} against {p0:.2} with {owner}, whose capacity ({cap}) goes to \
-                             leads it gains more on",
-                            reps.id[r]
+                            "p_win {p1:.2} with {} instead of {p0:.2} with {owner}{}; {owner}'s capacity ({cap}) \
+                             goes to leads it gains more on",
+                            reps.id[r],
+                            gain_words(unit(p1) - unit(p0))
                         ),
                         _ => format!("its current owner {owner}'s capacity ({cap}) goes to leads worth more there"),
                     }
@@ -62,12 +73,12 @@ pub fn moves(
                 match (to, policy) {
                     (Some(r), Policy::Optimize) => {
                         let (p0, p1) = (p_with(l, r0).unwrap_or(0.0), p_with(l, r).unwrap_or(0.0));
-                        let unit = |p: f64| match objective {
-                            Objective::Value => p * leads.value[l],
-                            Objective::Wins => p,
-                        };
                         let gain = unit(p1) - unit(p0);
-                        let mut why = format!("p_win {p1:.2} with {} against {p0:.2} with {owner}", reps.id[r]);
+                        let mut why = format!(
+                            "p_win {p1:.2} with {} instead of {p0:.2} with {owner}{}",
+                            reps.id[r],
+                            if gain > 0.0 { gain_words(gain) } else { String::new() }
+                        );
                         match move_penalty {
                             Some(x) if gain > x => why.push_str(&format!(
                                 "; the gain ({}) beats the move penalty ({})",

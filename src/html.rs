@@ -532,7 +532,7 @@ fn skill_section(r: &ReportInput) -> Markup {
                 }
                 details {
                     summary { b { "The evidence" } span.muted { " — deals, wins, what the lead model expected and each 90 % interval" } }
-                    div.body { div.scroll { table.stack {
+                    div.body { div.scroll { table {
                         tr { th { "rep" } th { "segment" } th { "value" } th.n { "deals" } th.n { "won" } th.n { "win rate" } th.n { "model expected" } th.n { "skill" } th { "90 % interval" } }
                         @for row in report::skill_rows(skill, reps) {
                             tr {

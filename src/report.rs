@@ -768,23 +768,39 @@ pub fn clauses(explanation: &str) -> Vec<&str> {
     out
 }
 
-/// The clauses (other than each explanation's first) that more than half of the
-/// explanations, and at least three, share.
+/// A clause without its parenthesised figures: what leads share although their numbers
+/// differ ("R005 would do better (p_win 0.62) but …" → "R005 would do better but …").
+fn clause_key(clause: &str) -> String {
+    let mut out = String::with_capacity(clause.len());
+    let mut depth = 0i32;
+    for ch in clause.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The clauses (other than each explanation's first), figures in parentheses aside, that
+/// more than half of the explanations, and at least three, share.
 fn common_clauses<'a>(explanations: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut n = 0;
     for e in explanations {
         n += 1;
-        let mut seen: Vec<&str> = clauses(e).into_iter().skip(1).collect();
+        let mut seen: Vec<String> = clauses(e).into_iter().skip(1).map(clause_key).collect();
         seen.sort_unstable();
         seen.dedup();
         for c in seen {
             *counts.entry(c).or_default() += 1;
         }
     }
-    let mut common: Vec<(&str, usize)> = counts.into_iter().filter(|&(_, k)| k >= 3 && 2 * k > n).collect();
-    common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    common.into_iter().map(|(c, _)| c.to_string()).collect()
+    let mut common: Vec<(String, usize)> = counts.into_iter().filter(|&(_, k)| k >= 3 && 2 * k > n).collect();
+    common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    common.into_iter().map(|(c, _)| c).collect()
 }
 
 /// An explanation without the clauses its queue states once.
@@ -795,7 +811,7 @@ pub fn own_clauses(explanation: &str, common: &[String]) -> String {
     let kept: Vec<&str> = clauses(explanation)
         .into_iter()
         .enumerate()
-        .filter(|(k, c)| *k == 0 || !common.iter().any(|x| x == c))
+        .filter(|(k, c)| *k == 0 || !common.contains(&clause_key(c)))
         .map(|(_, c)| c)
         .collect();
     format!("{}.", kept.join("; "))
@@ -1227,6 +1243,26 @@ mod tests {
             binding_caps(&s).unwrap(),
             "Capacity binds for 3 of 4 active reps; one more unit is worth most at C (9.5) and A (2.0)."
         );
+    }
+
+    #[test]
+    fn a_queue_says_once_what_most_of_its_leads_share() {
+        let e = [
+            "R1 has the best chance to win it (p_win 0.58; runner-up R3 0.56); R5 would do better (p_win 0.62) but region \"NA\" is not in the rep's territories list.",
+            "R1 has the best chance to win it (p_win 0.40; runner-up R3 0.36); R5 would do better (p_win 0.41) but region \"NA\" is not in the rep's territories list.",
+            "Moved from R2: p_win 0.78 with R1 instead of 0.58 with R2 (+4,005 expected value); R2's capacity (22) goes to leads it gains more on. R1 (p_win 0.78); R5 would do better (p_win 0.80) but region \"NA\" is not in the rep's territories list.",
+            "R1 is the only eligible active rep (p_win 0.31).",
+        ];
+        let common = common_clauses(e.iter().copied());
+        assert_eq!(common, ["R5 would do better but region \"NA\" is not in the rep's territories list"]);
+        // The clause goes, the lead's own reasons stay, parentheses with semicolons intact.
+        assert_eq!(own_clauses(e[0], &common), "R1 has the best chance to win it (p_win 0.58; runner-up R3 0.56).");
+        assert_eq!(own_clauses(e[3], &common), e[3]);
+        assert!(
+            own_clauses(e[2], &common).contains("R2's capacity (22) goes to leads it gains more on. R1 (p_win 0.78).")
+        );
+        // Fewer than three sharing: nothing is common.
+        assert!(common_clauses(e[..2].iter().copied()).is_empty());
     }
 
     #[test]

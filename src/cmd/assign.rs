@@ -10,6 +10,7 @@ use crate::assign::solver::SolveSettings;
 use crate::assign::{self, Policy, Reason};
 use crate::batch::{Batch, BatchFiles};
 use crate::error::UsageError;
+use crate::fmt::{gap_words, grouped};
 use crate::io::check_output_path;
 use crate::join;
 use crate::model::Params;
@@ -181,6 +182,11 @@ pub fn run(
         current: s.current.as_deref(),
         max_share: s.max_share,
     };
+    // The inputs are hashed for the run section beside the routing, on a thread of its own.
+    let hashing = {
+        let settings = s.clone();
+        std::thread::spawn(move || settings.run_info())
+    };
     let batch = Batch::load(&files, warnings)?;
     stages.mark("read");
     let params = Params { seed: s.seed, ..Params::default() };
@@ -235,7 +241,7 @@ pub fn run(
         owner_csv: s.owner_csv.as_deref(),
         report_leads: s.report_leads,
     };
-    let run = s.run_info()?;
+    let run = hashing.join().map_err(|_| anyhow::anyhow!("hashing the input files failed"))??;
     let ctx = outputs::Context {
         objective: s.objective,
         seed: s.seed,
@@ -279,11 +285,11 @@ impl std::fmt::Display for AssignSummary {
             write!(f, "; unassigned: {}", parts.join(", "))?;
         }
         if let Some((wins, value)) = self.expected {
-            write!(f, "; expected wins {wins:.1}, expected value {value:.0}")?;
+            write!(f, "; expected wins {}, expected value {}", grouped(wins, 1), grouped(value, 0))?;
         }
         if let Some((v, bound)) = self.optimum {
             let gap = if bound.abs() > 0.0 { 100.0 * (bound - v) / bound.abs() } else { 0.0 };
-            write!(f, "; within {gap:.2} % of the best possible plan (bound)")?;
+            write!(f, "; {}", gap_words(gap))?;
         }
         if self.owned > 0 {
             write!(f, "; {} of {} owned leads move", self.moved, self.owned)?;
