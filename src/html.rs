@@ -10,7 +10,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::data::Reps;
 use crate::fmt::{amount, fmt_num, gap_words, grouped, odds_words, pct, thousands};
 use crate::model::metrics::HeldOutQuality;
-use crate::report::{self, ReportInput, Summary, effect_label};
+use crate::report::{self, PolicyLine, ReportInput, Summary, effect_label};
 use crate::skill::Skill;
 
 const CSS: &str = r#"
@@ -247,38 +247,22 @@ fn gap_pct_short(g: f64) -> String {
     }
 }
 
-/// Each policy's expected value and wins on this batch, as bars and a table.
+/// Each policy's expected value and wins on this batch, as bars.
 fn policies(s: &Summary) -> Markup {
     let rr = s.policies.iter().find(|p| p.policy == "round-robin").map(|p| p.expected_value);
-    let value_bars: Vec<Bar> = s
-        .policies
-        .iter()
-        .map(|p| Bar {
-            label: p.policy.clone(),
-            value: p.expected_value,
-            outline: None,
-            text: match rr {
-                Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
-                    format!(
-                        "{} ({:+.1} % vs round robin)",
-                        grouped(p.expected_value, 0),
-                        100.0 * (p.expected_value / rr - 1.0)
-                    )
-                }
-                _ => grouped(p.expected_value, 0),
-            },
-        })
-        .collect();
-    let win_bars: Vec<Bar> = s
-        .policies
-        .iter()
-        .map(|p| Bar {
-            label: p.policy.clone(),
-            value: p.expected_wins,
-            outline: None,
-            text: format!("{} wins", grouped(p.expected_wins, 1)),
-        })
-        .collect();
+    let bars_of = |value: fn(&PolicyLine) -> f64, text: &dyn Fn(&PolicyLine) -> String| -> Vec<Bar> {
+        s.policies
+            .iter()
+            .map(|p| Bar { label: p.policy.clone(), value: value(p), outline: None, text: text(p) })
+            .collect()
+    };
+    let value_bars = bars_of(|p| p.expected_value, &|p| match rr {
+        Some(rr) if rr > 0.0 && p.policy != "round-robin" => {
+            format!("{} ({:+.1} % vs round robin)", grouped(p.expected_value, 0), 100.0 * (p.expected_value / rr - 1.0))
+        }
+        _ => grouped(p.expected_value, 0),
+    });
+    let win_bars = bars_of(|p| p.expected_wins, &|p| format!("{} wins", grouped(p.expected_wins, 1)));
     html! {
         @if !s.policies.is_empty() {
             h2 { "Policies compared" }

@@ -72,6 +72,7 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     let progress = Progress::for_terminal(cli.quiet);
     let mut warnings = Vec::new();
     let result = dispatch(cli, &progress, &mut warnings, &say);
+    leadroute::report::dedup_warnings(&mut warnings);
     for w in &warnings {
         say.diagnostic(&format!("leadroute: warning: {w}"));
     }

@@ -149,6 +149,13 @@ pub fn binding_caps(summary: &Summary) -> Option<String> {
     Some(s)
 }
 
+/// Drops repeated warnings, first occurrences kept in order (the same file read as leads and
+/// as history would otherwise warn twice about the same rows).
+pub fn dedup_warnings(warnings: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
+}
+
 /// Gini coefficient of non-negative amounts (0 when all are equal or all are 0).
 pub fn gini(xs: &[f64]) -> f64 {
     let n = xs.len();

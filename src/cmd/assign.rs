@@ -241,6 +241,7 @@ pub fn run(
         owner_csv: s.owner_csv.as_deref(),
         report_leads: s.report_leads,
     };
+    crate::report::dedup_warnings(warnings);
     let run = hashing.join().map_err(|_| anyhow::anyhow!("hashing the input files failed"))??;
     let ctx = outputs::Context {
         objective: s.objective,
@@ -280,9 +281,17 @@ fn summary(batch: &Batch, scored: &Scored, routed: &Routed, moved: usize, what_i
 impl std::fmt::Display for AssignSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: assigned {} of {} leads to {} reps", self.policy, self.assigned, self.leads, self.reps_used)?;
-        if !self.unassigned.is_empty() {
-            let parts: Vec<String> = self.unassigned.iter().map(|(r, n)| format!("{n} {}", r.code())).collect();
-            write!(f, "; unassigned: {}", parts.join(", "))?;
+        let left: Vec<String> = self
+            .unassigned
+            .iter()
+            .filter(|(r, _)| *r != Reason::ClosedDeal)
+            .map(|(r, n)| format!("{n} {}", r.code()))
+            .collect();
+        if !left.is_empty() {
+            write!(f, "; unassigned: {}", left.join(", "))?;
+        }
+        if let Some((_, n)) = self.unassigned.iter().find(|(r, _)| *r == Reason::ClosedDeal) {
+            write!(f, "; {n} closed deals not routed (closed_deal)")?;
         }
         if let Some((wins, value)) = self.expected {
             write!(f, "; expected wins {}, expected value {}", grouped(wins, 1), grouped(value, 0))?;
