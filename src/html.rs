@@ -573,14 +573,12 @@ fn unassigned(r: &ReportInput) -> Markup {
 /// Each rep's queue, folded, with a summary line: leads, expected wins and value, segments.
 fn queues(r: &ReportInput) -> Markup {
     let (plan, leads, reps, detail) = (r.plan, r.leads, r.reps, r.detail);
-    let order = r.queue_order();
     let scored = r.p_win.iter().any(Option::is_some);
-    let list = report::queues(plan, leads, r.p_win, detail, order);
     html! {
         h2 { "Work queues" }
-        p.muted { (order.note()) " Tap a rep to open its queue." }
+        p.muted { (r.queue_order().note()) " Tap a rep to open its queue." }
         @if let Some(note) = detail.cut_note() { p.muted { (note) } }
-        @for q in &list {
+        @for q in r.queues {
             details {
                 summary {
                     b { (reps.id[q.rep]) } " — " (thousands(q.total)) " leads"

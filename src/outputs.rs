@@ -194,7 +194,10 @@ fn write_reports(
         limit: files.report_leads,
         csv_name: &csv_name,
     };
+    let order = report::QueueOrder::of(&routed.p_win, summary.objective.as_deref());
+    let queues = report::queues(&routed.plan, leads, &routed.p_win, &detail, order);
     let input = report::ReportInput {
+        queues: &queues,
         summary,
         plan: &routed.plan,
         leads,

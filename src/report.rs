@@ -864,6 +864,8 @@ pub struct ReportInput<'a> {
     /// The lead model, when the batch was scored.
     pub model: Option<&'a crate::model::Model>,
     pub run: &'a RunInfo,
+    /// Every rep's work queue, built once for both reports ([`queues`]).
+    pub queues: &'a [Queue],
 }
 
 impl ReportInput<'_> {
@@ -1077,10 +1079,9 @@ pub fn signed_amount(x: f64) -> String {
 /// Each rep's leads in the order to work them: the morning work queue.
 fn md_queues(o: &mut String, r: &ReportInput) {
     let (plan, leads, reps, detail) = (r.plan, r.leads, r.reps, r.detail);
-    let order = r.queue_order();
     let _ = writeln!(o, "\n## Work queues\n");
-    let _ = writeln!(o, "{}\n", order.note());
-    for q in queues(plan, leads, r.p_win, detail, order) {
+    let _ = writeln!(o, "{}\n", r.queue_order().note());
+    for q in r.queues {
         let total = q.total;
         let _ = writeln!(o, "### {}\n", md(&reps.id[q.rep]));
         let mut head = format!("{} leads", thousands(total));
