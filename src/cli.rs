@@ -435,6 +435,15 @@ pub struct AssignArgs {
     /// (headers as the config names lead_id and rep_id).
     #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub owner_csv: Option<PathBuf>,
+    /// Also write the routing state for leads that arrive after this batch: each rep's
+    /// remaining capacity and the price of one more unit of it, the model and config
+    /// fingerprints, the batch's arrival mix and the leads routed (optimize with --model).
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
+    pub state_out: Option<PathBuf>,
+    /// With --state-out: leads expected to arrive over the period the remaining capacity is
+    /// for (default: as many as this batch has).
+    #[arg(long, value_name = "N", requires = "state_out", value_parser = positive, help_heading = "Outputs")]
+    pub expect_arrivals: Option<usize>,
 }
 
 impl From<PolicyArg> for Policy {
@@ -514,6 +523,8 @@ impl AssignArgs {
             report_leads: self.report_leads,
             summary_json: self.summary_json.clone(),
             owner_csv: self.owner_csv.clone(),
+            state_out: self.state_out.clone(),
+            expect_arrivals: self.expect_arrivals,
         })
     }
 }

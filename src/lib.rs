@@ -38,6 +38,7 @@ pub mod progress;
 pub mod report;
 pub mod scoring;
 pub mod skill;
+pub mod stream;
 #[cfg(any(test, feature = "testing"))]
 pub mod truth;
 pub mod whatif;

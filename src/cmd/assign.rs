@@ -18,6 +18,7 @@ use crate::outputs::{self, OutputFiles};
 use crate::progress::{Progress, Stages};
 use crate::report::{RunInfo, WhatIfLine};
 use crate::scoring::Scored;
+use crate::stream::{RoutingState, StateInput};
 use crate::whatif::{self, WhatIf};
 use crate::{explain, scoring, skill};
 
@@ -52,6 +53,10 @@ pub struct AssignSettings {
     pub report_leads: usize,
     pub summary_json: Option<PathBuf>,
     pub owner_csv: Option<PathBuf>,
+    /// The routing state for later arrivals (optimize with a model file).
+    pub state_out: Option<PathBuf>,
+    /// Leads expected after the batch, for the state; default the batch's size.
+    pub expect_arrivals: Option<usize>,
 }
 
 impl AssignSettings {
@@ -61,6 +66,13 @@ impl AssignSettings {
             return Err(UsageError(
                 "the optimize policy needs a history (to learn lead scores and rep skill) or a model file; \
                  the rule policies (round-robin, weighted, least-loaded) need neither"
+                    .into(),
+            ));
+        }
+        if self.state_out.is_some() && (self.policy != Policy::Optimize || self.model.is_none()) {
+            return Err(UsageError(
+                "the routing state holds the optimizer's prices and the fingerprint of the model file they were \
+                 computed with: it needs the optimize policy and a model file (from `leadroute train`)"
                     .into(),
             ));
         }
@@ -172,7 +184,7 @@ pub fn run(
 ) -> Result<AssignSummary> {
     s.check()?;
     check_output_path(&s.out)?;
-    for extra in [&s.report, &s.html, &s.summary_json, &s.owner_csv].into_iter().flatten() {
+    for extra in [&s.report, &s.html, &s.summary_json, &s.owner_csv, &s.state_out].into_iter().flatten() {
         check_output_path(extra)?;
     }
     let files = BatchFiles {
@@ -252,6 +264,17 @@ pub fn run(
         run: &run,
     };
     outputs::write_all(&out, &batch, &scored, &routed, &ctx, stages)?;
+    if let (Some(path), Some(model)) = (&s.state_out, &s.model) {
+        let input = StateInput {
+            model_file: model,
+            config_file: s.config.as_deref(),
+            objective: s.objective,
+            seed: s.seed,
+            expected_arrivals: s.expect_arrivals,
+        };
+        RoutingState::of(&batch, &routed, &input)?.save(path)?;
+        stages.mark("write state");
+    }
     Ok(summary(&batch, &scored, &routed, moves.len(), what_if))
 }
 
