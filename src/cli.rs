@@ -88,6 +88,65 @@ leadroute.toml (or --out) with each guess explained in a comment. An existing fi
 Example:\n  leadroute init --history sales_pipeline.csv --reps sales_teams.csv \\\n      \
 --lookup accounts.csv --lookup products.csv --out leadroute.toml")]
     Init(InitArgs),
+    /// Route leads one at a time as they arrive on standard input, at the prices of the
+    /// night's plan (`assign --state-out`): one row per lead on standard output, at once.
+    #[command(after_help = "Each lead goes to the eligible active rep with room whose expected worth \
+(value × p_win, or p_win) net of the price of the capacity it takes is largest; prices move after each \
+lead (a rep filling faster than its capacity lasts for the expected arrivals gets dearer). A lead id \
+routed before is answered with its earlier decision; a bad row gets a row with status error and the \
+stream goes on. The state file is updated atomically every --save-every leads and at the end, so a \
+killed stream restarted on the same input loses and repeats no decision.\n\n\
+Example:\n  leadroute train --history examples/history.csv --config examples/leadroute.toml --model model.json\n  \
+leadroute assign --leads examples/leads.csv --reps examples/reps.csv --config examples/leadroute.toml \\\n      \
+--model model.json --out plan.csv --state-out state.json\n  \
+tail -n +2 new_leads.csv | leadroute stream --state state.json --model model.json \\\n      \
+--reps examples/reps.csv --config examples/leadroute.toml")]
+    Stream(StreamArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Command options")]
+pub struct StreamArgs {
+    /// Routing state from `assign --state-out` (updated in place as leads are routed).
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    /// The model file the state was made with.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Reps CSV: who is active now and their eligibility lists.
+    #[arg(long, value_name = "FILE")]
+    pub reps: PathBuf,
+    /// The config the state was made with.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How leads arrive: CSV with a header line, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
+    /// Save the state after this many new decisions (and at the end).
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = positive)]
+    pub save_every: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Jsonl,
+}
+
+impl StreamArgs {
+    pub fn settings(&self) -> leadroute::cmd::stream::StreamSettings {
+        leadroute::cmd::stream::StreamSettings {
+            state: self.state.clone(),
+            model: self.model.clone(),
+            reps: self.reps.clone(),
+            config: self.config.clone(),
+            format: match self.format {
+                FormatArg::Csv => leadroute::cmd::stream::Format::Csv,
+                FormatArg::Jsonl => leadroute::cmd::stream::Format::Jsonl,
+            },
+            save_every: self.save_every,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

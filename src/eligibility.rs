@@ -95,6 +95,26 @@ impl Eligibility {
         Ok(Eligibility { rules, class_of, classes })
     }
 
+    /// The reps row `row` of `table` may go to, the rules compiled for a leads table with
+    /// the same columns (a stream of leads compiles them once, on its header). `n_reps`:
+    /// the reps file's length.
+    pub fn reps_for_row(&self, table: &Table, row: usize, n_reps: usize) -> Vec<usize> {
+        let key: Vec<String> = self.rules.iter().map(|r| norm(table.cell(row, r.lead_col))).collect();
+        (0..n_reps).filter(|&rep| self.rules.iter().zip(&key).all(|(r, v)| admits(r, rep, v))).collect()
+    }
+
+    /// Row `row`'s values of the rule columns, as [`Eligibility::describe`] words them.
+    pub fn describe_row(&self, table: &Table, row: usize) -> String {
+        self.rules
+            .iter()
+            .map(|r| {
+                let v = table.cell(row, r.lead_col).trim();
+                if v.is_empty() { format!("{} (empty)", r.lead_header) } else { format!("{}={v}", r.lead_header) }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn has_rules(&self) -> bool {
         !self.rules.is_empty()
     }

@@ -66,6 +66,7 @@ fn run(cli: &cli::Cli) -> anyhow::Result<()> {
     let data_on_stdout = match &cli.command {
         cli::Command::Assign(a) => writes_to_stdout(&a.out),
         cli::Command::Score(a) => writes_to_stdout(&a.out),
+        cli::Command::Stream(_) => true,
         _ => false,
     };
     let say = Say { quiet: cli.quiet, data_on_stdout };
@@ -135,6 +136,13 @@ fn dispatch(cli: &cli::Cli, progress: &Progress, warnings: &mut Vec<String>, say
                 say.result(&format!("  {g}"));
             }
             say.result(&format!("wrote {}", s.out.display()));
+        }
+        cli::Command::Stream(args) => {
+            let s = args.settings();
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            let summary = leadroute::cmd::stream::run(&s, &mut stdin.lock(), &mut stdout.lock(), warnings)?;
+            say.result(&summary.to_string());
         }
         cli::Command::Score(args) => {
             let s = args.settings();

@@ -47,6 +47,9 @@ pub struct RoutedLead {
     pub lead_id: String,
     pub rep_id: Option<String>,
     pub reason: Option<String>,
+    /// The output row the stream answered with (absent for the batch's own leads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<Vec<String>>,
 }
 
 /// The state file.
@@ -63,6 +66,9 @@ pub struct RoutingState {
     pub seed: u64,
     /// Leads expected to arrive over the period the remaining capacity is for.
     pub expected_arrivals: usize,
+    /// Leads the stream has routed since (the batch's own not counted).
+    #[serde(default)]
+    pub arrived: usize,
     pub reps: Vec<RepState>,
     pub mix: ArrivalMix,
     /// Every lead of the batch, in input order.
@@ -114,6 +120,7 @@ impl RoutingState {
                 lead_id: leads.id[l].clone(),
                 rep_id: d.rep.map(|r| reps.id[r].clone()),
                 reason: d.reason.map(|x| x.code().to_string()),
+                row: None,
             })
             .collect();
         Ok(RoutingState {
@@ -128,6 +135,7 @@ impl RoutingState {
             .into(),
             seed: input.seed,
             expected_arrivals: input.expected_arrivals.unwrap_or(leads.len()),
+            arrived: 0,
             reps: rep_states,
             mix,
             routed: routed_leads,
@@ -169,5 +177,340 @@ impl RoutingState {
         }
         serde_json::from_value(value)
             .map_err(|e| crate::error::InputError::at(path, None, format!("damaged routing state: {e}")).into())
+    }
+}
+
+/// Routes leads one at a time at the prices of the night's plan, updating the prices as
+/// capacity is used: each lead goes to the eligible active rep with room whose expected
+/// worth (value × p_win, or p_win) net of the price of the capacity it takes is largest.
+/// After each lead every rep's price moves by a dual step (online primal-dual allocation,
+/// as in Balseiro, Lu and Mirrokni's dual mirror descent): down by the rep's target use per
+/// arrival (its remaining capacity over the arrivals still expected), up by what the lead
+/// used — a rep filling faster than its capacity lasts gets dearer, an idle one cheaper.
+pub struct Router {
+    cfg: crate::config::Config,
+    model: crate::model::Model,
+    skill: crate::skill::Skill,
+    reps: crate::data::Reps,
+    elig: crate::eligibility::Eligibility,
+    /// The rules and the model's columns resolved against the stream's header.
+    headers: Vec<String>,
+    pub state: RoutingState,
+    /// Lead id → its position in `state.routed`.
+    seen: std::collections::HashMap<String, usize>,
+    /// Per rep of the reps file: remaining capacity and price.
+    remaining: Vec<f64>,
+    price: Vec<f64>,
+    /// Leads routed since the state's period began (the batch's own not counted).
+    arrived: usize,
+    /// Step of the price update, in the objective's units per workload unit.
+    step: f64,
+    value_objective: bool,
+    /// Rep effects per segment column and value, per rep, looked up once per value.
+    effects: std::collections::HashMap<(usize, String), Vec<f64>>,
+    overall: Vec<f64>,
+}
+
+/// One lead's answer: the output row's cells.
+pub struct Answer {
+    pub cells: [String; 12],
+    /// Whether it was decided now (not answered from the state).
+    pub fresh: bool,
+}
+
+impl Answer {
+    /// The row of a record that could not be read.
+    pub fn error(lead_id: String, message: String) -> Answer {
+        let mut cells: [String; 12] = Default::default();
+        cells[0] = crate::output::neutralise(&lead_id).into_owned();
+        cells[2] = "error".into();
+        cells[3] = "bad_input".into();
+        cells[11] = message;
+        Answer { cells, fresh: false }
+    }
+}
+
+impl Router {
+    /// A router for leads with these `headers`, at `state`'s prices. The model file must be
+    /// the one the state was made with, and the config too.
+    pub fn new(
+        state: RoutingState,
+        model_file: &Path,
+        reps_file: &Path,
+        config_file: Option<&Path>,
+        headers: Vec<String>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Router> {
+        use crate::error::InputError;
+        let sha = crate::model::file_sha256(model_file)?;
+        if sha != state.model_sha256 {
+            return Err(InputError::file(
+                model_file,
+                "is not the model file the routing state was made with (its SHA-256 differs): the prices belong to \
+                 that model's scores; run `assign --state-out` again with this model",
+            )
+            .into());
+        }
+        let config_sha = config_file.map(crate::model::file_sha256).transpose()?;
+        if config_sha != state.config_sha256 {
+            return Err(anyhow::anyhow!(
+                "the config ({}) is not the one the routing state was made with: eligibility and features must be \
+                 the plan's",
+                config_file.map_or("none given".to_string(), |p| p.display().to_string())
+            ));
+        }
+        let cfg = crate::config::Config::load_or_default(config_file)?;
+        let file = crate::modelfile::ModelFile::load(model_file)?;
+        let skill = file.skill.clone().unwrap_or_default();
+        let reps = crate::data::Reps::from_table(crate::join::read(reps_file, "reps", &cfg, warnings)?, &cfg)?;
+        let empty = crate::io::Table::from_rows(Path::new("standard input"), headers.clone(), Vec::new());
+        let leads = crate::data::Leads::from_table(empty, &cfg)?;
+        let elig = crate::eligibility::Eligibility::new(&cfg, &leads, &reps)?;
+        let mut remaining = reps.capacity.clone();
+        let mut price = vec![0.0; reps.len()];
+        let mut unknown = Vec::new();
+        for (r, id) in reps.id.iter().enumerate() {
+            match state.reps.iter().find(|s| &s.rep_id == id) {
+                Some(s) => {
+                    remaining[r] = s.remaining;
+                    price[r] = s.price;
+                }
+                None => unknown.push(id.as_str()),
+            }
+        }
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{} reps of {} are not in the routing state (e.g. {}): they start with their whole capacity at price 0",
+                unknown.len(),
+                reps_file.display(),
+                unknown[0]
+            ));
+        }
+        let seen = state.routed.iter().enumerate().map(|(k, r)| (r.lead_id.clone(), k)).collect();
+        let overall = reps.id.iter().map(|id| skill.overall.get(id).map_or(0.0, |e| e.effect)).collect();
+        let value_objective = state.objective == "value";
+        let priced: Vec<f64> = price.iter().copied().filter(|&p| p > 0.0).collect();
+        let scale = if priced.is_empty() { 0.0 } else { priced.iter().sum::<f64>() / priced.len() as f64 };
+        let step = scale / (state.expected_arrivals.max(1) as f64).sqrt();
+        let skill = if skill.unused_because.is_some() { crate::skill::Skill::default() } else { skill };
+        Ok(Router {
+            cfg,
+            model: file.scorer,
+            skill,
+            reps,
+            elig,
+            headers,
+            arrived: state.arrived,
+            state,
+            seen,
+            remaining,
+            price,
+            step,
+            value_objective,
+            effects: std::collections::HashMap::new(),
+            overall,
+        })
+    }
+
+    /// Each rep's effect for a lead with these segment values.
+    fn rep_effects(&mut self, values: &[String]) -> Vec<f64> {
+        let mut e = self.overall.clone();
+        for (k, v) in values.iter().enumerate() {
+            let key = (k, v.clone());
+            if !self.effects.contains_key(&key) {
+                let seg = &self.skill.segments[k];
+                let per_rep = self
+                    .reps
+                    .id
+                    .iter()
+                    .map(|id| self.skill.segment_effect(id, seg, v).map_or(0.0, |x| x.effect))
+                    .collect();
+                self.effects.insert(key.clone(), per_rep);
+            }
+            for (x, y) in e.iter_mut().zip(&self.effects[&key]) {
+                *x += y;
+            }
+        }
+        e
+    }
+
+    /// Routes one record (cells in header order, read from line `line` of the stream).
+    pub fn route(&mut self, cells: Vec<String>, line: u64) -> Answer {
+        let table = crate::io::Table::from_rows(Path::new("standard input"), self.headers.clone(), vec![cells])
+            .starting_at(line);
+        match self.decide(table) {
+            Ok(a) => a,
+            Err((id, e)) => Answer::error(id, format!("{e:#}")),
+        }
+    }
+
+    fn decide(&mut self, table: crate::io::Table) -> std::result::Result<Answer, (String, anyhow::Error)> {
+        use crate::model::metrics::sigmoid;
+        let raw_id = crate::data::find_column(&table, &self.cfg, "lead_id")
+            .map(|c| table.cell(0, c).trim().to_string())
+            .unwrap_or_default();
+        let fail = |e: anyhow::Error| (raw_id.clone(), e);
+        let leads = crate::data::Leads::from_table(table, &self.cfg).map_err(fail)?;
+        let id = leads.id[0].clone();
+        if let Some(&k) = self.seen.get(&id) {
+            return Ok(self.earlier(k));
+        }
+        let (x, _) = self.model.schema.bin(&leads.table, &self.cfg).map_err(fail)?;
+        let z = self.model.logit(&x)[0];
+        let score = sigmoid(z);
+        let values: Vec<String> = self
+            .skill
+            .segments
+            .iter()
+            .map(|s| leads.table.column(s).map(|c| leads.table.cell(0, c).trim().to_lowercase()).unwrap_or_default())
+            .collect();
+        let effects = self.rep_effects(&values);
+        let (w, value) = (leads.workload[0], leads.value[0]);
+        let unit = if self.value_objective { value } else { 1.0 };
+        let eligible = self.elig.reps_for_row(&leads.table, 0, self.reps.len());
+        let mut ranked: Vec<(usize, f64, f64)> = eligible
+            .iter()
+            .copied()
+            .filter(|&r| self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= w)
+            .map(|r| {
+                let p = sigmoid(z + effects[r]);
+                (r, p, unit * p - self.price[r] * w)
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let f4 = crate::fmt::fmt_p;
+        let mut cells: [String; 12] = Default::default();
+        cells[0] = id.clone();
+        cells[4] = f4(score);
+        match ranked.first().copied() {
+            Some((r, p, _)) => {
+                cells[1] = self.reps.id[r].clone();
+                cells[2] = "assigned".into();
+                cells[5] = f4(p);
+                cells[6] = crate::fmt::fmt_num((value * p * 100.0).round() / 100.0);
+                let why = match ranked.get(1).copied() {
+                    Some((r2, p2, _)) => {
+                        cells[9] = self.reps.id[r2].clone();
+                        cells[10] = f4(p2);
+                        if p2 > p {
+                            format!(
+                                "{} (p_win {p:.2}) has the most to gain net of the price of its capacity ({} per unit \
+                                 against {} for {} at p_win {p2:.2}).",
+                                self.reps.id[r],
+                                crate::fmt::amount(self.price[r]),
+                                crate::fmt::amount(self.price[r2]),
+                                self.reps.id[r2]
+                            )
+                        } else {
+                            format!(
+                                "{} has the best chance to win it (p_win {p:.2}; runner-up {} {p2:.2}) among the eligible \
+                                 reps with room.",
+                                self.reps.id[r], self.reps.id[r2]
+                            )
+                        }
+                    }
+                    None => format!("{} (p_win {p:.2}) is the only eligible active rep with room.", self.reps.id[r]),
+                };
+                cells[11] = why;
+                self.remaining[r] -= w;
+                self.update_prices(Some(r), w);
+            }
+            None => {
+                let reason = self.no_rep_reason(&eligible, w);
+                cells[2] = "unassigned".into();
+                cells[3] = reason.code().into();
+                cells[11] = match reason {
+                    crate::assign::Reason::NoEligibleRep => format!(
+                        "Not assigned: no rep's eligibility lists admit this lead ({}).",
+                        self.elig.describe_row(&leads.table, 0)
+                    ),
+                    crate::assign::Reason::NoActiveRep => "Not assigned: its eligible reps are all inactive.".into(),
+                    crate::assign::Reason::WorkloadExceedsCapacity => format!(
+                        "Not assigned: its workload of {} is more than any eligible active rep's capacity.",
+                        crate::fmt::fmt_num(w)
+                    ),
+                    _ => format!(
+                        "Not assigned: all {} eligible active reps have used their capacity for the day (it needs {} units).",
+                        eligible.iter().filter(|&&r| self.reps.active[r]).count(),
+                        crate::fmt::fmt_num(w)
+                    ),
+                };
+                self.update_prices(None, w);
+            }
+        }
+        let line = cells.iter().map(|c| crate::output::neutralise(c).into_owned()).collect::<Vec<_>>();
+        let mut cells_out: [String; 12] = Default::default();
+        for (k, c) in line.into_iter().enumerate() {
+            cells_out[k] = c;
+        }
+        self.seen.insert(id.clone(), self.state.routed.len());
+        self.state.routed.push(RoutedLead {
+            lead_id: id,
+            rep_id: (!cells_out[1].is_empty()).then(|| cells[1].clone()),
+            reason: (!cells_out[3].is_empty()).then(|| cells[3].clone()),
+            row: Some(cells_out.to_vec()),
+        });
+        Ok(Answer { cells: cells_out, fresh: true })
+    }
+
+    /// The answer given earlier to a lead routed before (by the stream, or in the batch).
+    fn earlier(&self, k: usize) -> Answer {
+        let r = &self.state.routed[k];
+        let mut cells: [String; 12] = Default::default();
+        match &r.row {
+            Some(row) => {
+                for (c, v) in cells.iter_mut().zip(row) {
+                    *c = v.clone();
+                }
+            }
+            None => {
+                cells[0] = r.lead_id.clone();
+                cells[1] = r.rep_id.clone().unwrap_or_default();
+                cells[2] = if r.rep_id.is_some() { "assigned" } else { "unassigned" }.into();
+                cells[3] = r.reason.clone().unwrap_or_default();
+                cells[11] = "Routed already in the batch the routing state was made from.".into();
+            }
+        }
+        Answer { cells, fresh: false }
+    }
+
+    fn no_rep_reason(&self, eligible: &[usize], w: f64) -> crate::assign::Reason {
+        use crate::assign::Reason;
+        let active: Vec<usize> = eligible.iter().copied().filter(|&r| self.reps.active[r]).collect();
+        if eligible.is_empty() {
+            Reason::NoEligibleRep
+        } else if active.is_empty() {
+            Reason::NoActiveRep
+        } else if active.iter().all(|&r| self.reps.capacity[r] + crate::assign::EPS < w) {
+            Reason::WorkloadExceedsCapacity
+        } else {
+            Reason::AllEligibleAtCapacity
+        }
+    }
+
+    /// The dual step after a lead that used `w` of rep `chosen` (none: placed nowhere).
+    fn update_prices(&mut self, chosen: Option<usize>, w: f64) {
+        self.arrived += 1;
+        self.state.arrived = self.arrived;
+        let left = self.state.expected_arrivals.saturating_sub(self.arrived).max(1) as f64;
+        for r in 0..self.reps.len() {
+            if !self.reps.active[r] {
+                continue;
+            }
+            let target = self.remaining[r].max(0.0) / left;
+            let used = if chosen == Some(r) { w } else { 0.0 };
+            self.price[r] = (self.price[r] + self.step * (used - target)).max(0.0);
+        }
+    }
+
+    /// The state as it stands: remaining capacity and prices now, every lead routed.
+    pub fn snapshot(&mut self) -> &RoutingState {
+        for s in self.state.reps.iter_mut() {
+            if let Some(r) = self.reps.find(&s.rep_id) {
+                s.remaining = self.remaining[r];
+                s.price = self.price[r];
+            }
+        }
+        &self.state
     }
 }

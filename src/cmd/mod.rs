@@ -6,4 +6,5 @@ pub mod assign;
 pub mod backtest;
 pub mod init;
 pub mod score;
+pub mod stream;
 pub mod train;

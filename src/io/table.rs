@@ -200,6 +200,15 @@ impl Table {
         t
     }
 
+    /// The same rows, numbered from line `first` on (a record read from a stream, on the
+    /// line the stream had it).
+    pub fn starting_at(mut self, first: u64) -> Table {
+        for (i, line) in self.lines.iter_mut().enumerate() {
+            *line = first + i as u64;
+        }
+        self
+    }
+
     /// The given rows, in the given order, as a table of their own; each row keeps the line
     /// it came from, so errors still point into the original file.
     pub fn subset(&self, rows: &[usize]) -> Table {
