@@ -503,6 +503,11 @@ pub struct AssignArgs {
     /// for (default: as many as this batch has).
     #[arg(long, value_name = "N", requires = "state_out", value_parser = positive, help_heading = "Outputs")]
     pub expect_arrivals: Option<usize>,
+    /// With --state-out: this batch is a forecast of the coming arrivals (e.g. yesterday's
+    /// leads), not leads to route now: the state keeps every rep's whole capacity, priced as
+    /// the forecast's plan prices it, and lists no lead as routed.
+    #[arg(long, requires = "state_out", help_heading = "Outputs")]
+    pub forecast: bool,
 }
 
 impl From<PolicyArg> for Policy {
@@ -584,6 +589,7 @@ impl AssignArgs {
             owner_csv: self.owner_csv.clone(),
             state_out: self.state_out.clone(),
             expect_arrivals: self.expect_arrivals,
+            forecast: self.forecast,
         })
     }
 }

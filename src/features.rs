@@ -281,20 +281,20 @@ impl Schema {
             self.features.iter().any(|f| matches!(f.kind, Kind::Weekday | Kind::Hour | Kind::DaysBefore { .. }));
         let created: Vec<Option<NaiveDateTime>> =
             if needs_created { created_dates(table, cfg, rows)? } else { vec![None; n] };
-        let columns: Vec<Result<Option<Vec<u8>>>> = self
-            .features
-            .par_iter()
-            .map(|feat| {
-                let col = match feat.kind {
-                    Kind::Weekday | Kind::Hour => created_col,
-                    _ => table.column(&feat.column),
-                };
-                match col {
-                    Some(col) => bin_column(feat, table, cfg, col, rows, &created).map(Some),
-                    None => Ok(None),
-                }
-            })
-            .collect();
+        let one = |feat: &Feature| {
+            let col = match feat.kind {
+                Kind::Weekday | Kind::Hour => created_col,
+                _ => table.column(&feat.column),
+            };
+            match col {
+                Some(col) => bin_column(feat, table, cfg, col, rows, &created).map(Some),
+                None => Ok(None),
+            }
+        };
+        // A few rows (a lead of a stream) are binned on this thread: handing tiny tasks to
+        // the pool costs more than the work.
+        let columns: Vec<Result<Option<Vec<u8>>>> =
+            if n < 64 { self.features.iter().map(one).collect() } else { self.features.par_iter().map(one).collect() };
         let mut missing_columns = Vec::new();
         let mut values: Vec<Option<Vec<u8>>> = Vec::with_capacity(nf);
         for (f, column) in columns.into_iter().enumerate() {

@@ -69,6 +69,10 @@ pub struct RoutingState {
     /// Leads the stream has routed since (the batch's own not counted).
     #[serde(default)]
     pub arrived: usize,
+    /// The stream's price step, fixed when it starts on this state (so a restart continues
+    /// with the same step, and the same decisions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
     pub reps: Vec<RepState>,
     pub mix: ArrivalMix,
     /// Every lead of the batch, in input order.
@@ -83,6 +87,9 @@ pub struct StateInput<'a> {
     pub seed: u64,
     /// Leads expected after the batch; `None`: as many as the batch had.
     pub expected_arrivals: Option<usize>,
+    /// The batch is a forecast of the coming arrivals, not leads routed now: the state keeps
+    /// every rep's whole capacity, prices it as the forecast's plan did, and lists no lead.
+    pub forecast: bool,
 }
 
 impl RoutingState {
@@ -96,7 +103,7 @@ impl RoutingState {
                 rep_id: reps.id[r].clone(),
                 active: reps.active[r],
                 capacity: reps.capacity[r],
-                remaining: (reps.capacity[r] - load[r]).max(0.0),
+                remaining: if input.forecast { reps.capacity[r] } else { (reps.capacity[r] - load[r]).max(0.0) },
                 price: prices.and_then(|p| p.get(r).copied()).unwrap_or(0.0).max(0.0),
             })
             .collect();
@@ -111,18 +118,22 @@ impl RoutingState {
                 }
             }
         }
-        let routed_leads = routed
-            .plan
-            .decisions
-            .iter()
-            .enumerate()
-            .map(|(l, d)| RoutedLead {
-                lead_id: leads.id[l].clone(),
-                rep_id: d.rep.map(|r| reps.id[r].clone()),
-                reason: d.reason.map(|x| x.code().to_string()),
-                row: None,
-            })
-            .collect();
+        let routed_leads = if input.forecast {
+            Vec::new()
+        } else {
+            routed
+                .plan
+                .decisions
+                .iter()
+                .enumerate()
+                .map(|(l, d)| RoutedLead {
+                    lead_id: leads.id[l].clone(),
+                    rep_id: d.rep.map(|r| reps.id[r].clone()),
+                    reason: d.reason.map(|x| x.code().to_string()),
+                    row: None,
+                })
+                .collect()
+        };
         Ok(RoutingState {
             format: FORMAT.into(),
             version: VERSION,
@@ -136,6 +147,7 @@ impl RoutingState {
             seed: input.seed,
             expected_arrivals: input.expected_arrivals.unwrap_or(leads.len()),
             arrived: 0,
+            step: None,
             reps: rep_states,
             mix,
             routed: routed_leads,
@@ -190,6 +202,7 @@ impl RoutingState {
 pub struct Router {
     cfg: crate::config::Config,
     model: crate::model::Model,
+    scorer: crate::model::RowScorer,
     skill: crate::skill::Skill,
     reps: crate::data::Reps,
     elig: crate::eligibility::Eligibility,
@@ -210,6 +223,11 @@ pub struct Router {
     effects: std::collections::HashMap<(usize, String), Vec<f64>>,
     overall: Vec<f64>,
 }
+
+/// The price step, as a multiple of the mean positive price over √(expected arrivals):
+/// the best of 0.25–16 on generated days of 2,000 and 5,000 arrivals (`examples/stream.rs
+/// --steps`; BENCHMARKS.md).
+const STEP: f64 = 8.0;
 
 /// One lead's answer: the output row's cells.
 pub struct Answer {
@@ -291,10 +309,12 @@ impl Router {
         let value_objective = state.objective == "value";
         let priced: Vec<f64> = price.iter().copied().filter(|&p| p > 0.0).collect();
         let scale = if priced.is_empty() { 0.0 } else { priced.iter().sum::<f64>() / priced.len() as f64 };
-        let step = scale / (state.expected_arrivals.max(1) as f64).sqrt();
+        let mut state = state;
+        let step = *state.step.get_or_insert(STEP * scale / (state.expected_arrivals.max(1) as f64).sqrt());
         let skill = if skill.unused_because.is_some() { crate::skill::Skill::default() } else { skill };
         Ok(Router {
             cfg,
+            scorer: file.scorer.row_scorer(),
             model: file.scorer,
             skill,
             reps,
@@ -310,6 +330,14 @@ impl Router {
             effects: std::collections::HashMap::new(),
             overall,
         })
+    }
+
+    /// The same router with its price step multiplied by `k` (for studying the step; the
+    /// default is [`STEP`] × the mean positive price over √(expected arrivals)).
+    pub fn with_step_scale(mut self, k: f64) -> Router {
+        self.step *= k;
+        self.state.step = Some(self.step);
+        self
     }
 
     /// Each rep's effect for a lead with these segment values.
@@ -356,7 +384,7 @@ impl Router {
             return Ok(self.earlier(k));
         }
         let (x, _) = self.model.schema.bin(&leads.table, &self.cfg).map_err(fail)?;
-        let z = self.model.logit(&x)[0];
+        let z = self.scorer.logit(x.row(0));
         let score = sigmoid(z);
         let values: Vec<String> = self
             .skill
@@ -430,9 +458,13 @@ impl Router {
                         crate::fmt::fmt_num(w)
                     ),
                     _ => format!(
-                        "Not assigned: all {} eligible active reps have used their capacity for the day (it needs {} units).",
+                        "Not assigned: all {} eligible active reps have used their capacity for the day (it needs {}).",
                         eligible.iter().filter(|&&r| self.reps.active[r]).count(),
-                        crate::fmt::fmt_num(w)
+                        if (w - 1.0).abs() < crate::assign::EPS {
+                            "1 unit".to_string()
+                        } else {
+                            format!("{} units", crate::fmt::fmt_num(w))
+                        }
                     ),
                 };
                 self.update_prices(None, w);

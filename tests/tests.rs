@@ -12,4 +12,5 @@ mod test_generate;
 mod test_init;
 mod test_optimize;
 mod test_score;
+mod test_stream;
 mod test_train;

@@ -57,6 +57,8 @@ pub struct AssignSettings {
     pub state_out: Option<PathBuf>,
     /// Leads expected after the batch, for the state; default the batch's size.
     pub expect_arrivals: Option<usize>,
+    /// The batch is a forecast of the coming arrivals (the state keeps whole capacities).
+    pub forecast: bool,
 }
 
 impl AssignSettings {
@@ -271,6 +273,7 @@ pub fn run(
             objective: s.objective,
             seed: s.seed,
             expected_arrivals: s.expect_arrivals,
+            forecast: s.forecast,
         };
         RoutingState::of(&batch, &routed, &input)?.save(path)?;
         stages.mark("write state");

@@ -51,6 +51,27 @@ pub struct Metrics {
     pub depth: u16,
 }
 
+/// A model's trees packed for scoring one row at a time, as a stream of leads needs: the
+/// packing [`Model::raw`] does per call is done once.
+pub struct RowScorer {
+    trees: Vec<tree::PackedTree>,
+    base: f64,
+    learning_rate: f64,
+    calibration: [f64; 2],
+}
+
+impl RowScorer {
+    /// Calibrated log-odds of winning of one binned row (the same as [`Model::logit`]).
+    pub fn logit(&self, row: &[u8]) -> f64 {
+        let mut sum = [0.0];
+        for t in &self.trees {
+            t.add_to(row, row.len(), &mut sum);
+        }
+        let [a, b] = self.calibration;
+        a * (self.base + self.learning_rate * sum[0]) + b
+    }
+}
+
 /// Counts of the history's outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcomes {
@@ -568,6 +589,16 @@ impl Model {
     /// Raw (uncalibrated) log-odds of every row.
     pub fn raw(&self, x: &Binned) -> Vec<f64> {
         boost::predict_raw(self.base, self.learning_rate, &self.trees, x)
+    }
+
+    /// The trees packed once, for scoring rows one at a time ([`RowScorer::logit`]).
+    pub fn row_scorer(&self) -> RowScorer {
+        RowScorer {
+            trees: self.trees.iter().map(tree::Tree::packed).collect(),
+            base: self.base,
+            learning_rate: self.learning_rate,
+            calibration: self.calibration,
+        }
     }
 
     /// Calibrated log-odds of winning for every row.

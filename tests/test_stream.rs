@@ -1,0 +1,232 @@
+//! `assign --state-out` and `stream`: leads routed one at a time at the plan's prices.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::workdir::{Workdir, trained_world, world_assign};
+
+/// A trained world whose first 400 leads were routed at night (`w/state.json`), and the
+/// other 400 as the day's arrivals (`day.csv`).
+fn night_and_day() -> Workdir {
+    let wd = trained_world("81");
+    let text = String::from_utf8(wd.read("w/leads.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    wd.create("night.csv", lines[..401].join("\n") + "\n");
+    wd.create("day.csv", format!("{}\n{}\n", lines[0], lines[401..].join("\n")));
+    let mut args = world_assign(&["--model", "w/model.json", "--out", "plan.csv", "--state-out", "state.json"]);
+    args[2] = "night.csv";
+    args.extend(["--expect-arrivals", "400"]);
+    wd.run(&args);
+    wd
+}
+
+const STREAM: [&str; 9] = [
+    "stream",
+    "--state",
+    "state.json",
+    "--model",
+    "w/model.json",
+    "--reps",
+    "w/reps.csv",
+    "--config",
+    "w/leadroute.toml",
+];
+
+/// Runs the stream with `input` on standard input; its standard output.
+fn stream(wd: &Workdir, input: &[u8], extra: &[&str]) -> String {
+    let mut args = STREAM.to_vec();
+    args.extend(extra);
+    let mut child = wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_state_holds_what_the_plan_left_and_its_prices() {
+    let wd = night_and_day();
+    let s: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    assert_eq!(s["format"], "leadroute-routing-state");
+    assert_eq!(s["expected_arrivals"], 400);
+    assert_eq!(s["routed"].as_array().unwrap().len(), 400);
+    // Remaining capacity is capacity less what the plan gave each rep; prices never negative,
+    // and a rep with room left over does not price its capacity.
+    let plan = wd.read_csv("plan.csv");
+    for r in s["reps"].as_array().unwrap() {
+        let id = r["rep_id"].as_str().unwrap();
+        let given = plan.rows.iter().filter(|row| row[1] == id).count() as f64;
+        let (cap, left, price) =
+            (r["capacity"].as_f64().unwrap(), r["remaining"].as_f64().unwrap(), r["price"].as_f64().unwrap());
+        assert_eq!(left, cap - given, "{r}");
+        assert!(price >= 0.0 && (left < 1.0 || price == 0.0), "{r}");
+    }
+    let classes: u64 = s["mix"]["classes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(classes, 400);
+    // Without a model file there is nothing to fingerprint: a usage error.
+    let err = wd.fail(&world_assign(&["--history", "w/history.csv", "--out", "x.csv", "--state-out", "s.json"]), 2);
+    assert!(err.contains("needs the optimize policy and a model file"), "{err}");
+}
+
+#[test]
+fn the_stream_routes_each_lead_within_capacity_and_answers_repeats_from_the_state() {
+    let wd = night_and_day();
+    let before: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    let day = wd.read("day.csv");
+    let out = stream(&wd, &day, &[]);
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert!(out.starts_with("lead_id,rep_id,status,reason,score,p_win,expected_value,rank,tier,"));
+    assert_eq!(rows.len(), 400);
+    let day_ids: Vec<String> = wd.read_csv("day.csv").column("lead_id");
+    assert_eq!(rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), day_ids, "one row per lead, in order");
+    // No rep gets more than the capacity the night left it.
+    for r in before["reps"].as_array().unwrap() {
+        let id = r["rep_id"].as_str().unwrap();
+        let given = rows.iter().filter(|row| row[1] == id).count() as f64;
+        assert!(given <= r["remaining"].as_f64().unwrap() + 1e-9, "{id} got {given}: {r}");
+        assert!(given == 0.0 || r["active"] == true, "{id} is inactive");
+    }
+    // The saved state is what the night left less what the day took, rep by rep; a lead
+    // left out says its eligible reps are full.
+    let after: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    for (b, a) in before["reps"].as_array().unwrap().iter().zip(after["reps"].as_array().unwrap()) {
+        let given = rows.iter().filter(|row| row[1] == b["rep_id"].as_str().unwrap()).count() as f64;
+        assert_eq!(a["remaining"].as_f64().unwrap(), b["remaining"].as_f64().unwrap() - given, "{a}");
+    }
+    assert_eq!(after["arrived"], 400);
+    for r in rows.iter().filter(|r| r[2] == "unassigned") {
+        assert!(r[3] == "all_eligible_at_capacity" && r[11].contains("have used their capacity"), "{r:?}");
+    }
+    // The same leads again: every answer is the earlier one, byte for byte; nothing routed twice.
+    let again = stream(&wd, &day, &[]);
+    assert_eq!(again, out);
+    let after: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    assert_eq!(after["routed"].as_array().unwrap().len(), 800);
+    assert_eq!(after["arrived"], 400, "repeats are not routed again");
+    // A night lead is answered with its night decision.
+    let night = wd.read_csv("plan.csv");
+    let first = String::from_utf8(wd.read("night.csv")).unwrap().lines().take(2).collect::<Vec<_>>().join("\n") + "\n";
+    let answer = stream(&wd, first.as_bytes(), &[]);
+    let row: Vec<String> = csv::Reader::from_reader(answer.as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!((row[0].as_str(), row[1].as_str()), (night.rows[0][0].as_str(), night.rows[0][1].as_str()));
+}
+
+#[test]
+fn a_killed_stream_restarted_on_the_same_input_loses_and_repeats_nothing() {
+    let wd = night_and_day();
+    let day = wd.read("day.csv");
+    wd.create("fresh.json", wd.read("state.json"));
+    let whole = stream(&wd, &day, &[]);
+    // Again from the night's state: killed after 150 rows, with the state saved every 40.
+    wd.create("state.json", wd.read("fresh.json"));
+    let mut args = STREAM.to_vec();
+    args.extend(["--save-every", "40"]);
+    let mut child = wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let text = String::from_utf8(day.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    stdin.write_all((lines[..151].join("\n") + "\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    // The header and 150 rows arrive while the input is still open: rows are flushed at once.
+    while seen.len() < 151 {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended early");
+        seen.push(line.clone());
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let saved: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    assert_eq!(saved["arrived"], 120, "saved at every 40th decision");
+    // Restarted on the same input: the whole day's output, byte for byte as without the kill.
+    let restarted = stream(&wd, &day, &["--save-every", "40"]);
+    assert_eq!(restarted, whole);
+    assert_eq!(seen.concat(), whole.lines().take(151).map(|l| format!("{l}\n")).collect::<String>());
+}
+
+#[test]
+fn bad_rows_get_an_error_row_and_json_lines_route_as_csv_rows_do() {
+    let wd = night_and_day();
+    wd.create("fresh.json", wd.read("state.json"));
+    let text = String::from_utf8(wd.read("day.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().take(6).map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let value = header.iter().position(|h| *h == "value").unwrap();
+    let mut cells: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    cells[value] = "lots".into();
+    lines[2] = cells.join(",");
+    lines.insert(4, "only,three,fields".into());
+    let out = stream(&wd, (lines.join("\n") + "\n").as_bytes(), &[]);
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    assert_eq!((rows[1][2].as_str(), rows[1][3].as_str()), ("error", "bad_input"));
+    assert!(
+        rows[1][11].contains("line 3") && rows[1][11].contains("value") && rows[1][11].contains("lots"),
+        "{:?}",
+        rows[1]
+    );
+    assert!(rows[3][11].contains("line 5") && rows[3][11].contains("3 fields"), "{:?}", rows[3]);
+    assert_eq!(rows.iter().filter(|r| r[2] == "assigned").count(), 4);
+    // The same good leads as JSON lines, from the night's state: the same rows.
+    wd.create("state.json", wd.read("fresh.json"));
+    let csv_rows = stream(&wd, (text.lines().take(4).collect::<Vec<_>>().join("\n") + "\n").as_bytes(), &[]);
+    wd.create("state.json", wd.read("fresh.json"));
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let heads = rd.headers().unwrap().clone();
+    let jsonl: String = rd
+        .records()
+        .take(3)
+        .map(|r| {
+            let r = r.unwrap();
+            let obj: serde_json::Map<String, Value> =
+                heads.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), Value::String(v.to_string()))).collect();
+            Value::Object(obj).to_string() + "\n"
+        })
+        .collect();
+    assert_eq!(stream(&wd, jsonl.as_bytes(), &["--format", "jsonl"]), csv_rows);
+}
+
+#[test]
+fn a_state_is_used_only_with_its_own_model() {
+    let wd = night_and_day();
+    wd.run(&[
+        "train",
+        "--history",
+        "w/history.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--model",
+        "other.json",
+        "--seed",
+        "7",
+    ]);
+    let mut args = STREAM.to_vec();
+    args[4] = "other.json";
+    let out = wd.command(&args).stdin(Stdio::null()).output().unwrap();
+    // An empty input is fine with any model (nothing to route); a lead is not.
+    assert!(out.status.success());
+    let mut child =
+        wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&wd.read("day.csv")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("other.json") && err.contains("not the model file the routing state was made with"), "{err}");
+}
