@@ -619,18 +619,11 @@ fn a_model_file_carries_rep_skill_to_assign() {
 
 #[test]
 fn a_dash_reads_standard_input_and_writes_standard_output() {
-    use std::io::Write;
-    use std::process::Stdio;
     let wd = Workdir::new();
     wd.create("leads.csv", "lead_id,region,value\na,NA,10\nb,EMEA,20\nc,NA,5\n");
     wd.create("reps.csv", "rep_id,capacity,territories\nr1,10,NA\nr2,10,*\n");
     wd.run(&round_robin("file.csv", &[]));
-    let piped = |args: &[&str]| {
-        let mut child =
-            wd.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(&wd.read("leads.csv")).unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let piped = |args: &[&str]| wd.run_with_input(args, &wd.read("leads.csv"));
     let out = piped(&["assign", "--policy", "round-robin", "--leads", "-", "--reps", "reps.csv", "--out", "-"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.stdout, wd.read("file.csv"), "the same plan, on standard output");

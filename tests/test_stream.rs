@@ -38,9 +38,7 @@ const STREAM: [&str; 9] = [
 fn stream(wd: &Workdir, input: &[u8], extra: &[&str]) -> String {
     let mut args = STREAM.to_vec();
     args.extend(extra);
-    let mut child = wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = wd.run_with_input(&args, input);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -219,13 +217,10 @@ fn a_state_is_used_only_with_its_own_model() {
     ]);
     let mut args = STREAM.to_vec();
     args[4] = "other.json";
-    let out = wd.command(&args).stdin(Stdio::null()).output().unwrap();
+    let out = wd.run_with_input(&args, b"");
     // An empty input is fine with any model (nothing to route); a lead is not.
     assert!(out.status.success());
-    let mut child =
-        wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(&wd.read("day.csv")).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = wd.run_with_input(&args, &wd.read("day.csv"));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("other.json") && err.contains("not the model file the routing state was made with"), "{err}");

@@ -97,6 +97,16 @@ impl Workdir {
         cmd
     }
 
+    /// Runs with `input` on standard input; the output, whatever the exit code.
+    pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Runs and insists on exit code 0.
     pub fn run(&self, args: &[&str]) -> Output {
         self.run_expect(args, 0)
