@@ -260,6 +260,24 @@ impl Router {
         warnings: &mut Vec<String>,
     ) -> Result<Router> {
         use crate::error::InputError;
+        let cfg = crate::config::Config::load_or_default(config_file)?;
+        // Streamed leads are read one by one, not joined: a lookup the plan's leads were
+        // joined with would leave its columns empty here, quietly changing scores and values.
+        let joined: Vec<String> = cfg
+            .joins
+            .iter()
+            .filter(|j| j.to.as_ref().is_none_or(|to| to.iter().any(|t| t == "leads")))
+            .map(|j| j.file.display().to_string())
+            .collect();
+        if !joined.is_empty() {
+            return Err(crate::error::UsageError(format!(
+                "the config joins {} onto the leads; the stream reads each lead as it arrives and does not join \
+                 lookups: send leads that carry those columns, with a config whose [[join]] tables have \
+                 to = [\"history\", \"reps\"]",
+                joined.join(", ")
+            ))
+            .into());
+        }
         let sha = crate::model::file_sha256(model_file)?;
         if sha != state.model_sha256 {
             return Err(InputError::file(
@@ -277,7 +295,6 @@ impl Router {
                 config_file.map_or("none given".to_string(), |p| p.display().to_string())
             ));
         }
-        let cfg = crate::config::Config::load_or_default(config_file)?;
         let file = crate::modelfile::ModelFile::load(model_file)?;
         let skill = file.skill.clone().unwrap_or_default();
         let reps = crate::data::Reps::from_table(crate::join::read(reps_file, "reps", &cfg, warnings)?, &cfg)?;
@@ -382,6 +399,17 @@ impl Router {
         let id = leads.id[0].clone();
         if let Some(&k) = self.seen.get(&id) {
             return Ok(self.earlier(k));
+        }
+        // A pipeline export's won or lost deal is not routed, as in a batch.
+        if let Some(c) = crate::data::find_column(&leads.table, &self.cfg, "outcome") {
+            if self.cfg.outcome.label(leads.table.cell(0, c)) != crate::config::Label::Open {
+                let mut cells: [String; 12] = Default::default();
+                cells[0] = crate::output::neutralise(&id).into_owned();
+                cells[2] = "unassigned".into();
+                cells[3] = crate::assign::Reason::ClosedDeal.code().into();
+                cells[11] = "Not routed: the lead is marked won or lost already.".into();
+                return Ok(Answer { cells, fresh: false });
+            }
         }
         let (x, _) = self.model.schema.bin(&leads.table, &self.cfg).map_err(fail)?;
         let z = self.scorer.logit(x.row(0));

@@ -225,3 +225,34 @@ fn a_state_is_used_only_with_its_own_model() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("other.json") && err.contains("not the model file the routing state was made with"), "{err}");
 }
+
+/// A pipeline export streams its closed deals too: they are answered `closed_deal`, not
+/// routed; and a config that joins lookups onto the leads is refused, since a streamed lead
+/// is not joined and its looked-up columns would be silently empty.
+#[test]
+fn closed_deals_are_not_routed_and_joined_configs_are_refused() {
+    let wd = night_and_day();
+    let text = String::from_utf8(wd.read("day.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().take(4).collect();
+    let with_outcome: Vec<String> =
+        lines.iter().enumerate().map(|(k, l)| format!("{l},{}", ["outcome", "", "won", "open"][k])).collect();
+    let out = stream(&wd, (with_outcome.join("\n") + "\n").as_bytes(), &[]);
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let status: Vec<(&str, &str)> = rows.iter().map(|r| (r[2].as_str(), r[3].as_str())).collect();
+    assert_eq!(status, [("assigned", ""), ("unassigned", "closed_deal"), ("assigned", "")]);
+    let state: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    assert_eq!(state["arrived"], 2, "the closed deal used no capacity and moved no price");
+    // A config with a lookup joined onto the leads: a usage error naming the lookup.
+    let config = String::from_utf8(wd.read("w/leadroute.toml")).unwrap();
+    wd.create("w/accounts.csv", "industry,sector\nfintech,finance\n");
+    wd.create("w/joined.toml", format!("{config}\n[[join]]\nfile = \"accounts.csv\"\non = \"industry\"\n"));
+    let mut args = STREAM.to_vec();
+    args[8] = "w/joined.toml";
+    let out = wd.run_with_input(&args, text.as_bytes());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("accounts.csv") && err.contains("does not join"), "{err}");
+}

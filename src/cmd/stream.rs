@@ -37,6 +37,8 @@ pub struct StreamSummary {
     pub read: usize,
     pub routed: usize,
     pub answered_before: usize,
+    /// Won or lost deals in the input, not routed.
+    pub closed: usize,
     pub errors: usize,
 }
 
@@ -44,8 +46,9 @@ impl std::fmt::Display for StreamSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "stream: {} leads read, {} routed now, {} answered from earlier decisions, {} rows in error",
-            self.read, self.routed, self.answered_before, self.errors
+            "stream: {} leads read, {} routed now, {} answered from earlier decisions, {} closed deals not routed, \
+             {} rows in error",
+            self.read, self.routed, self.answered_before, self.closed, self.errors
         )
     }
 }
@@ -125,10 +128,11 @@ fn answer(
         Ok(cells) => router.route(cells, line),
         Err(e) => crate::stream::Answer::error(String::new(), format!("standard input, line {line}: {e}")),
     };
-    match (a.fresh, a.cells[2].as_str()) {
-        (_, "error") => summary.errors += 1,
-        (true, _) => summary.routed += 1,
-        (false, _) => summary.answered_before += 1,
+    match (a.fresh, a.cells[2].as_str(), a.cells[3].as_str()) {
+        (_, "error", _) => summary.errors += 1,
+        (false, _, "closed_deal") => summary.closed += 1,
+        (true, _, _) => summary.routed += 1,
+        (false, _, _) => summary.answered_before += 1,
     }
     out.write_record(&a.cells)?;
     out.flush()?;
