@@ -73,7 +73,7 @@ pub fn write_all(
         let summary = summarise(batch, scored, routed, ctx);
         stages.mark("summarise");
         if let Some(path) = files.summary_json {
-            report::write_json(path, &summary)?;
+            crate::io::write_json(path, &summary)?;
             stages.mark("write json");
         }
         if files.report.is_some() || files.html.is_some() {

@@ -251,15 +251,6 @@ pub fn summarise(s: &SummaryInput) -> Summary {
     }
 }
 
-/// Writes the summary as pretty JSON, atomically.
-pub fn write_json(path: &Path, summary: &Summary) -> Result<()> {
-    write_atomic(path, |w| {
-        serde_json::to_writer_pretty(&mut *w, summary)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })
-}
-
 /// Writes `lead id header, rep id header` rows for the assigned leads, for a CRM's data
 /// loader, atomically.
 pub fn write_owner_csv(path: &Path, headers: (&str, &str), plan: &Plan, leads: &Leads, reps: &Reps) -> Result<()> {

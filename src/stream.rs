@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use crate::assign::optimize::Objective;
 use crate::assign::route::Routed;
 use crate::batch::Batch;
-use crate::io::write_atomic;
 
 pub const FORMAT: &str = "leadroute-routing-state";
 pub const VERSION: u32 = 1;
@@ -156,11 +155,7 @@ impl RoutingState {
 
     /// Writes the state as pretty JSON, atomically (a reader never sees half a state).
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomic(path, |w| {
-            serde_json::to_writer_pretty(&mut *w, self)?;
-            w.write_all(b"\n")?;
-            Ok(())
-        })
+        crate::io::write_json(path, self)
     }
 
     /// Reads a state file, refusing other formats and versions.

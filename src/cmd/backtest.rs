@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::backtest::{self, Backtest, BacktestSettings, Split};
 use crate::error::UsageError;
-use crate::io::{check_output_path, write_atomic};
+use crate::io::check_output_path;
 use crate::progress::{Progress, Stages};
 
 /// Runs the backtest and writes the JSON and report. Gates are evaluated into the result;
@@ -33,11 +33,7 @@ pub fn run(
     let mut result = backtest::estimate(s, progress, warnings, stages)?;
     result.gates = backtest::gates(&result, &s.gates, baseline.as_ref());
     if let Some(path) = &s.json {
-        write_atomic(path, |w| {
-            serde_json::to_writer_pretty(&mut *w, &result)?;
-            w.write_all(b"\n")?;
-            Ok(())
-        })?;
+        crate::io::write_json(path, &result)?;
     }
     if let Some(path) = &s.report {
         let mut inputs: Vec<(&str, &std::path::Path)> = vec![("history", &s.history), ("reps", &s.reps)];

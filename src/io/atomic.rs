@@ -28,6 +28,15 @@ pub fn check_output_path(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `value` as pretty JSON and a final line end, atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_atomic(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })
+}
+
 /// Writes `path` atomically: `fill` writes the whole content to a buffered temp file, which
 /// is flushed, synced and renamed onto `path`. On any error the temp file is removed and
 /// `path` is left as it was.

@@ -4,5 +4,5 @@
 mod atomic;
 mod table;
 
-pub use atomic::{check_output_path, is_stdio, write_atomic};
+pub use atomic::{check_output_path, is_stdio, write_atomic, write_json};
 pub use table::Table;
