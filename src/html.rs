@@ -540,7 +540,8 @@ fn unassigned(r: &ReportInput) -> Markup {
     let (plan, leads) = (r.plan, r.leads);
     let left: Vec<usize> = (0..leads.len())
         .filter(|&l| {
-            plan.decisions[l].rep.is_none() && plan.decisions[l].reason.is_some_and(|x| x.code() != "closed_deal")
+            plan.decisions[l].rep.is_none()
+                && plan.decisions[l].reason.is_some_and(|x| x != crate::assign::Reason::ClosedDeal)
         })
         .collect();
     let shown: Vec<usize> = left.iter().copied().filter(|&l| r.detail.shows(l)).collect();

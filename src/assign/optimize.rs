@@ -673,6 +673,9 @@ fn decide_each(
     let equal_skill = all_zero(&pw.effect);
     let excluded_best = excluded_best(ctx, pw);
     let chosen = out.chosen;
+    // Worth is compared per unit of workload when workloads differ (decided once, not per lead).
+    let varied = leads.workload.iter().any(|&w| (w - leads.workload[0]).abs() > EPS);
+    let per = if varied { " per unit of workload" } else { "" };
     // Per rep, the lead it was given that is worth least to the plan per unit of workload.
     let mut weakest: Vec<Option<(usize, f64)>> = vec![None; reps.len()];
     for (l, r) in chosen.iter().enumerate() {
@@ -705,7 +708,7 @@ fn decide_each(
                     .unwrap_or(super::Reason::AllEligibleAtCapacity);
                 let mut decision = unassigned(reason, l, leads, reps, elig);
                 if reason == super::Reason::AllEligibleAtCapacity {
-                    decision.explanation = crowded_out(ctx, l, &weakest, |r| p(l, r));
+                    decision.explanation = crowded_out(ctx, l, &weakest, per, |r| p(l, r));
                 }
                 return LeadDecision { decision, runner_up, p_win: None, forgone: None };
             };
@@ -747,13 +750,18 @@ fn decide_each(
 
 /// Why the optimizer left out a lead whose eligible reps are all full: which reps could have
 /// taken it, and what they took instead (the lead each was given that is worth least to the
-/// plan, against this one's worth with that rep, per unit of workload when workloads differ).
-fn crowded_out(ctx: &Context, l: usize, weakest: &[Option<(usize, f64)>], p: impl Fn(usize) -> f64) -> String {
+/// plan, against this one's worth with that rep; `per` says "per unit of workload" when
+/// workloads differ).
+fn crowded_out(
+    ctx: &Context,
+    l: usize,
+    weakest: &[Option<(usize, f64)>],
+    per: &str,
+    p: impl Fn(usize) -> f64,
+) -> String {
     let (leads, reps) = (ctx.leads, ctx.reps);
     let mut could: Vec<usize> = ctx.elig.reps_for(l).iter().copied().filter(|&r| reps.active[r]).collect();
     could.sort_by(|&a, &b| p(b).total_cmp(&p(a)).then(a.cmp(&b)));
-    let varied = leads.workload.iter().any(|&w| (w - leads.workload[0]).abs() > EPS);
-    let per = if varied { " per unit of workload" } else { "" };
     let worth = |v: f64| match ctx.s.objective {
         Objective::Value => crate::fmt::amount(v),
         Objective::Wins => format!("{v:.2}"),
