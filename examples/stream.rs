@@ -54,9 +54,20 @@ fn main() -> Result<()> {
     );
     let days: Vec<Day> = if args.iter().any(|a| a == "--grid") {
         let mut v = Vec::new();
-        for (arrivals, reps) in [(2000, 40), (5000, 100), (20000, 200)] {
+        // `--sizes 2000x40,5000x100`: other arrivals × reps than the grid's three.
+        let sizes: Vec<(usize, usize)> = match args.iter().position(|a| a == "--sizes") {
+            Some(k) => args[k + 1]
+                .split(',')
+                .filter_map(|x| x.split_once('x'))
+                .filter_map(|(a, r)| Some((a.parse().ok()?, r.parse().ok()?)))
+                .collect(),
+            None => vec![(2000, 40), (5000, 100), (20000, 200)],
+        };
+        for &(arrivals, reps) in &sizes {
             for slack in [1.05, 1.15, 1.3] {
-                v.push(Day { arrivals, reps, slack, drift: 0.2, seed: 1 });
+                for seed in 1..=get("--seeds", 1.0) as u64 {
+                    v.push(Day { arrivals, reps, slack, drift: 0.2, seed });
+                }
             }
         }
         v
@@ -76,6 +87,7 @@ fn main() -> Result<()> {
 }
 
 fn run_day(d: &Day) -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
     let dir = tempfile::tempdir()?;
     let w = dir.path();
     let n_leads = d.arrivals * 5 / 2;
@@ -216,20 +228,35 @@ fn run_day(d: &Day) -> Result<()> {
         Ok(total)
     };
     let state = RoutingState::load(&state_file)?;
-    let (stream, lat, startup) = route_day(state.clone(), &model, &reps_csv, &config, &day_csv, &truth, 1.0)?;
-    if std::env::args().any(|a| a == "--steps") {
-        for k in [0.25, 0.5, 2.0, 4.0, 8.0, 16.0] {
-            let (v, _, _) = route_day(state.clone(), &model, &reps_csv, &config, &day_csv, &truth, k)?;
-            eprintln!("step x{k}: {v:.0}");
+    let (hs, rrv) = (worth(&hindsight)?, worth(&round_robin)?);
+    let cap = |x: f64| (x - rrv) / (hs - rrv);
+    let (stream, lat, startup) = route_day(state.clone(), &model, &reps_csv, &config, &day_csv, &truth, 1.0, None)?;
+    // `--variants STEP:EVERY:PRIOR,…`: the stream again with its price step × STEP, a
+    // re-solve every EVERY arrivals (0: never) and the forecast counting as PRIOR arrivals.
+    if let Some(k) = args.iter().position(|a| a == "--variants") {
+        for v in args.get(k + 1).map_or("", String::as_str).split(',') {
+            let f: Vec<f64> = v.split(':').map(|x| x.parse().unwrap_or(0.0)).collect();
+            let resolve = Some((f.get(1).copied().unwrap_or(0.0) as usize, f.get(2).copied().unwrap_or(0.0)));
+            let (x, vlat, _) = route_day(state.clone(), &model, &reps_csv, &config, &day_csv, &truth, f[0], resolve)?;
+            let mut vlat = vlat;
+            vlat.sort_by(f64::total_cmp);
+            eprintln!(
+                "{},{},{},{},variant {v}: capture {:.4}, p99 {:.0} µs, max {:.0} µs",
+                day.len(),
+                d.reps,
+                d.slack,
+                d.seed,
+                cap(x),
+                vlat[(vlat.len() - 1) * 99 / 100],
+                vlat.last().copied().unwrap_or(0.0)
+            );
         }
     }
     let mut flat = state;
     for r in flat.reps.iter_mut() {
         r.price = 0.0;
     }
-    let (greedy, _, _) = route_day(flat, &model, &reps_csv, &config, &day_csv, &truth, 1.0)?;
-    let (hs, rrv) = (worth(&hindsight)?, worth(&round_robin)?);
-    let cap = |x: f64| (x - rrv) / (hs - rrv);
+    let (greedy, _, _) = route_day(flat, &model, &reps_csv, &config, &day_csv, &truth, 0.0, None)?;
     let mut lat = lat;
     lat.sort_by(f64::total_cmp);
     let q = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize];
@@ -273,6 +300,7 @@ fn route_day(
     day: &Path,
     truth: &Truth,
     step_scale: f64,
+    resolve: Option<(usize, f64)>,
 ) -> Result<(f64, Vec<f64>, f64)> {
     let mut rd = csv::Reader::from_path(day)?;
     let headers: Vec<String> = rd.headers()?.iter().map(str::to_string).collect();
@@ -280,17 +308,29 @@ fn route_day(
     let t0 = Instant::now();
     let mut router =
         Router::new(state, model, reps, Some(config), headers, &mut Vec::new())?.with_step_scale(step_scale);
+    if step_scale == 0.0 {
+        router = router.with_resolve(0, 0.0);
+    } else if let Some((every, prior)) = resolve {
+        router = router.with_resolve(every, prior);
+    }
     let startup = t0.elapsed().as_secs_f64() * 1e3;
     let mut lat = Vec::new();
     let mut total = 0.0;
+    let mut unassigned = 0;
     for (k, r) in rd.records().enumerate() {
         let cells: Vec<String> = r?.iter().map(str::to_string).collect();
         let t = Instant::now();
         let a = router.route(cells, k as u64 + 2);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
+        if a.cells[2] != "assigned" {
+            unassigned += 1;
+        }
         if a.cells[2] == "assigned" {
             total += truth.p_win(&a.cells[0], &a.cells[1]).context("truth")? * values[&a.cells[0]];
         }
+    }
+    if std::env::var_os("STREAM_DEBUG").is_some() {
+        eprintln!("routed worth {total:.0}, {unassigned} unassigned");
     }
     Ok((total, lat, startup))
 }

@@ -125,6 +125,11 @@ pub struct StreamArgs {
     /// Save the state after this many new decisions (and at the end).
     #[arg(long, default_value_t = 500, value_name = "N", value_parser = positive)]
     pub save_every: usize,
+    /// Route every lead while an eligible active rep has room. By default a lead worth less
+    /// than the price of the capacity it would take is held back (capacity_reserved) for
+    /// the better leads still expected, as the best plan in hindsight would leave it out.
+    #[arg(long)]
+    pub fill: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -145,6 +150,7 @@ impl StreamArgs {
                 FormatArg::Jsonl => leadroute::cmd::stream::Format::Jsonl,
             },
             save_every: self.save_every,
+            fill: self.fill,
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::assign::route::Routed;
 use crate::batch::Batch;
 
 pub const FORMAT: &str = "leadroute-routing-state";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// One rep's capacity after the plan, and its price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +76,66 @@ pub struct RoutingState {
     pub mix: ArrivalMix,
     /// Every lead of the batch, in input order.
     pub routed: Vec<RoutedLead>,
+    /// The leads the prices are re-solved against: the batch's (the forecast of the
+    /// arrivals) and those the stream has seen.
+    pub sample: Sample,
 }
+
+/// Leads as the price re-solve needs them, without their cells: log-odds, value, workload,
+/// eligible reps and segment values (the last two as indices into shared lists).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The skill's segment columns, the order of each signature's values.
+    pub segments: Vec<String>,
+    /// Distinct sets of eligible reps (ids; `None`: every rep).
+    pub sets: Vec<Option<Vec<String>>>,
+    /// Distinct segment values, one per segment column.
+    pub signatures: Vec<Vec<String>>,
+    /// The batch's leads (at most [`FORECAST_MAX`], evenly spaced), in input order.
+    pub forecast: Vec<SampleLead>,
+    /// The leads the stream has routed or left unassigned, in arrival order.
+    pub observed: Vec<SampleLead>,
+}
+
+/// One lead of a [`Sample`]: score log-odds, value, workload, eligible set, signature.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SampleLead(pub f64, pub f64, pub f64, pub u32, pub u32);
+
+impl Sample {
+    /// The batch's leads (at most [`FORECAST_MAX`], evenly spaced) with their log-odds from
+    /// `p_win` and their values of the skill's `segments`.
+    fn of_batch(batch: &Batch, p_win: &crate::assign::optimize::PWin, segments: &[String]) -> Sample {
+        let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
+        let mut sample = Sample { segments: segments.to_vec(), ..Sample::default() };
+        let n = leads.len();
+        let keep = n.min(FORECAST_MAX);
+        let cols: Vec<Option<usize>> = segments.iter().map(|s| leads.table.column(s)).collect();
+        let mut set_of_class = std::collections::HashMap::new();
+        let mut sig_index = std::collections::HashMap::new();
+        for j in 0..keep {
+            let l = j * n / keep;
+            let class = elig.class_id(l);
+            let set = *set_of_class.entry(class).or_insert_with(|| {
+                let ids = elig.reps_for(l);
+                sample.sets.push((ids.len() < reps.len()).then(|| ids.iter().map(|&r| reps.id[r].clone()).collect()));
+                sample.sets.len() as u32 - 1
+            });
+            let values: Vec<String> = cols
+                .iter()
+                .map(|c| c.map(|c| leads.table.cell(l, c).trim().to_lowercase()).unwrap_or_default())
+                .collect();
+            let sig = *sig_index.entry(values.clone()).or_insert_with(|| {
+                sample.signatures.push(values);
+                sample.signatures.len() as u32 - 1
+            });
+            sample.forecast.push(SampleLead(p_win.logit(l), leads.value[l], leads.workload[l], set, sig));
+        }
+        sample
+    }
+}
+
+/// Most batch leads kept in the state as the forecast of the arrivals.
+pub const FORECAST_MAX: usize = 20_000;
 
 /// What the state is made from beyond the routed batch.
 pub struct StateInput<'a> {
@@ -133,6 +192,10 @@ impl RoutingState {
                 })
                 .collect()
         };
+        let sample = match &routed.optimizer {
+            Some(o) => Sample::of_batch(batch, &o.p_win_of, &o.skill.segments),
+            None => Sample::default(),
+        };
         Ok(RoutingState {
             format: FORMAT.into(),
             version: VERSION,
@@ -150,6 +213,7 @@ impl RoutingState {
             reps: rep_states,
             mix,
             routed: routed_leads,
+            sample,
         })
     }
 
@@ -217,12 +281,71 @@ pub struct Router {
     /// Rep effects per segment column and value, per rep, looked up once per value.
     effects: std::collections::HashMap<(usize, String), Vec<f64>>,
     overall: Vec<f64>,
+    /// The sample's eligible sets as reps of the reps file, and each set's index.
+    sets: Vec<Vec<usize>>,
+    set_index: std::collections::HashMap<Vec<usize>, u32>,
+    /// The sample's signatures' indices, and each one's rep effects once computed.
+    sig_index: std::collections::HashMap<Vec<String>, u32>,
+    sig_effects: Vec<Option<std::sync::Arc<Vec<f64>>>>,
+    /// Re-solve the prices after every this many arrivals (0: never).
+    resolve_every: usize,
+    /// How many arrivals the forecast counts as when mixed with the observed ones.
+    prior: f64,
+    /// Hold back a lead worth less than the price of the capacity it would take.
+    hold: bool,
 }
+
+/// Leads re-solved against: the forecast's and the observed ones together, at most this many.
+const RESOLVE_SAMPLE: usize = 5_000;
+/// Re-solves over the expected arrivals, and fewest arrivals between two (a re-solve takes
+/// milliseconds: at most one lead in this many waits for one).
+const RESOLVES: usize = 25;
+const RESOLVE_MIN: usize = 200;
+/// The forecast counts as this share of the expected arrivals against the observed ones.
+const PRIOR_SHARE: f64 = 0.25;
 
 /// The price step, as a multiple of the mean positive price over √(expected arrivals):
 /// the best of 0.25–16 on generated days of 2,000 and 5,000 arrivals (`examples/stream.rs
 /// --steps`; BENCHMARKS.md).
 const STEP: f64 = 8.0;
+
+/// The re-solve's problem: sample leads × the reps with room, profits tabulated.
+#[derive(Default)]
+struct SampleProblem {
+    capacity: Vec<f64>,
+    /// Distinct candidate lists (rep indices, increasing); each item's list and its first
+    /// profit's position.
+    cands: Vec<Vec<u32>>,
+    cand_of: Vec<u32>,
+    start: Vec<usize>,
+    profit: Vec<f64>,
+    weight: Vec<f64>,
+}
+
+impl crate::assign::solver::Instance for SampleProblem {
+    fn n_items(&self) -> usize {
+        self.cand_of.len()
+    }
+    fn n_bins(&self) -> usize {
+        self.capacity.len()
+    }
+    fn capacity(&self, bin: usize) -> f64 {
+        self.capacity[bin]
+    }
+    fn candidates(&self, i: usize) -> &[u32] {
+        &self.cands[self.cand_of[i] as usize]
+    }
+    fn profit(&self, i: usize, bin: usize) -> f64 {
+        let k = self.candidates(i).binary_search(&(bin as u32)).expect("bin is a candidate of the item");
+        self.profit[self.start[i] + k]
+    }
+    fn weight(&self, i: usize, _bin: usize) -> f64 {
+        self.weight[i]
+    }
+    fn weight_per_item(&self) -> bool {
+        true
+    }
+}
 
 /// One lead's answer: the output row's cells.
 pub struct Answer {
@@ -324,6 +447,24 @@ impl Router {
         let mut state = state;
         let step = *state.step.get_or_insert(STEP * scale / (state.expected_arrivals.max(1) as f64).sqrt());
         let skill = if skill.unused_because.is_some() { crate::skill::Skill::default() } else { skill };
+        let sets: Vec<Vec<usize>> = state
+            .sample
+            .sets
+            .iter()
+            .map(|s| match s {
+                None => (0..reps.len()).collect(),
+                Some(ids) => {
+                    let mut v: Vec<usize> = ids.iter().filter_map(|id| reps.find(id)).collect();
+                    v.sort_unstable();
+                    v
+                }
+            })
+            .collect();
+        let set_index = sets.iter().enumerate().map(|(k, s)| (s.clone(), k as u32)).collect();
+        let sig_index = state.sample.signatures.iter().enumerate().map(|(k, s)| (s.clone(), k as u32)).collect();
+        let sig_effects = vec![None; state.sample.signatures.len()];
+        let resolve_every = state.expected_arrivals.div_ceil(RESOLVES).max(RESOLVE_MIN);
+        let prior = PRIOR_SHARE * state.expected_arrivals as f64;
         Ok(Router {
             cfg,
             scorer: file.scorer.row_scorer(),
@@ -341,7 +482,29 @@ impl Router {
             value_objective,
             effects: std::collections::HashMap::new(),
             overall,
+            sets,
+            set_index,
+            sig_index,
+            sig_effects,
+            resolve_every,
+            prior,
+            hold: true,
         })
+    }
+
+    /// The same router routing every lead while an eligible active rep has room (`fill`),
+    /// or holding back those worth less than the capacity they would take (the default).
+    pub fn with_fill(mut self, fill: bool) -> Router {
+        self.hold = !fill;
+        self
+    }
+
+    /// The same router re-solving every `every` arrivals (0: never) with the forecast
+    /// counting as `prior` arrivals (for studying both).
+    pub fn with_resolve(mut self, every: usize, prior: f64) -> Router {
+        self.resolve_every = every;
+        self.prior = prior;
+        self
     }
 
     /// The same router with its price step multiplied by `k` (for studying the step; the
@@ -429,6 +592,12 @@ impl Router {
             })
             .collect();
         ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        // Worth less than the capacity it would take is worth to the leads still expected:
+        // held back (for the next batch), as the best plan in hindsight would leave it out.
+        let held = if self.hold && ranked.first().is_some_and(|x| x.2 < 0.0) { ranked.first().copied() } else { None };
+        if held.is_some() {
+            ranked.clear();
+        }
         let f4 = crate::fmt::fmt_p;
         let mut cells: [String; 12] = Default::default();
         cells[0] = id.clone();
@@ -464,13 +633,35 @@ impl Router {
                 };
                 cells[11] = why;
                 self.remaining[r] -= w;
+                self.observe(&eligible, values, z, value, w);
                 self.update_prices(Some(r), w);
             }
             None => {
-                let reason = self.no_rep_reason(&eligible, w);
+                let reason = if held.is_some() {
+                    crate::assign::Reason::CapacityReserved
+                } else {
+                    self.no_rep_reason(&eligible, w)
+                };
                 cells[2] = "unassigned".into();
                 cells[3] = reason.code().into();
                 cells[11] = match reason {
+                    crate::assign::Reason::CapacityReserved => {
+                        let (r, p, _) = held.expect("held");
+                        cells[9] = self.reps.id[r].clone();
+                        cells[10] = f4(p);
+                        let (worth, what) = if self.value_objective {
+                            (crate::fmt::amount(unit * p), "expected value")
+                        } else {
+                            (format!("{p:.2}"), "expected wins")
+                        };
+                        format!(
+                            "Not assigned now: its best rep with room, {} (p_win {p:.2}, {what} {worth}), has capacity \
+                             priced at {} for the leads still expected today; the lead waits for the next batch \
+                             (`--fill` routes every lead while a rep has room).",
+                            self.reps.id[r],
+                            crate::fmt::amount(self.price[r] * w)
+                        )
+                    }
                     crate::assign::Reason::NoEligibleRep => format!(
                         "Not assigned: no rep's eligibility lists admit this lead ({}).",
                         self.elig.describe_row(&leads.table, 0)
@@ -490,6 +681,7 @@ impl Router {
                         }
                     ),
                 };
+                self.observe(&eligible, values, z, value, w);
                 self.update_prices(None, w);
             }
         }
@@ -543,7 +735,37 @@ impl Router {
         }
     }
 
-    /// The dual step after a lead that used `w` of rep `chosen` (none: placed nowhere).
+    /// Adds a routed lead to the sample the prices are re-solved against.
+    fn observe(&mut self, eligible: &[usize], values: Vec<String>, z: f64, value: f64, w: f64) {
+        let sample = &mut self.state.sample;
+        let set = match self.set_index.get(eligible) {
+            Some(&k) => k,
+            None => {
+                let k = self.sets.len() as u32;
+                sample.sets.push(
+                    (eligible.len() < self.reps.len())
+                        .then(|| eligible.iter().map(|&r| self.reps.id[r].clone()).collect()),
+                );
+                self.sets.push(eligible.to_vec());
+                self.set_index.insert(eligible.to_vec(), k);
+                k
+            }
+        };
+        let sig = match self.sig_index.get(&values) {
+            Some(&k) => k,
+            None => {
+                let k = sample.signatures.len() as u32;
+                sample.signatures.push(values.clone());
+                self.sig_effects.push(None);
+                self.sig_index.insert(values, k);
+                k
+            }
+        };
+        sample.observed.push(SampleLead(z, value, w, set, sig));
+    }
+
+    /// The dual step after a lead that used `w` of rep `chosen` (none: placed nowhere), and
+    /// the re-solve when one is due.
     fn update_prices(&mut self, chosen: Option<usize>, w: f64) {
         self.arrived += 1;
         self.state.arrived = self.arrived;
@@ -555,6 +777,92 @@ impl Router {
             let target = self.remaining[r].max(0.0) / left;
             let used = if chosen == Some(r) { w } else { 0.0 };
             self.price[r] = (self.price[r] + self.step * (used - target)).max(0.0);
+        }
+        if self.resolve_every > 0 && self.arrived % self.resolve_every == 0 {
+            self.resolve();
+        }
+    }
+
+    /// Rep effects of the sample's signature `sig`.
+    fn sig_effects(&mut self, sig: u32) -> std::sync::Arc<Vec<f64>> {
+        if let Some(e) = &self.sig_effects[sig as usize] {
+            return e.clone();
+        }
+        let values = self.state.sample.signatures[sig as usize].clone();
+        let e = std::sync::Arc::new(if values.len() == self.skill.segments.len() {
+            self.rep_effects(&values)
+        } else {
+            self.overall.clone()
+        });
+        self.sig_effects[sig as usize] = Some(e.clone());
+        e
+    }
+
+    /// Re-solves the prices: the plan of the remaining capacity for a sample of the arrivals
+    /// still expected — the forecast's leads and the observed ones, mixed by how many have
+    /// been observed (the forecast counting as `prior` arrivals), capacities scaled from the
+    /// arrivals expected to the sample's size — and each rep's price set to that plan's
+    /// multiplier of its capacity.
+    fn resolve(&mut self) {
+        let left = self.state.expected_arrivals.saturating_sub(self.arrived);
+        let (f, o) = (self.state.sample.forecast.len(), self.state.sample.observed.len());
+        if left == 0 || f + o == 0 {
+            return;
+        }
+        // The observed leads' share of the sample is o / (o + prior); the side with too few
+        // leads for its share shrinks the other.
+        let m = RESOLVE_SAMPLE.min(f + o) as f64;
+        let share = o as f64 / (o as f64 + self.prior);
+        let (mut m_o, mut m_f) = ((m * share).min(o as f64), (m * (1.0 - share)).min(f as f64));
+        if o > 0 && f > 0 {
+            if m_f * share > m_o * (1.0 - share) {
+                m_f = m_o * (1.0 - share) / share;
+            } else {
+                m_o = m_f * share / (1.0 - share);
+            }
+        }
+        let (m_o, m_f) = (m_o.round() as usize, m_f.round() as usize);
+        let pick = |n: usize, k: usize| (0..k).map(move |j| j * n / k);
+        let items: Vec<SampleLead> = pick(f, m_f)
+            .map(|j| self.state.sample.forecast[j])
+            .chain(pick(o, m_o).map(|j| self.state.sample.observed[j]))
+            .collect();
+        let scale = items.len() as f64 / left as f64;
+        let usable: Vec<bool> = (0..self.reps.len()).map(|r| self.reps.active[r] && self.remaining[r] > 0.0).collect();
+        let mut problem = SampleProblem {
+            capacity: (0..self.reps.len())
+                .map(|r| if usable[r] { (self.remaining[r] * scale).round().max(0.0) } else { 0.0 })
+                .collect(),
+            ..SampleProblem::default()
+        };
+        let mut set_cands: Vec<Option<u32>> = vec![None; self.sets.len()];
+        for it in &items {
+            let SampleLead(z, value, w, set, sig) = *it;
+            let c = *set_cands[set as usize].get_or_insert_with(|| {
+                problem.cands.push(self.sets[set as usize].iter().filter(|&&r| usable[r]).map(|&r| r as u32).collect());
+                problem.cands.len() as u32 - 1
+            });
+            let effects = self.sig_effects(sig);
+            let unit = if self.value_objective { value } else { 1.0 };
+            problem.start.push(problem.profit.len());
+            problem.cand_of.push(c);
+            problem.weight.push(w);
+            for &r in &problem.cands[c as usize] {
+                problem.profit.push(unit * crate::model::metrics::sigmoid(z + effects[r as usize]));
+            }
+        }
+        let lambda = match crate::assign::auction::auction(&problem, 1e-3, Some(8.0)) {
+            Some(a) => a.lambda,
+            None => {
+                let greedy = crate::assign::solver::greedy(&problem);
+                let lower = crate::assign::solver::verify(&problem, &greedy).unwrap_or(0.0);
+                crate::assign::solver::lagrangian_bound(&problem, lower, 100, Some(&self.price)).1
+            }
+        };
+        for r in 0..self.reps.len() {
+            if usable[r] && lambda[r].is_finite() {
+                self.price[r] = lambda[r].max(0.0);
+            }
         }
     }
 

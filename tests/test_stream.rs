@@ -98,8 +98,16 @@ fn the_stream_routes_each_lead_within_capacity_and_answers_repeats_from_the_stat
     }
     assert_eq!(after["arrived"], 400);
     for r in rows.iter().filter(|r| r[2] == "unassigned") {
-        assert!(r[3] == "all_eligible_at_capacity" && r[11].contains("have used their capacity"), "{r:?}");
+        assert!(
+            (r[3] == "all_eligible_at_capacity" && r[11].contains("have used their capacity"))
+                || (r[3] == "capacity_reserved" && r[11].contains("waits for the next batch") && !r[9].is_empty()),
+            "{r:?}"
+        );
     }
+    // The state keeps the night's leads as the forecast and the day's as observed, for the
+    // prices' re-solves.
+    assert_eq!(after["sample"]["forecast"].as_array().unwrap().len(), 400);
+    assert_eq!(after["sample"]["observed"].as_array().unwrap().len(), 400);
     // The same leads again: every answer is the earlier one, byte for byte; nothing routed twice.
     let again = stream(&wd, &day, &[]);
     assert_eq!(again, out);
@@ -154,6 +162,52 @@ fn a_killed_stream_restarted_on_the_same_input_loses_and_repeats_nothing() {
     let restarted = stream(&wd, &day, &["--save-every", "40"]);
     assert_eq!(restarted, whole);
     assert_eq!(seen.concat(), whole.lines().take(151).map(|l| format!("{l}\n")).collect::<String>());
+}
+
+#[test]
+fn a_lead_worth_less_than_its_capacity_is_held_until_the_prices_are_re_solved_unless_told_to_fill() {
+    let wd = night_and_day();
+    // Capacity priced far above any lead's worth, and no dual step to bring it down: every
+    // lead is held back until the first re-solve (after 200 arrivals) prices the capacity
+    // against the leads expected.
+    let mut s: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    for r in s["reps"].as_array_mut().unwrap() {
+        r["price"] = 1e9.into();
+    }
+    s["step"] = 0.0.into();
+    let dear = serde_json::to_vec_pretty(&s).unwrap();
+    wd.create("state.json", &dear);
+    let day = wd.read("day.csv");
+    let out = wd.run_with_input(&STREAM, &day);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(&out.stdout[..])
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let room: Vec<String> = s["reps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["remaining"].as_f64().unwrap() >= 1.0 && r["active"] == true)
+        .map(|r| r["rep_id"].as_str().unwrap().to_string())
+        .collect();
+    for r in &rows[..200] {
+        assert!(r[3] == "capacity_reserved" || r[3] == "no_eligible_rep", "{r:?}");
+        if r[3] == "capacity_reserved" {
+            assert!(room.contains(&r[9]) && r[11].contains("1,000,000,000"), "names a rep with room, its price: {r:?}");
+        }
+    }
+    let held = rows.iter().filter(|r| r[3] == "capacity_reserved").count();
+    let later = rows[200..].iter().filter(|r| r[2] == "assigned").count();
+    assert!(held >= 150 && later >= 100, "held {held}, assigned after the re-solve {later}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{held} held back for better leads expected later")), "{err}");
+    // `--fill`: nothing is held while a rep has room.
+    wd.create("state.json", &dear);
+    let filled = stream(&wd, &day, &["--fill"]);
+    assert!(!filled.contains("capacity_reserved"));
+    let assigned = rows.iter().filter(|r| r[2] == "assigned").count();
+    assert!(filled.matches(",assigned,").count() > assigned + 50, "{filled}");
 }
 
 #[test]

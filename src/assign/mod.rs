@@ -107,6 +107,9 @@ pub enum Reason {
     AllEligibleAtCapacity,
     /// The leads file marks the deal won or lost already.
     ClosedDeal,
+    /// A streamed lead: eligible active reps have room, but the capacity it would take is
+    /// priced above what the lead would bring (kept for better leads expected later).
+    CapacityReserved,
 }
 
 impl Reason {
@@ -118,6 +121,7 @@ impl Reason {
             Reason::WorkloadExceedsCapacity => "workload_exceeds_capacity",
             Reason::AllEligibleAtCapacity => "all_eligible_at_capacity",
             Reason::ClosedDeal => "closed_deal",
+            Reason::CapacityReserved => "capacity_reserved",
         }
     }
 }

@@ -106,6 +106,11 @@ impl PWin {
         sigmoid(self.z[lead] + self.effect(self.sig[lead], rep))
     }
 
+    /// The lead's score log-odds (before any rep's effect).
+    pub fn logit(&self, lead: usize) -> f64 {
+        self.z[lead]
+    }
+
     /// The rep's effect for leads of segment signature `sig`.
     fn effect(&self, sig: u32, rep: usize) -> f64 {
         self.effect[sig as usize * self.n_reps + rep]

@@ -306,6 +306,9 @@ pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps
                 fmt_num(largest)
             )
         }
+        Reason::CapacityReserved => {
+            "Not assigned: the capacity left is kept for better leads expected later.".to_string()
+        }
         Reason::AllEligibleAtCapacity => {
             let n = eligible.iter().filter(|&&r| reps.active[r]).count();
             format!(

@@ -29,13 +29,19 @@ pub struct StreamSettings {
     pub format: Format,
     /// Save the state after this many new decisions (and at the end).
     pub save_every: usize,
+    /// Route every lead while an eligible active rep has room (never hold one back).
+    pub fill: bool,
 }
 
 /// What the stream did.
 #[derive(Debug, Clone, Default)]
 pub struct StreamSummary {
     pub read: usize,
+    /// Decided now: assigned, held back, or without a rep.
     pub routed: usize,
+    pub assigned: usize,
+    /// Held back: worth less than the price of the capacity they would take.
+    pub held: usize,
     pub answered_before: usize,
     /// Won or lost deals in the input, not routed.
     pub closed: usize,
@@ -46,9 +52,17 @@ impl std::fmt::Display for StreamSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "stream: {} leads read, {} routed now, {} answered from earlier decisions, {} closed deals not routed, \
-             {} rows in error",
-            self.read, self.routed, self.answered_before, self.closed, self.errors
+            "stream: {} leads read, {} decided now ({} assigned, {} held back for better leads expected later, {} \
+             without an eligible rep with room), {} answered from earlier decisions, {} closed deals not routed, {} \
+             rows in error",
+            self.read,
+            self.routed,
+            self.assigned,
+            self.held,
+            self.routed - self.assigned - self.held,
+            self.answered_before,
+            self.closed,
+            self.errors
         )
     }
 }
@@ -81,7 +95,8 @@ pub fn run(
             None => return Ok(StreamSummary::default()),
         },
     };
-    let mut router = Router::new(state, &s.model, &s.reps, s.config.as_deref(), headers.clone(), warnings)?;
+    let mut router =
+        Router::new(state, &s.model, &s.reps, s.config.as_deref(), headers.clone(), warnings)?.with_fill(s.fill);
     let mut out = csv::WriterBuilder::new().from_writer(output);
     out.write_record(COLUMNS)?;
     out.flush()?;
@@ -131,7 +146,11 @@ fn answer(
     match (a.fresh, a.cells[2].as_str(), a.cells[3].as_str()) {
         (_, "error", _) => summary.errors += 1,
         (false, _, "closed_deal") => summary.closed += 1,
-        (true, _, _) => summary.routed += 1,
+        (true, status, reason) => {
+            summary.routed += 1;
+            summary.assigned += usize::from(status == "assigned");
+            summary.held += usize::from(reason == crate::assign::Reason::CapacityReserved.code());
+        }
         (false, _, _) => summary.answered_before += 1,
     }
     out.write_record(&a.cells)?;
