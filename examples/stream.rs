@@ -230,14 +230,15 @@ fn run_day(d: &Day) -> Result<()> {
     let state = RoutingState::load(&state_file)?;
     let (hs, rrv) = (worth(&hindsight)?, worth(&round_robin)?);
     let cap = |x: f64| (x - rrv) / (hs - rrv);
-    let (stream, lat, startup) = route_day(state.clone(), &model, &reps_csv, &config, &day_csv, &truth, 1.0, None)?;
+    let files = DayFiles { model: &model, reps: &reps_csv, config: &config, day: &day_csv };
+    let (stream, lat, startup) = route_day(state.clone(), &files, &truth, 1.0, None)?;
     // `--variants STEP:EVERY:PRIOR,…`: the stream again with its price step × STEP, a
     // re-solve every EVERY arrivals (0: never) and the forecast counting as PRIOR arrivals.
     if let Some(k) = args.iter().position(|a| a == "--variants") {
         for v in args.get(k + 1).map_or("", String::as_str).split(',') {
             let f: Vec<f64> = v.split(':').map(|x| x.parse().unwrap_or(0.0)).collect();
             let resolve = Some((f.get(1).copied().unwrap_or(0.0) as usize, f.get(2).copied().unwrap_or(0.0)));
-            let (x, vlat, _) = route_day(state.clone(), &model, &reps_csv, &config, &day_csv, &truth, f[0], resolve)?;
+            let (x, vlat, _) = route_day(state.clone(), &files, &truth, f[0], resolve)?;
             let mut vlat = vlat;
             vlat.sort_by(f64::total_cmp);
             eprintln!(
@@ -256,7 +257,7 @@ fn run_day(d: &Day) -> Result<()> {
     for r in flat.reps.iter_mut() {
         r.price = 0.0;
     }
-    let (greedy, _, _) = route_day(flat, &model, &reps_csv, &config, &day_csv, &truth, 0.0, None)?;
+    let (greedy, _, _) = route_day(flat, &files, &truth, 0.0, None)?;
     let mut lat = lat;
     lat.sort_by(f64::total_cmp);
     let q = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize];
@@ -290,18 +291,24 @@ fn lead_values(day: &Path) -> Result<std::collections::HashMap<String, f64>> {
     rd.records().map(|r| r.map(|r| (r[id].to_string(), r[value].parse().unwrap_or(1.0))).map_err(Into::into)).collect()
 }
 
+/// The files a day is routed with.
+struct DayFiles<'a> {
+    model: &'a Path,
+    reps: &'a Path,
+    config: &'a Path,
+    day: &'a Path,
+}
+
 /// Routes the day's leads in order through a router at `state`: the plan's true worth, each
 /// lead's routing time (µs) and the start-up time (ms).
 fn route_day(
     state: RoutingState,
-    model: &Path,
-    reps: &Path,
-    config: &Path,
-    day: &Path,
+    f: &DayFiles,
     truth: &Truth,
     step_scale: f64,
     resolve: Option<(usize, f64)>,
 ) -> Result<(f64, Vec<f64>, f64)> {
+    let (model, reps, config, day) = (f.model, f.reps, f.config, f.day);
     let mut rd = csv::Reader::from_path(day)?;
     let headers: Vec<String> = rd.headers()?.iter().map(str::to_string).collect();
     let values = lead_values(day)?;
