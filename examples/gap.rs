@@ -1,7 +1,7 @@
 //! The Generalized Assignment Problem benchmark (OR-Library and Yagiura instances).
 //!
 //! ```sh
-//! cargo run --release --example gap -- FILE... [--minimize] [--seed N] [--time-limit S]
+//! cargo run --release --example gap -- FILE... [--minimize] [--seed N] [--time-limit S] [--rounds N]
 //! ```
 //!
 //! Reads OR-Library files (a count of problems, then each problem) and single-problem files
@@ -25,14 +25,26 @@ fn main() -> Result<()> {
     let mut minimize = false;
     let mut settings = SolveSettings { time_limit: Some(1.8), rounds: 1_000_000, ..SolveSettings::default() };
     let mut args = std::env::args().skip(1);
+    let (mut limit_given, mut rounds_given) = (false, false);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--minimize" => minimize = true,
             "--seed" => settings.seed = args.next().context("--seed needs a number")?.parse()?,
-            "--time-limit" => settings.time_limit = Some(args.next().context("--time-limit needs seconds")?.parse()?),
-            "--rounds" => settings.rounds = args.next().context("--rounds needs a number")?.parse()?,
+            "--time-limit" => {
+                settings.time_limit = Some(args.next().context("--time-limit needs seconds")?.parse()?);
+                limit_given = true;
+            }
+            "--rounds" => {
+                settings.rounds = args.next().context("--rounds needs a number")?.parse()?;
+                rounds_given = true;
+            }
             _ => files.push(PathBuf::from(a)),
         }
+    }
+    // A number of rounds alone runs them all, whatever the machine's speed: the same values
+    // on any machine (a time limit's results depend on how fast the machine is).
+    if rounds_given && !limit_given {
+        settings.time_limit = None;
     }
     if files.is_empty() {
         bail!("usage: gap FILE... [--minimize] [--seed N] [--time-limit S] [--rounds N]");

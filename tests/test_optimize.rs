@@ -304,10 +304,22 @@ fn report_summary_and_csv_columns_agree_and_cover_every_lead() {
         report.split("## Performance by rep and segment").nth(1).unwrap().split("## Work queues").next().unwrap();
     let rows: Vec<&str> = perf.lines().filter(|l| l.starts_with("| R")).collect();
     assert!(!rows.is_empty());
+    let mut per_column: HashMap<String, (usize, usize)> = HashMap::new();
     for row in rows {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let (deals, won): (usize, usize) = (cells[4].parse().unwrap(), cells[5].parse().unwrap());
         assert!(won <= deals, "{row}");
+        let sum = per_column.entry(cells[2].to_string()).or_default();
+        *sum = (sum.0 + deals, sum.1 + won);
+    }
+    // Each segment column's cells split the history's closed deals among reps and values.
+    let history = wd.read_csv("w/history.csv");
+    let outcome = history.column("outcome");
+    let closed = outcome.iter().filter(|o| *o == "won" || *o == "lost").count();
+    let won = outcome.iter().filter(|o| *o == "won").count();
+    assert_eq!(per_column.len(), 2, "{per_column:?}");
+    for (column, sums) in &per_column {
+        assert_eq!(*sums, (closed, won), "{column}: deals and wins of its rows");
     }
 }
 

@@ -10,7 +10,7 @@ use super::optimize::{Objective, OptimizeSettings, optimize};
 use super::solver::{
     Instance, SolveSettings, Sparse, greedy, lagrangian_bound, lagrangian_value, local_search, solve, verify,
 };
-use super::{Plan, Rule, check, route_by_rule};
+use super::{Plan, Reason, Rule, check, route_by_rule};
 use crate::config::Config;
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
@@ -271,6 +271,23 @@ proptest! {
         let mut short = plan.clone();
         short.decisions.pop();
         prop_assert!(check(&short, &leads, &reps, &elig).is_err(), "a plan missing a decision passed");
+        // A false reason: an assigned lead unassigned "at capacity" (its own rep now has
+        // room for it), or an unassigned lead given any reason but its own.
+        let reasons = [Reason::NoEligibleRep, Reason::NoActiveRep, Reason::WorkloadExceedsCapacity, Reason::AllEligibleAtCapacity];
+        let mut lied = plan.clone();
+        match plan.decisions[l].reason {
+            None => {
+                lied.decisions[l].rep = None;
+                lied.decisions[l].reason = Some(Reason::AllEligibleAtCapacity);
+                prop_assert!(check(&lied, &leads, &reps, &elig).is_err(), "lead {l} unassigned at capacity while its rep has room passed");
+            }
+            Some(true_reason) => {
+                for &other in reasons.iter().filter(|&&x| x != true_reason) {
+                    lied.decisions[l].reason = Some(other);
+                    prop_assert!(check(&lied, &leads, &reps, &elig).is_err(), "lead {l}: {} given for {} passed", other.code(), true_reason.code());
+                }
+            }
+        }
     }
 }
 
