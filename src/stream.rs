@@ -293,6 +293,8 @@ pub struct Router {
     prior: f64,
     /// Hold back a lead worth less than the price of the capacity it would take.
     hold: bool,
+    /// The price step's multiple of its default (for studying the step).
+    step_scale: f64,
 }
 
 /// Leads re-solved against: the forecast's and the observed ones together, at most this many.
@@ -440,13 +442,11 @@ impl Router {
             ));
         }
         let seen = state.routed.iter().enumerate().map(|(k, r)| (r.lead_id.clone(), k)).collect();
+        // Skill the model's own check found no better than chance is not used, as in a batch.
+        let skill = if skill.unused_because.is_some() { crate::skill::Skill::default() } else { skill };
         let overall = reps.id.iter().map(|id| skill.overall.get(id).map_or(0.0, |e| e.effect)).collect();
         let value_objective = state.objective == "value";
-        let priced: Vec<f64> = price.iter().copied().filter(|&p| p > 0.0).collect();
-        let scale = if priced.is_empty() { 0.0 } else { priced.iter().sum::<f64>() / priced.len() as f64 };
-        let mut state = state;
-        let step = *state.step.get_or_insert(STEP * scale / (state.expected_arrivals.max(1) as f64).sqrt());
-        let skill = if skill.unused_because.is_some() { crate::skill::Skill::default() } else { skill };
+        let step = state.step.unwrap_or(0.0);
         let sets: Vec<Vec<usize>> = state
             .sample
             .sets
@@ -489,6 +489,7 @@ impl Router {
             resolve_every,
             prior,
             hold: true,
+            step_scale: 1.0,
         })
     }
 
@@ -510,9 +511,25 @@ impl Router {
     /// The same router with its price step multiplied by `k` (for studying the step; the
     /// default is [`STEP`] × the mean positive price over √(expected arrivals)).
     pub fn with_step_scale(mut self, k: f64) -> Router {
-        self.step *= k;
-        self.state.step = Some(self.step);
+        self.step_scale = k;
         self
+    }
+
+    /// On the state's first stream, before its first lead: the prices re-solved against the
+    /// forecast (the plan's own prices carry what the batch alone knew — its owners kept,
+    /// its move penalty — which says nothing about new arrivals), then the step fixed from
+    /// them and kept in the state, so a restart goes on with the same step.
+    fn start(&mut self) {
+        if self.state.step.is_some() {
+            return;
+        }
+        if self.resolve_every > 0 {
+            self.resolve();
+        }
+        let priced: Vec<f64> = self.price.iter().copied().filter(|&p| p > 0.0).collect();
+        let scale = if priced.is_empty() { 0.0 } else { priced.iter().sum::<f64>() / priced.len() as f64 };
+        self.step = STEP * scale / (self.state.expected_arrivals.max(1) as f64).sqrt() * self.step_scale;
+        self.state.step = Some(self.step);
     }
 
     /// Each rep's effect for a lead with these segment values.
@@ -558,6 +575,7 @@ impl Router {
         if let Some(&k) = self.seen.get(&id) {
             return Ok(self.earlier(k));
         }
+        self.start();
         // A pipeline export's won or lost deal is not routed, as in a batch.
         if let Some(c) = crate::data::find_column(&leads.table, &self.cfg, "outcome") {
             if self.cfg.outcome.label(leads.table.cell(0, c)) != crate::config::Label::Open {
@@ -591,7 +609,10 @@ impl Router {
                 (r, p, unit * p - self.price[r] * w)
             })
             .collect();
-        ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        // Equal worth (reps the skill cannot tell apart): the rep with the most of its
+        // capacity left, so ties spread the load instead of filling reps in file order.
+        let room = |r: usize| self.remaining[r] / self.reps.capacity[r].max(crate::assign::EPS);
+        ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(room(b.0).total_cmp(&room(a.0))).then(a.0.cmp(&b.0)));
         // Worth less than the capacity it would take is worth to the leads still expected:
         // held back (for the next batch), as the best plan in hindsight would leave it out.
         let held = if self.hold && ranked.first().is_some_and(|x| x.2 < 0.0) { ranked.first().copied() } else { None };
