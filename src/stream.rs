@@ -447,6 +447,16 @@ impl Router {
         let overall = reps.id.iter().map(|id| skill.overall.get(id).map_or(0.0, |e| e.effect)).collect();
         let value_objective = state.objective == "value";
         let step = state.step.unwrap_or(0.0);
+        let sample = &state.sample;
+        let (n_sets, n_sigs) = (sample.sets.len() as u32, sample.signatures.len() as u32);
+        if let Some(bad) = sample.forecast.iter().chain(&sample.observed).find(|x| x.3 >= n_sets || x.4 >= n_sigs) {
+            return Err(anyhow::anyhow!(
+                "damaged routing state: a sample lead refers to eligible set {} or signature {} of {n_sets} and \
+                 {n_sigs}; write the state again with `assign --state-out`",
+                bad.3,
+                bad.4
+            ));
+        }
         let sets: Vec<Vec<usize>> = state
             .sample
             .sets

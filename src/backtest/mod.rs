@@ -930,8 +930,8 @@ mod tests {
     #[test]
     fn doubly_robust_estimates_are_unbiased_where_the_model_is_not() {
         let (n, worlds) = (4000, 80);
-        let mut rel_error = vec![0.0; 3];
-        let mut model_error = vec![0.0; 3];
+        let mut rel_error = [0.0; 3];
+        let mut model_error = [0.0; 3];
         for seed in 0..worlds {
             let (cell, owner, y, truth, model) = logged_world(seed, n);
             let logged = Logged::new(&cell, &owner, &y);
