@@ -318,3 +318,45 @@ fn closed_deals_are_not_routed_and_joined_configs_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("accounts.csv") && err.contains("does not join"), "{err}");
 }
+
+/// A world whose reps are equally good: the model's check leaves skill unused, and the
+/// stream, like a batch, takes every rep as equally good — p_win is the lead's score.
+#[test]
+fn skill_the_model_leaves_unused_is_not_used_by_the_stream() {
+    let wd = Workdir::new();
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "81",
+        "--leads",
+        "800",
+        "--reps",
+        "12",
+        "--history",
+        "6000",
+        "--skill-spread",
+        "0",
+    ]);
+    let trained =
+        wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
+    assert!(String::from_utf8_lossy(&trained.stderr).contains("rep skill is not used"), "the world needs unused skill");
+    let text = String::from_utf8(wd.read("w/leads.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    wd.create("night.csv", lines[..401].join("\n") + "\n");
+    let mut args = world_assign(&["--model", "w/model.json", "--out", "plan.csv", "--state-out", "state.json"]);
+    args[2] = "night.csv";
+    wd.run(&args);
+    let day = format!("{}\n{}\n", lines[0], lines[401..].join("\n"));
+    let out = stream(&wd, day.as_bytes(), &[]);
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let assigned: Vec<&Vec<String>> = rows.iter().filter(|r| r[2] == "assigned").collect();
+    assert!(assigned.len() > 100, "{} assigned", assigned.len());
+    for r in assigned {
+        assert_eq!(r[4], r[5], "p_win is the score when skill is unused: {r:?}");
+    }
+}
