@@ -41,6 +41,11 @@ fn decided(r: &[String]) -> bool {
         || (r[2] == "unassigned" && ["all_eligible_at_capacity", "capacity_reserved"].contains(&r[3].as_str()))
 }
 
+/// The data rows of the stream's CSV output.
+fn rows_of(out: &[u8]) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(out).records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
 /// Runs the stream with `input` on standard input; its standard output.
 fn stream(wd: &Workdir, input: &[u8], extra: &[&str]) -> String {
     let mut args = STREAM.to_vec();
@@ -81,10 +86,7 @@ fn the_stream_routes_each_lead_within_capacity_and_answers_repeats_from_the_stat
     let before: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
     let day = wd.read("day.csv");
     let out = stream(&wd, &day, &[]);
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let rows = rows_of(out.as_bytes());
     assert!(out.starts_with("lead_id,rep_id,status,reason,score,p_win,expected_value,rank,tier,"));
     assert_eq!(rows.len(), 400);
     let day_ids: Vec<String> = wd.read_csv("day.csv").column("lead_id");
@@ -187,10 +189,7 @@ fn a_lead_worth_less_than_its_capacity_is_held_until_the_prices_are_re_solved_un
     let day = wd.read("day.csv");
     let out = wd.run_with_input(&STREAM, &day);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(&out.stdout[..])
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let rows = rows_of(&out.stdout[..]);
     let room: Vec<String> = s["reps"]
         .as_array()
         .unwrap()
@@ -230,10 +229,7 @@ fn bad_rows_get_an_error_row_and_json_lines_route_as_csv_rows_do() {
     lines[2] = cells.join(",");
     lines.insert(4, "only,three,fields".into());
     let out = stream(&wd, (lines.join("\n") + "\n").as_bytes(), &[]);
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let rows = rows_of(out.as_bytes());
     assert_eq!(rows.len(), 6);
     assert_eq!((rows[1][2].as_str(), rows[1][3].as_str()), ("error", "bad_input"));
     assert!(
@@ -298,10 +294,7 @@ fn closed_deals_are_not_routed_and_joined_configs_are_refused() {
     let with_outcome: Vec<String> =
         lines.iter().enumerate().map(|(k, l)| format!("{l},{}", ["outcome", "", "won", "open"][k])).collect();
     let out = stream(&wd, (with_outcome.join("\n") + "\n").as_bytes(), &[]);
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let rows = rows_of(out.as_bytes());
     assert!(decided(&rows[0]) && decided(&rows[2]), "{rows:?}");
     assert_eq!((rows[1][2].as_str(), rows[1][3].as_str()), ("unassigned", "closed_deal"));
     assert_eq!(rows.len(), 3);
@@ -350,10 +343,7 @@ fn skill_the_model_leaves_unused_is_not_used_by_the_stream() {
     wd.run(&args);
     let day = format!("{}\n{}\n", lines[0], lines[401..].join("\n"));
     let out = stream(&wd, day.as_bytes(), &[]);
-    let rows: Vec<Vec<String>> = csv::Reader::from_reader(out.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let rows = rows_of(out.as_bytes());
     let assigned: Vec<&Vec<String>> = rows.iter().filter(|r| r[2] == "assigned").collect();
     assert!(assigned.len() > 100, "{} assigned", assigned.len());
     for r in assigned {
