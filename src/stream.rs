@@ -606,7 +606,8 @@ impl Router {
             .iter()
             .map(|s| leads.table.column(s).map(|c| leads.table.cell(0, c).trim().to_lowercase()).unwrap_or_default())
             .collect();
-        let effects = self.rep_effects(&values);
+        let sig = self.signature(values);
+        let effects = self.sig_effects(sig);
         let (w, value) = (leads.workload[0], leads.value[0]);
         let unit = if self.value_objective { value } else { 1.0 };
         let eligible = self.elig.reps_for_row(&leads.table, 0, self.reps.len());
@@ -664,7 +665,7 @@ impl Router {
                 };
                 cells[11] = why;
                 self.remaining[r] -= w;
-                self.observe(&eligible, values, z, value, w);
+                self.observe(&eligible, sig, z, value, w);
                 self.update_prices(Some(r), w);
             }
             None => {
@@ -712,7 +713,7 @@ impl Router {
                         }
                     ),
                 };
-                self.observe(&eligible, values, z, value, w);
+                self.observe(&eligible, sig, z, value, w);
                 self.update_prices(None, w);
             }
         }
@@ -767,7 +768,7 @@ impl Router {
     }
 
     /// Adds a routed lead to the sample the prices are re-solved against.
-    fn observe(&mut self, eligible: &[usize], values: Vec<String>, z: f64, value: f64, w: f64) {
+    fn observe(&mut self, eligible: &[usize], sig: u32, z: f64, value: f64, w: f64) {
         let sample = &mut self.state.sample;
         let set = match self.set_index.get(eligible) {
             Some(&k) => k,
@@ -779,16 +780,6 @@ impl Router {
                 );
                 self.sets.push(eligible.to_vec());
                 self.set_index.insert(eligible.to_vec(), k);
-                k
-            }
-        };
-        let sig = match self.sig_index.get(&values) {
-            Some(&k) => k,
-            None => {
-                let k = sample.signatures.len() as u32;
-                sample.signatures.push(values.clone());
-                self.sig_effects.push(None);
-                self.sig_index.insert(values, k);
                 k
             }
         };
@@ -812,6 +803,18 @@ impl Router {
         if self.resolve_every > 0 && self.arrived % self.resolve_every == 0 {
             self.resolve();
         }
+    }
+
+    /// The index of these segment values among the sample's signatures (added if new).
+    fn signature(&mut self, values: Vec<String>) -> u32 {
+        if let Some(&k) = self.sig_index.get(&values) {
+            return k;
+        }
+        let k = self.state.sample.signatures.len() as u32;
+        self.state.sample.signatures.push(values.clone());
+        self.sig_effects.push(None);
+        self.sig_index.insert(values, k);
+        k
     }
 
     /// Rep effects of the sample's signature `sig`.
