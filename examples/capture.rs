@@ -65,6 +65,7 @@ fn main() -> Result<()> {
         noise_features: 0,
         skill_in: SkillIn::Both,
         new_reps: 0,
+        calendars: None,
     };
     let (mut grid, mut seeds, mut only_history) = (false, 2u64, None);
     let mut args = std::env::args().skip(1);

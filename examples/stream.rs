@@ -103,6 +103,7 @@ fn run_day(d: &Day) -> Result<()> {
             noise_features: 0,
             skill_in: SkillIn::Both,
             new_reps: 0,
+            calendars: None,
         },
         &Progress::hidden(),
     )?;
@@ -206,6 +207,7 @@ fn run_day(d: &Day) -> Result<()> {
             state_out,
             expect_arrivals: Some(day.len()),
             forecast: true,
+            at: None,
         };
         leadroute::cmd::assign::run(&s, &Progress::hidden(), &mut Vec::new(), &mut Stages::new())?;
         Ok(w.join(out))

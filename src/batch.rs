@@ -2,6 +2,7 @@
 //! share cap) and the eligibility classes that bind them.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 
@@ -11,6 +12,7 @@ use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
 use crate::io::Table;
 use crate::join;
+use crate::timing::{ClockInput, Timing};
 
 /// The input files of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +24,9 @@ pub struct BatchFiles<'a> {
     pub current: Option<&'a Path>,
     /// Every rep's capacity lowered to this share of the batch's workload.
     pub max_share: Option<f64>,
+    /// When the plan takes effect (`--at`): routing is time-aware with it, or when the reps
+    /// have calendars or the config a `[timing]` or `[availability]` section (then from now).
+    pub at: Option<crate::calendar::Secs>,
 }
 
 /// A batch ready to route.
@@ -31,6 +36,8 @@ pub struct Batch {
     pub leads: Leads,
     pub reps: Reps,
     pub elig: Eligibility,
+    /// The batch's clock, when routing is time-aware.
+    pub timing: Option<Arc<Timing>>,
 }
 
 impl Batch {
@@ -39,8 +46,11 @@ impl Batch {
     pub fn load(f: &BatchFiles, warnings: &mut Vec<String>) -> Result<Batch> {
         let cfg = Config::load_or_default(f.config)?;
         let mut leads = Leads::from_table(join::read(f.leads, "leads", &cfg, warnings)?, &cfg)?;
+        let mut current: Option<(Table, Vec<Option<usize>>)> = None;
         if let Some(path) = f.current {
-            let unknown = leads.set_owners(&Table::read(path, "current owners")?, &cfg)?;
+            let table = Table::read(path, "current owners")?;
+            let (unknown, rows) = leads.set_owners(&table, &cfg)?;
+            current = Some((table, rows));
             if unknown > 0 {
                 warnings.push(format!(
                     "{}: {unknown} rows name a lead that is not in {}; they are ignored",
@@ -78,8 +88,24 @@ impl Batch {
                 *c = c.min(cap);
             }
         }
-        let elig = Eligibility::new(&cfg, &leads, &reps)?;
-        Ok(Batch { cfg, leads, reps, elig })
+        let mut elig = Eligibility::new(&cfg, &leads, &reps)?;
+        let timing = if f.at.is_some() || reps.has_calendar || cfg.time_aware() {
+            let at = f.at.unwrap_or_else(crate::timing::now);
+            let own_rows: Vec<Option<usize>>;
+            let owners = match &current {
+                Some((t, rows)) => Some((t, rows.as_slice())),
+                None => {
+                    own_rows = (0..leads.len()).map(Some).collect();
+                    Some((&leads.table, own_rows.as_slice()))
+                }
+            };
+            let timing = Timing::build(&ClockInput { at, cfg: &cfg, leads: &leads, reps: &reps, owners }, warnings)?;
+            timing.bar(&mut elig, &reps);
+            Some(Arc::new(timing))
+        } else {
+            None
+        };
+        Ok(Batch { cfg, leads, reps, elig, timing })
     }
 
     /// Things in otherwise valid inputs that are probably mistakes: config entries naming

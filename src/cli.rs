@@ -400,6 +400,14 @@ pub struct GenerateArgs {
     /// The last N reps of reps.csv are new: they appear in no history row.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub new_reps: usize,
+    /// Give the reps time zones, working hours (one a night shift) and absences (away.csv),
+    /// make the batch a weekend's leads routed on Monday 30 November 2026 08:00 UTC, and let
+    /// p_win halve every --half-life hours a lead waits (the history records first responses).
+    #[arg(long)]
+    pub calendars: bool,
+    /// With --calendars: the true half-life of p_win, in hours of waiting.
+    #[arg(long, default_value_t = 12.0, value_name = "HOURS", requires = "calendars", value_parser = positive_f64)]
+    pub half_life: f64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -468,6 +476,12 @@ pub struct AssignArgs {
     /// Stop improving the plan after this many seconds (the result may then depend on timing).
     #[arg(long, value_name = "SECONDS", help_heading = "Routing")]
     pub time_limit: Option<f64>,
+    /// When the plan takes effect, ISO 8601 with an offset (e.g. 2026-11-30T08:00:00Z):
+    /// routing then knows when each rep can start on each lead (time zones, working hours,
+    /// absences) and what the wait costs. Default: now, when the reps have calendars or the
+    /// config a [timing] or [availability] section (set it for reproducible runs).
+    #[arg(long, value_name = "TIME", value_parser = at_time, help_heading = "Routing")]
+    pub at: Option<i64>,
     /// Seed: where the rotation starts and the optimizer's random choices; the same seed gives
     /// the same plan (and the scoring model trained from --history, as `train --seed`).
     #[arg(long, default_value_t = 42, help_heading = "Routing")]
@@ -551,7 +565,15 @@ impl GenerateArgs {
                 SkillInArg::CompanySize => leadroute::generate::SkillIn::CompanySize,
             },
             new_reps: self.new_reps,
+            calendars: self.calendars.then_some(self.half_life),
         })
+    }
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match parse::number(s) {
+        Some(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("expected a number > 0, found {s:?}")),
     }
 }
 
@@ -596,8 +618,13 @@ impl AssignArgs {
             state_out: self.state_out.clone(),
             expect_arrivals: self.expect_arrivals,
             forecast: self.forecast,
+            at: self.at,
         })
     }
+}
+
+fn at_time(s: &str) -> Result<i64, String> {
+    leadroute::timing::parse_at(s)
 }
 
 fn non_negative(s: &str) -> Result<f64, String> {

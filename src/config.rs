@@ -31,6 +31,13 @@ pub struct Config {
     /// Lookup tables joined onto the input files (`[[join]]`).
     #[serde(default, rename = "join")]
     pub joins: Vec<JoinSpec>,
+    /// When reps can work and what waiting costs (`[timing]`); its presence makes routing
+    /// time-aware.
+    #[serde(default)]
+    pub timing: Option<TimingConfig>,
+    /// Absences (`[availability]`).
+    #[serde(default)]
+    pub availability: Option<AvailabilityConfig>,
     /// Where the config came from, for messages (not a TOML key).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -54,6 +61,15 @@ pub struct Columns {
     pub min_leads: Option<Headers>,
     pub outcome: Option<Headers>,
     pub closed_at: Option<Headers>,
+    /// Reps: the IANA time zone of the rep's working hours.
+    pub time_zone: Option<Headers>,
+    /// Reps: weekly hours, `Mon-Fri 09:00-17:00` (blocks joined by `;`).
+    pub working_hours: Option<Headers>,
+    /// History: when the deal was first answered (for the speed-to-lead decay).
+    pub first_response_at: Option<Headers>,
+    /// Current owners: when the owner got the lead, and when they first worked it (SLAs).
+    pub assigned_at: Option<Headers>,
+    pub touched_at: Option<Headers>,
     /// How the files write dates that are not ISO, as a chrono/strftime format
     /// (`"%m/%d/%Y"`); ISO dates are read either way.
     pub date_format: Option<String>,
@@ -87,7 +103,7 @@ impl Headers {
 }
 
 /// Canonical columns, in the order they are documented.
-pub const CANONICAL: [&str; 12] = [
+pub const CANONICAL: [&str; 17] = [
     "lead_id",
     "value",
     "workload",
@@ -100,6 +116,11 @@ pub const CANONICAL: [&str; 12] = [
     "min_leads",
     "outcome",
     "closed_at",
+    "time_zone",
+    "working_hours",
+    "first_response_at",
+    "assigned_at",
+    "touched_at",
 ];
 
 impl Columns {
@@ -117,6 +138,11 @@ impl Columns {
             "min_leads" => self.min_leads.as_ref(),
             "outcome" => self.outcome.as_ref(),
             "closed_at" => self.closed_at.as_ref(),
+            "time_zone" => self.time_zone.as_ref(),
+            "working_hours" => self.working_hours.as_ref(),
+            "first_response_at" => self.first_response_at.as_ref(),
+            "assigned_at" => self.assigned_at.as_ref(),
+            "touched_at" => self.touched_at.as_ref(),
             _ => None,
         }
     }
@@ -277,6 +303,92 @@ impl Config {
             Some(dir) if path.is_relative() => dir.join(path),
             _ => path.to_path_buf(),
         }
+    }
+}
+
+/// `[timing]`: the clock routing runs on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingConfig {
+    /// The zone of timestamps written without an offset, and of reps without a `time_zone`
+    /// (an IANA name; default UTC).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// A lead's p_win halves every this many hours it waits for its rep (`inf`: no decay).
+    /// Unset: estimated from the history's `first_response_at` when it can be, else the
+    /// default.
+    #[serde(default)]
+    pub response_half_life_hours: Option<f64>,
+    /// A rep who cannot start on a lead within this many hours of its arrival does not get it.
+    #[serde(default = "default_horizon")]
+    pub horizon_hours: f64,
+    /// An owned lead untouched this many hours after its owner got it leaves its owner.
+    #[serde(default)]
+    pub sla_hours: Option<f64>,
+    /// How the SLA's hours are counted: `"plain"` (every hour) or `"working"` (the owner's
+    /// working hours only).
+    #[serde(default)]
+    pub sla_clock: SlaClock,
+}
+
+impl Default for TimingConfig {
+    fn default() -> Self {
+        TimingConfig {
+            time_zone: None,
+            response_half_life_hours: None,
+            horizon_hours: default_horizon(),
+            sla_hours: None,
+            sla_clock: SlaClock::Plain,
+        }
+    }
+}
+
+/// The half-life of p_win in hours of waiting when neither the config nor the history says:
+/// a day (the README says why).
+pub const DEFAULT_HALF_LIFE_HOURS: f64 = 24.0;
+
+fn default_horizon() -> f64 {
+    168.0
+}
+
+/// How SLA hours are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlaClock {
+    #[default]
+    Plain,
+    Working,
+}
+
+/// `[availability]`: who is away when.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityConfig {
+    /// A CSV of absences, `rep_id,start,end`, relative to the config file.
+    #[serde(default)]
+    pub away: Option<PathBuf>,
+}
+
+impl Config {
+    /// Whether the config asks for time-aware routing (a `[timing]` or `[availability]`
+    /// section).
+    pub fn time_aware(&self) -> bool {
+        self.timing.is_some() || self.availability.is_some()
+    }
+
+    /// The zone of timestamps without an offset and of reps without one: `[timing]
+    /// time_zone`, else UTC.
+    pub fn default_zone(&self) -> Result<jiff::tz::TimeZone> {
+        match self.timing.as_ref().and_then(|t| t.time_zone.as_deref()) {
+            Some(z) => crate::calendar::zone(z)
+                .map_err(|e| InputError::file(self.source.as_deref().unwrap_or(Path::new("config")), e).into()),
+            None => Ok(jiff::tz::TimeZone::UTC),
+        }
+    }
+
+    /// The `[timing]` settings, defaults where absent.
+    pub fn timing(&self) -> TimingConfig {
+        self.timing.clone().unwrap_or_default()
     }
 }
 
@@ -458,6 +570,31 @@ impl Config {
         }
         if !(m.max_psi.is_finite() && m.max_psi > 0.0) {
             return Err(bad(format!("[monitoring] max_psi must be a number > 0, got {}", m.max_psi)));
+        }
+        if let Some(t) = &self.timing {
+            if let Some(z) = &t.time_zone {
+                crate::calendar::zone(z).map_err(|e| bad(format!("[timing] time_zone: {e}")))?;
+            }
+            if let Some(h) = t.response_half_life_hours {
+                if h.is_nan() || h <= 0.0 {
+                    return Err(bad(format!(
+                        "[timing] response_half_life_hours must be a number of hours > 0 (inf for no decay), got {h}"
+                    )));
+                }
+            }
+            if !(t.horizon_hours.is_finite() && t.horizon_hours > 0.0) {
+                return Err(bad(format!("[timing] horizon_hours must be a number of hours > 0, got {}", t.horizon_hours)));
+            }
+            if let Some(h) = t.sla_hours {
+                if !(h.is_finite() && h > 0.0) {
+                    return Err(bad(format!("[timing] sla_hours must be a number of hours > 0, got {h}")));
+                }
+            }
+        }
+        if let Some(a) = &self.availability {
+            if a.away.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(bad("[availability] away is empty; expected the absences file's path".into()));
+            }
         }
         for (i, rule) in self.eligibility.iter().enumerate() {
             if rule.lead.trim().is_empty() || rule.rep.trim().is_empty() {

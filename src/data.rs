@@ -11,6 +11,7 @@ use anyhow::Result;
 use chrono::{NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
 
+use crate::calendar::{self, Calendar, WorkingHours};
 use crate::config::{CapacitySetting, Config};
 use crate::error::InputError;
 use crate::fmt::fmt_num;
@@ -50,6 +51,11 @@ pub struct Reps {
     pub min_leads: Vec<u32>,
     /// The file has no capacity column: [`Reps::settle_capacity`] gives the config's default.
     pub capacity_missing: bool,
+    /// When each rep works: time zone (default `[timing] time_zone`, else UTC) and weekly
+    /// hours (default always); absences are added by the batch.
+    pub calendar: Vec<Calendar>,
+    /// The file has a `time_zone` or `working_hours` column.
+    pub has_calendar: bool,
     index: HashMap<String, usize>,
 }
 
@@ -160,12 +166,13 @@ impl Leads {
 
     /// Replaces the current owners with those of a `lead_id,rep_id` file (headers as the
     /// config maps them); leads it does not list, or lists with an empty rep, are unowned.
-    /// Returns how many of its rows name a lead not in the batch.
-    pub fn set_owners(&mut self, table: &Table, cfg: &Config) -> Result<usize> {
+    /// Returns how many of its rows name a lead not in the batch, and each lead's row there.
+    pub fn set_owners(&mut self, table: &Table, cfg: &Config) -> Result<(usize, Vec<Option<usize>>)> {
         let cols = Resolver::new(table, cfg, "current owners");
         let (lead_col, rep_col) = (cols.required("lead_id")?, cols.required("rep_id")?);
         let index: HashMap<&str, usize> = self.id.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
         let mut owner: Vec<Option<String>> = vec![None; self.len()];
+        let mut rows: Vec<Option<usize>> = vec![None; self.len()];
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut unknown = 0;
         for row in 0..table.len() {
@@ -188,13 +195,16 @@ impl Leads {
                     .into());
             }
             match index.get(id) {
-                Some(&l) => owner[l] = non_empty(table.cell(row, rep_col)),
+                Some(&l) => {
+                    owner[l] = non_empty(table.cell(row, rep_col));
+                    rows[l] = Some(row);
+                }
                 None => unknown += 1,
             }
         }
         drop(index);
         self.owner = owner;
-        Ok(unknown)
+        Ok((unknown, rows))
     }
 }
 
@@ -207,6 +217,9 @@ impl Reps {
         let active_col = cols.optional("active")?;
         let weight_col = cols.optional("weight")?;
         let floor_col = cols.optional("min_leads")?;
+        let zone_col = cols.optional("time_zone")?;
+        let hours_col = cols.optional("working_hours")?;
+        let default_zone = cfg.default_zone()?;
 
         let n = table.len();
         if n == 0 {
@@ -222,6 +235,7 @@ impl Reps {
         let mut open_leads = Vec::with_capacity(n);
         let mut active = Vec::with_capacity(n);
         let mut weight = Vec::with_capacity(n);
+        let mut cals = Vec::with_capacity(n);
         let mut index = HashMap::with_capacity(n);
         for row in 0..n {
             let rep_id = parse_id(&table, row, id_col, "rep_id")?;
@@ -290,9 +304,22 @@ impl Reps {
                 return Err(table.cell_error(row, col, "expected min_leads as a whole number of leads ≥ 0").into());
             }
             min_leads.push(floor as u32);
+            cals.push(calendar_cell(&table, row, zone_col, hours_col, &default_zone)?);
         }
         let capacity_missing = cap_col.is_none();
-        Ok(Reps { table, id, capacity, open_leads, active, weight, min_leads, capacity_missing, index })
+        Ok(Reps {
+            table,
+            id,
+            capacity,
+            open_leads,
+            active,
+            weight,
+            min_leads,
+            capacity_missing,
+            calendar: cals,
+            has_calendar: zone_col.is_some() || hours_col.is_some(),
+            index,
+        })
     }
 
     /// Without a capacity column, gives every rep the config's `[reps] capacity` for a batch
@@ -434,6 +461,31 @@ fn number(table: &Table, row: usize, cfg: &Config, n: NumberCell) -> Result<f64>
         return Err(table.cell_error(row, col, format!("expected {expected}, found {cell:?}")).into());
     }
     Ok(v)
+}
+
+/// A rep's zone and weekly hours from its cells (empty: the default zone, always available).
+fn calendar_cell(
+    table: &Table,
+    row: usize,
+    zone_col: Option<usize>,
+    hours_col: Option<usize>,
+    default_zone: &jiff::tz::TimeZone,
+) -> Result<Calendar> {
+    let zone = match zone_col.map(|c| (c, table.cell(row, c).trim())) {
+        Some((c, z)) if !z.is_empty() => calendar::zone(z).map_err(|e| table.cell_error(row, c, e))?,
+        _ => default_zone.clone(),
+    };
+    let hours = match hours_col {
+        Some(c) => WorkingHours::parse(table.cell(row, c)).map_err(|e| {
+            table.cell_error(
+                row,
+                c,
+                format!("{e}; working hours are blocks like \"Mon-Fri 09:00-17:00\" joined by \";\" (empty: always)"),
+            )
+        })?,
+        None => WorkingHours::default(),
+    };
+    Ok(Calendar::new(zone, hours))
 }
 
 fn parse_bool_cell(table: &Table, row: usize, col: usize, default: bool) -> Result<bool> {

@@ -41,6 +41,26 @@ pub struct Eligibility {
 pub struct Class {
     pub values: Vec<String>,
     pub reps: Vec<usize>,
+    /// Reps the rules admit but the lead may not go to, and why (time, an SLA), in rep order.
+    pub barred: Vec<(usize, Bar)>,
+}
+
+/// Why a rep the rules admit may not take a lead, in words for a person ("R007 is away
+/// until Wed 16 Dec …").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bar {
+    /// The rep cannot start on the lead within the planning horizon.
+    Time(String),
+    /// The rep owned the lead and missed its SLA.
+    Sla(String),
+}
+
+impl Bar {
+    pub fn words(&self) -> &str {
+        match self {
+            Bar::Time(s) | Bar::Sla(s) => s,
+        }
+    }
 }
 
 fn norm(s: &str) -> String {
@@ -88,7 +108,7 @@ impl Eligibility {
                     .filter(|&rep| !closed && rules.iter().zip(&key).all(|(r, v)| admits(r, rep, v)))
                     .collect();
                 let values = rules.iter().map(|r| leads.table.cell(lead, r.lead_col).trim().to_string()).collect();
-                classes.push(Class { values, reps: reps_ok });
+                classes.push(Class { values, reps: reps_ok, barred: Vec::new() });
             }
             class_of.push(class);
         }
@@ -144,8 +164,54 @@ impl Eligibility {
         self.reps_for(lead).binary_search(&rep).is_ok()
     }
 
-    /// The first rule that keeps `rep` from `lead`, described for a person, if any.
+    /// Narrows the leads' reps further: leads fall into groups (`group_of`, per lead), and
+    /// `barred(group, rep)` says why a rep the rules admit may not take a lead of that group
+    /// (away for the whole horizon, an SLA missed). Leads of one class and group form a class.
+    pub fn restrict(&mut self, group_of: &[u32], barred: impl Fn(u32, usize) -> Option<Bar>) {
+        let mut by_key: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut classes: Vec<Class> = Vec::new();
+        for (lead, class) in self.class_of.iter_mut().enumerate() {
+            let key = (*class, group_of[lead]);
+            let next = classes.len() as u32;
+            let id = *by_key.entry(key).or_insert(next);
+            if id == next {
+                let old = &self.classes[key.0 as usize];
+                let mut reps = Vec::with_capacity(old.reps.len());
+                let mut bars = old.barred.clone();
+                for &r in &old.reps {
+                    match barred(key.1, r) {
+                        Some(b) => bars.push((r, b)),
+                        None => reps.push(r),
+                    }
+                }
+                bars.sort_by_key(|b| b.0);
+                classes.push(Class { values: old.values.clone(), reps, barred: bars });
+            }
+            *class = id;
+        }
+        self.classes = classes;
+    }
+
+    /// Why `rep` is barred from `lead` though the rules admit it, if it is.
+    pub fn bar(&self, lead: usize, rep: usize) -> Option<&Bar> {
+        let b = &self.class(lead).barred;
+        b.binary_search_by_key(&rep, |x| x.0).ok().map(|i| &b[i].1)
+    }
+
+    /// Every rep the rules admit for `lead`, barred or not, in rep order.
+    pub fn admitted(&self, lead: usize) -> Vec<usize> {
+        let class = self.class(lead);
+        let mut all: Vec<usize> = class.reps.iter().copied().chain(class.barred.iter().map(|b| b.0)).collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// The first rule that keeps `rep` from `lead`, described for a person, if any (a bar
+    /// of time or an SLA first).
     pub fn blocking_rule(&self, lead: usize, rep: usize) -> Option<String> {
+        if let Some(b) = self.bar(lead, rep) {
+            return Some(b.words().to_string());
+        }
         let class = self.class(lead);
         self.rules
             .iter()

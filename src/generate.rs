@@ -45,6 +45,79 @@ pub struct GenerateSettings {
     pub skill_in: SkillIn,
     /// The last this many reps of `reps.csv` are new: no history row names them.
     pub new_reps: usize,
+    /// Reps with time zones, working hours (one night shift among them) and absences, a
+    /// batch of a weekend's leads routed on Monday morning ([`CALENDAR_AT`]), and p_win
+    /// halving every this many hours a lead waits (the history records first responses).
+    pub calendars: Option<f64>,
+}
+
+/// When a calendar world's batch is routed: Monday 30 November 2026, 08:00 UTC.
+pub const CALENDAR_AT: &str = "2026-11-30T08:00:00Z";
+
+/// Time zones by region (weights within the region).
+const ZONES: [&[(&str, f64)]; 4] = [
+    &[("America/New_York", 0.6), ("America/Chicago", 0.25), ("America/Los_Angeles", 0.15)],
+    &[("Europe/London", 0.5), ("Europe/Berlin", 0.5)],
+    &[("Asia/Singapore", 0.6), ("Australia/Sydney", 0.4)],
+    &[("America/Sao_Paulo", 1.0)],
+];
+/// Weekly hours and how often reps keep them; one is a night shift.
+const HOURS: [(&str, f64); 5] = [
+    ("Mon-Fri 09:00-17:00", 0.60),
+    ("Mon-Fri 08:00-12:30; Mon-Fri 13:30-17:30", 0.12),
+    ("Mon-Fri 07:00-15:00", 0.10),
+    ("Tue-Sat 10:00-18:00", 0.08),
+    ("Sun-Thu 22:00-06:00", 0.10),
+];
+
+/// A rep's calendar in a calendar world: zone, hours, and an absence around the batch.
+#[derive(Debug, Clone)]
+struct RepCalendar {
+    zone: &'static str,
+    hours: &'static str,
+    /// (start, end) as the absences file writes them.
+    away: Option<(&'static str, &'static str)>,
+}
+
+fn gen_calendars(seed: u64, reps: &[Rep]) -> Vec<RepCalendar> {
+    let mut rng = rng_for(seed, 5, 0);
+    reps.iter()
+        .map(|r| {
+            let region = match r.territories.first() {
+                Some(&t) => t,
+                None => pick(&mut rng, &REGION_W),
+            };
+            let zones = ZONES[region];
+            let zone = zones[pick(&mut rng, &zones.iter().map(|z| z.1).collect::<Vec<_>>())].0;
+            let hours = HOURS[pick(&mut rng, &HOURS.map(|h| h.1))].0;
+            let u = rng.random::<f64>();
+            // A tenth on a three-week holiday (away the whole horizon), a tenth back on
+            // Wednesday, a few out on Monday morning.
+            let away = if u < 0.10 {
+                Some(("2026-11-21", "2026-12-13"))
+            } else if u < 0.20 {
+                Some(("2026-11-26", "2026-12-01"))
+            } else if u < 0.24 {
+                Some(("2026-11-30T00:00:00Z", "2026-11-30T16:00:00Z"))
+            } else {
+                None
+            };
+            RepCalendar { zone, hours, away }
+        })
+        .collect()
+}
+
+/// Each rep's calendar as the tool reads it (zone, hours; absences left out: the history
+/// predates them).
+fn calendars_of(cals: &[RepCalendar]) -> Vec<crate::calendar::Calendar> {
+    cals.iter()
+        .map(|c| {
+            crate::calendar::Calendar::new(
+                crate::calendar::zone(c.zone).expect("a known zone"),
+                crate::calendar::WorkingHours::parse(c.hours).expect("valid hours"),
+            )
+        })
+        .collect()
 }
 
 /// Which segments carry the reps' true skill (the overall effect is there in every case).
@@ -384,17 +457,32 @@ pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSum
     }
     std::fs::create_dir_all(s.out.join("truth"))
         .with_context(|| format!("cannot create the output folder {}", s.out.display()))?;
+    if let Some(h) = s.calendars {
+        if !(h.is_finite() && h > 0.0) {
+            return Err(UsageError(format!("the true half-life must be a number of hours > 0, got {h}")).into());
+        }
+    }
     let departed = if s.reps >= 4 { s.reps.div_ceil(12) } else { 0 };
     let reps = gen_reps(s, departed);
     let current = &reps[..s.reps];
+    let cals = s.calendars.map(|_| gen_calendars(s.seed, &reps));
 
-    write_reps(&s.out.join("reps.csv"), current)?;
+    write_reps(&s.out.join("reps.csv"), current, cals.as_deref())?;
     write_truth_effects(&s.out.join("truth").join("rep_effects.csv"), current)?;
-    write_config(&s.out.join("leadroute.toml"))?;
-    write_truth_readme(&s.out.join("truth").join("README.md"))?;
+    write_config(&s.out.join("leadroute.toml"), cals.is_some())?;
+    write_truth_readme(&s.out.join("truth").join("README.md"), s.calendars)?;
+    if let (Some(cals), Some(h)) = (&cals, s.calendars) {
+        write_away(&s.out.join("away.csv"), current, cals)?;
+        write_atomic(&s.out.join("truth").join("timing.toml"), |w| {
+            writeln!(w, "# When the batch is routed, and how fast p_win decays while a lead waits.")?;
+            writeln!(w, "at = {CALENDAR_AT:?}")?;
+            writeln!(w, "response_half_life_hours = {h}")?;
+            Ok(())
+        })?;
+    }
 
     let bar = progress.bar((s.history + s.leads) as u64, "generating");
-    let (won, lost) = write_history(s, &reps, &bar)?;
+    let (won, lost) = write_history(s, &reps, cals.as_deref(), &bar)?;
     write_batch(s, current, &bar)?;
     bar.finish();
     Ok(GenerateSummary {
@@ -407,28 +495,51 @@ pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSum
     })
 }
 
-fn write_reps(path: &Path, reps: &[Rep]) -> Result<()> {
+fn write_reps(path: &Path, reps: &[Rep], cals: Option<&[RepCalendar]>) -> Result<()> {
     write_atomic(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(["rep_id", "name", "seniority", "territories", "capacity", "open_leads", "active", "weight"])?;
-        for r in reps {
+        let mut header = vec!["rep_id", "name", "seniority", "territories", "capacity", "open_leads", "active", "weight"];
+        if cals.is_some() {
+            header.extend(["time_zone", "working_hours"]);
+        }
+        out.write_record(&header)?;
+        for (i, r) in reps.iter().enumerate() {
             let territories = if r.territories.is_empty() {
                 "*".to_string()
             } else {
                 r.territories.iter().map(|&t| REGIONS[t]).collect::<Vec<_>>().join(";")
             };
-            out.write_record([
+            let (capacity, open, weight) = (r.capacity.to_string(), r.open_leads.to_string(), r.weight.to_string());
+            let mut row = vec![
                 r.id.as_str(),
                 &r.name,
                 SENIORITY[r.seniority],
                 &territories,
-                &r.capacity.to_string(),
-                &r.open_leads.to_string(),
+                &capacity,
+                &open,
                 if r.active { "true" } else { "false" },
-                &r.weight.to_string(),
-            ])?;
+                &weight,
+            ];
+            if let Some(c) = cals.map(|c| &c[i]) {
+                row.extend([c.zone, c.hours]);
+            }
+            out.write_record(&row)?;
         }
         out.flush()?;
+        Ok(())
+    })
+}
+
+fn write_away(path: &Path, reps: &[Rep], cals: &[RepCalendar]) -> Result<()> {
+    write_atomic(path, |w| {
+        writeln!(w, "rep_id,start,end")?;
+        for (r, c) in reps.iter().zip(cals) {
+            if let Some((a, b)) = c.away {
+                writeln!(w, "{},{a},{b}", r.id)?;
+            }
+        }
+        // A company holiday: nobody works that Thursday, in any office.
+        writeln!(w, "*,2026-12-03,2026-12-03")?;
         Ok(())
     })
 }
@@ -451,7 +562,7 @@ fn write_truth_effects(path: &Path, reps: &[Rep]) -> Result<()> {
     })
 }
 
-fn write_config(path: &Path) -> Result<()> {
+fn write_config(path: &Path, calendars: bool) -> Result<()> {
     write_atomic(path, |w| {
         w.write_all(
             br#"# leadroute config for a generated world.
@@ -468,12 +579,34 @@ lead = "region"
 rep = "territories"
 "#,
         )?;
+        if calendars {
+            w.write_all(
+                br#"
+[timing]
+time_zone = "UTC"        # created_at is written without an offset, in UTC
+# response_half_life_hours is left to the history's first_response_at to estimate
+
+[availability]
+away = "away.csv"        # rep_id,start,end; * for everyone
+"#,
+            )?;
+        }
         Ok(())
     })
 }
 
-fn write_truth_readme(path: &Path) -> Result<()> {
+fn write_truth_readme(path: &Path, half_life: Option<f64>) -> Result<()> {
     write_atomic(path, |w| {
+        if let Some(h) = half_life {
+            writeln!(
+                w,
+                "# Hidden truth of this generated world\n\nRouted at {CALENDAR_AT} (`timing.toml`), a lead that waits \
+                 `delay` hours from its creation until its rep can start on it (the rep's working hours in their \
+                 time zone, absences in `../away.csv`) is won with probability\n\n    p = sigmoid(base_logit[L] + \
+                 effect[R, *] + effect[R, industry] + effect[R, company_size]) × 0.5^(delay / {h})\n\nIn the \
+                 history, delay runs to `first_response_at`.\n"
+            )?;
+        }
         w.write_all(
             b"# Hidden truth of this generated world\n\n\
 The true probability that rep R wins new lead L is\n\n\
@@ -509,11 +642,24 @@ where
     Ok(())
 }
 
-fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar) -> Result<(usize, usize)> {
+fn write_history(
+    s: &GenerateSettings,
+    reps: &[Rep],
+    cals: Option<&[RepCalendar]>,
+    bar: &crate::progress::Bar,
+) -> Result<(usize, usize)> {
     let hot = hot_threshold(s.seed);
     let start = dt("2024-07-01");
     let end = dt("2026-01-01");
     let span_secs = (end - start).num_seconds() as f64;
+    // With calendars, when each rep could first answer a lead: their working hours.
+    let epoch = |t: NaiveDateTime| t.and_utc().timestamp();
+    let avail: Option<Vec<crate::calendar::Availability>> = cals.map(|c| {
+        calendars_of(c)
+            .iter()
+            .map(|cal| crate::calendar::Availability::new(cal, epoch(start) - 86_400, epoch(end) + 30 * 86_400))
+            .collect()
+    });
     let by_region: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)> = (0..REGIONS.len())
         .map(|g| {
             // New reps (the last `new_reps` current ones) have no past deals.
@@ -527,8 +673,14 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
     let n = s.history;
     let mut won = 0;
     let mut lost = 0;
-    let header: Vec<String> = ["lead_id", "created_at", "closed_at", "rep_id", "outcome", "value"]
-        .into_iter()
+    let first: &[&str] = if cals.is_some() {
+        &["lead_id", "created_at", "closed_at", "first_response_at", "rep_id", "outcome", "value"]
+    } else {
+        &["lead_id", "created_at", "closed_at", "rep_id", "outcome", "value"]
+    };
+    let header: Vec<String> = first
+        .iter()
+        .copied()
         .chain(FEATURE_HEADER)
         .map(String::from)
         .chain(noise_header(s.noise_features))
@@ -552,14 +704,30 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
                     };
                     let created =
                         start + Duration::seconds(((i as f64 + rng.random::<f64>()) / n as f64 * span_secs) as i64);
+                    let mut answered = None;
                     let (rep, outcome, closed) = if pool.is_empty() {
                         (None, "lost", created + Duration::days(30))
                     } else {
-                        let r = &reps[pool[rng.random_range(0..pool.len())]];
-                        let p = sigmoid(lead.base_logit + r.effect(&lead));
+                        let ri = pool[rng.random_range(0..pool.len())];
+                        let r = &reps[ri];
+                        let mut p = sigmoid(lead.base_logit + r.effect(&lead));
+                        if let (Some(avail), Some(h)) = (&avail, s.calendars) {
+                            // First answered when the rep is next at work, after a lag: shorter
+                            // for hot leads (reps pick them first), so speed and quality go
+                            // together in the history as they do in real ones.
+                            let mean_lag = if lead.base_logit > hot { 600.0 } else { 2400.0 };
+                            let lag = (-(1.0 - rng.random::<f64>()).ln() * mean_lag) as i64;
+                            let t0 = epoch(created);
+                            let t = avail[ri].next(t0).unwrap_or(t0) + lag;
+                            p *= 0.5f64.powf((t - t0) as f64 / 3600.0 / h);
+                            answered = Some(created + Duration::seconds(t - t0));
+                        }
                         let win = rng.random::<f64>() < p;
                         let days = 3.0 + (-(1.0 - rng.random::<f64>()).ln()) * 25.0;
-                        let closed = created + Duration::seconds((days * 86_400.0) as i64);
+                        let mut closed = created + Duration::seconds((days * 86_400.0) as i64);
+                        if let Some(a) = answered {
+                            closed = closed.max(a + Duration::hours(1));
+                        }
                         (Some(r), if win { "won" } else { "lost" }, closed)
                     };
                     let open = closed >= end;
@@ -572,14 +740,15 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
                     let fields = lead_fields(&lead, i);
                     let _ = write!(
                         text,
-                        "H{:07},{},{},{},{},{}",
+                        "H{:07},{},{}",
                         i + 1,
                         fmt_dt(created),
-                        if open { String::new() } else { fmt_dt(closed) },
-                        rep.map(|r| r.id.as_str()).unwrap_or(""),
-                        outcome,
-                        lead.value
+                        if open { String::new() } else { fmt_dt(closed) }
                     );
+                    if avail.is_some() {
+                        let _ = write!(text, ",{}", answered.map(fmt_dt).unwrap_or_default());
+                    }
+                    let _ = write!(text, ",{},{},{}", rep.map(|r| r.id.as_str()).unwrap_or(""), outcome, lead.value);
                     for f in fields {
                         text.push(',');
                         text.push_str(&f);
@@ -602,7 +771,8 @@ fn write_history(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar)
 }
 
 fn write_batch(s: &GenerateSettings, reps: &[Rep], bar: &crate::progress::Bar) -> Result<()> {
-    let start = dt("2026-01-01");
+    // A calendar world's batch is the three days up to Monday 08:00 UTC (CALENDAR_AT).
+    let start = if s.calendars.is_some() { dt("2026-11-27") + Duration::hours(8) } else { dt("2026-01-01") };
     let owners: Vec<Vec<usize>> = (0..REGIONS.len())
         .map(|g| (0..reps.len()).filter(|&r| reps[r].active && reps[r].covers(g)).collect())
         .collect();
@@ -693,6 +863,7 @@ mod tests {
                 noise_features: 0,
                 skill_in: SkillIn::Both,
                 new_reps: 0,
+                calendars: None,
             };
             let reps = gen_reps(&s, 0);
             for g in 0..REGIONS.len() {

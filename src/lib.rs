@@ -16,6 +16,7 @@
 pub mod assign;
 pub mod backtest;
 pub mod batch;
+pub mod calendar;
 pub mod cmd;
 pub mod config;
 pub mod data;
@@ -39,6 +40,7 @@ pub mod report;
 pub mod scoring;
 pub mod skill;
 pub mod stream;
+pub mod timing;
 #[cfg(any(test, feature = "testing"))]
 pub mod truth;
 pub mod whatif;

@@ -20,6 +20,10 @@ pub struct ModelFile {
     pub scorer: Model,
     #[serde(default)]
     pub skill: Option<Skill>,
+    /// The speed-to-lead decay estimated from the history's first responses (when it has
+    /// `first_response_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay: Option<crate::timing::DecayEstimate>,
 }
 
 impl ModelFile {

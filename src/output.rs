@@ -14,6 +14,7 @@ use crate::data::{Leads, Reps};
 use crate::fmt::fmt_p;
 use crate::io::write_atomic;
 use crate::scoring;
+use crate::timing::Timing;
 
 /// The output columns, in order.
 pub const COLUMNS: [&str; 12] = [
@@ -28,6 +29,23 @@ pub const COLUMNS: [&str; 12] = [
     "tier",
     "runner_up_rep_id",
     "runner_up_p_win",
+    "explanation",
+];
+
+/// The output columns of a time-aware plan: `available_at` (UTC) before the explanation.
+pub const TIMED_COLUMNS: [&str; 13] = [
+    "lead_id",
+    "rep_id",
+    "status",
+    "reason",
+    "score",
+    "p_win",
+    "expected_value",
+    "rank",
+    "tier",
+    "runner_up_rep_id",
+    "runner_up_p_win",
+    "available_at",
     "explanation",
 ];
 
@@ -62,7 +80,8 @@ pub fn priority_rank(leads: &Leads) -> Vec<usize> {
 /// Writes the assignment CSV for `plan` to `path`, atomically, with each lead's priority
 /// `rank` ([`scoring::rank`] of the scores, else [`priority_rank`]). With `scores`, the
 /// score, p_win and expected value columns are filled; with
-/// `runner_up`, the rep the policy ranked next and its p_win (NaN: unknown, left empty).
+/// `runner_up`, the rep the policy ranked next and its p_win (NaN: unknown, left empty); with
+/// `timing` (time-aware routing), when each assigned lead's rep can start on it.
 #[allow(clippy::too_many_arguments)] // one per output column group; a struct would only rename them
 pub fn write_assignments(
     path: &Path,
@@ -73,8 +92,10 @@ pub fn write_assignments(
     p_win: &[Option<f64>],
     rank: &[usize],
     runner_up: Option<&[Option<(usize, f64)>]>,
+    timing: Option<&Timing>,
 ) -> Result<()> {
-    write_csv(path, &COLUMNS, plan.decisions.len(), |lead, out| {
+    let header: &[&str] = if timing.is_some() { &TIMED_COLUMNS } else { &COLUMNS };
+    write_csv(path, header, plan.decisions.len(), |lead, out| {
         let d = &plan.decisions[lead];
         let rep = d.rep.map(|r| reps.id[r].as_str()).unwrap_or("");
         let status = if d.rep.is_some() { "assigned" } else { "unassigned" };
@@ -90,20 +111,26 @@ pub fn write_assignments(
             Some(p) => (fmt_p(p), format!("{:.2}", p * leads.value[lead])),
             None => (String::new(), String::new()),
         };
-        out.write_record([
-            neutralise(&leads.id[lead]).as_ref(),
-            neutralise(rep).as_ref(),
-            status,
-            reason,
-            &score,
-            &p,
-            &ev,
-            rank.as_str(),
-            tier.as_str(),
-            neutralise(ru_rep).as_ref(),
-            &ru_p,
-            neutralise(&d.explanation).as_ref(),
-        ])
+        let front = [
+            neutralise(&leads.id[lead]),
+            neutralise(rep),
+            status.into(),
+            reason.into(),
+            score.into(),
+            p.into(),
+            ev.into(),
+            rank.into(),
+            tier.into(),
+            neutralise(ru_rep),
+            ru_p.into(),
+        ];
+        match timing {
+            Some(t) => {
+                let when = d.rep.and_then(|r| t.available_at(lead, r)).map(crate::calendar::fmt_instant).unwrap_or_default();
+                out.write_record(front.iter().map(|c| c.as_ref()).chain([when.as_str(), neutralise(&d.explanation).as_ref()]))
+            }
+            None => out.write_record(front.iter().map(|c| c.as_ref()).chain([neutralise(&d.explanation).as_ref()])),
+        }
     })
 }
 

@@ -67,7 +67,7 @@ pub fn write_all(
         Some(sc) => scoring::rank(sc),
         None => priority_rank(leads),
     };
-    write_assignments(files.out, &routed.plan, leads, reps, scores, &routed.p_win, &rank, runner_up)?;
+    write_assignments(files.out, &routed.plan, leads, reps, scores, &routed.p_win, &rank, runner_up, batch.timing.as_deref())?;
     stages.mark("write csv");
     if files.report.is_some() || files.html.is_some() || files.summary_json.is_some() {
         let summary = summarise(batch, scored, routed, ctx);

@@ -28,6 +28,8 @@ pub struct Scored {
     pub scores: Option<Vec<f64>>,
     /// The rep skill the model file holds, if it was read from one that does.
     pub stored_skill: Option<Skill>,
+    /// The speed-to-lead decay the model file holds, likewise.
+    pub stored_decay: Option<crate::timing::DecayEstimate>,
 }
 
 /// Scores the batch with the model file, or with a model trained on the history first;
@@ -40,16 +42,16 @@ pub fn score_batch(
     progress: &Progress,
     warnings: &mut Vec<String>,
 ) -> Result<Scored> {
-    let (model, stored_skill) = match (model_file, history) {
+    let (model, stored_skill, stored_decay) = match (model_file, history) {
         (Some(m), _) => {
             let file = ModelFile::load(m)?;
-            (file.scorer, file.skill)
+            (file.scorer, file.skill, file.decay)
         }
         (None, Some(h)) => {
             let hash = model::file_sha256(h.path())?;
             let trained = model::train(h, &batch.cfg, params, hash, progress)?;
             warnings.extend(trained.warnings);
-            (trained.model, None)
+            (trained.model, None, None)
         }
         (None, None) => return Ok(Scored::default()),
     };
@@ -58,7 +60,14 @@ pub fn score_batch(
     warnings.extend(model::monitor::warnings(&model, &x, &batch.cfg, model_file));
     let z = model.logit(&x);
     let scores = z.iter().map(|&v| sigmoid(v)).collect();
-    Ok(Scored { model: Some(model), binned: Some(x), logits: Some(z), scores: Some(scores), stored_skill })
+    Ok(Scored {
+        model: Some(model),
+        binned: Some(x),
+        logits: Some(z),
+        scores: Some(scores),
+        stored_skill,
+        stored_decay,
+    })
 }
 
 /// Priority rank of each score (1 = highest; ties in input order).

@@ -22,7 +22,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::data::{Resolver, created_dates};
+use crate::data::{DateReader, Resolver, created_dates, find_column};
+use crate::timing::{self, DecayEstimate};
 use crate::io::Table;
 use crate::model::metrics::sigmoid;
 use crate::model::{self, Model, Params};
@@ -77,6 +78,10 @@ pub struct Skill {
     /// `None` when they are.
     #[serde(default)]
     pub unused_because: Option<String>,
+    /// The speed-to-lead decay estimated from the same deals' first responses, with the same
+    /// out-of-fold scores as offsets (when the history has `first_response_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay: Option<DecayEstimate>,
 }
 
 /// The estimated spread of one variance component (log-odds), with the likelihood-ratio
@@ -272,8 +277,71 @@ pub fn learn(
     let mut skill = fit(&rows, h.segment_names(), out_of_fold);
     skill.holdout = holdout(&rows, h.segment_names(), s.params.seed);
     skill.unused_because = unused_because(&skill, rows.y.len());
+    skill.decay = decay_from(table, cfg, closed, &rows.offset, &rows.w, warnings)?;
     warnings.extend(skill.unused_warning());
     Ok(skill)
+}
+
+/// The speed-to-lead decay from the history's closed deals that carry `created_at` and
+/// `first_response_at`, each deal's log-odds (`offsets`, aligned with `rows`) as its offset
+/// and `weights` as its weight ([`timing::estimate_decay`]); `None` without the column. A
+/// response before its lead's creation is left out, counted in a warning.
+pub fn decay_from(
+    table: &Table,
+    cfg: &Config,
+    rows: &[usize],
+    offsets: &[f64],
+    weights: &[f64],
+    warnings: &mut Vec<String>,
+) -> Result<Option<DecayEstimate>> {
+    let (Some(rc), Some(cc)) = (find_column(table, cfg, "first_response_at"), find_column(table, cfg, "created_at"))
+    else {
+        return Ok(None);
+    };
+    let labels = model::labels(table, cfg)?;
+    let zone = cfg.default_zone()?;
+    let (reader_r, reader_c) = (DateReader::for_column(table, cfg, rc)?, DateReader::for_column(table, cfg, cc)?);
+    let (mut z, mut won, mut delay, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut before = 0;
+    for (i, &r) in rows.iter().enumerate() {
+        let (Some(y), Some(c), Some(f)) = (
+            labels[r],
+            timing::instant_cell(table, r, cc, &reader_c, &zone)?,
+            timing::instant_cell(table, r, rc, &reader_r, &zone)?,
+        ) else {
+            continue;
+        };
+        if f < c {
+            before += 1;
+            continue;
+        }
+        z.push(offsets[i]);
+        won.push(y);
+        delay.push((f - c) as f64 / 3600.0);
+        w.push(weights[i]);
+    }
+    if before > 0 {
+        warnings.push(format!(
+            "{}: {before} closed deals were first answered before they were created; they are left out of the \
+             speed-to-lead estimate",
+            table.path().display()
+        ));
+    }
+    Ok(Some(timing::estimate_decay(&z, &won, &delay, &w)))
+}
+
+/// [`decay_from`] over every closed deal of the history with the model's own (in-sample)
+/// log-odds as offsets, for when rep skill is not learned.
+pub fn decay_in_sample(table: &Table, cfg: &Config, model: &Model, s: &SkillSettings, warnings: &mut Vec<String>) -> Result<Option<DecayEstimate>> {
+    if find_column(table, cfg, "first_response_at").is_none() {
+        return Ok(None);
+    }
+    let labels = model::labels(table, cfg)?;
+    let closed: Vec<usize> = (0..table.len()).filter(|&r| labels[r].is_some()).collect();
+    let (x, _) = model.schema.bin_rows(table, cfg, &closed)?;
+    let z = model.logit(&x);
+    let weights = recency_weights(&created_dates(table, cfg, &closed)?, s.half_life_days);
+    decay_from(table, cfg, &closed, &z, &weights, warnings)
 }
 
 /// The rep skill `optimize` routes with: learned from the history when there is one (the
@@ -293,7 +361,11 @@ pub fn for_routing(
             "{}: [skill] enabled = false, so every rep is taken as equally good and leads go by score alone",
             cfg.describe()
         ));
-        return Ok(Skill::default());
+        let decay = match history {
+            Some(h) => decay_in_sample(h, cfg, model, &SkillSettings::new(cfg, params), warnings)?,
+            None => stored.and_then(|s| s.decay.clone()),
+        };
+        return Ok(Skill { decay, ..Skill::default() });
     }
     match (history, stored) {
         (Some(h), _) => {
@@ -899,6 +971,7 @@ fn fit_with(rows: &Rows, segments: Vec<String>, out_of_fold: bool, test: bool) -
         out_of_fold,
         holdout: None,
         unused_because: None,
+        decay: None,
     }
 }
 

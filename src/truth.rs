@@ -21,6 +21,9 @@ pub struct Truth {
     leads: HashMap<String, (f64, Vec<String>)>,
     /// (rep_id, segment, value) → effect; segment "*" for the overall effect.
     effects: HashMap<(String, String, String), f64>,
+    /// A calendar world's clock: when its batch is routed and the true half-life of p_win in
+    /// hours of waiting (`truth/timing.toml`).
+    pub timing: Option<(i64, f64)>,
 }
 
 impl Truth {
@@ -43,7 +46,31 @@ impl Truth {
             let e = parse::number(et.cell(row, 3)).ok_or_else(|| et.cell_error(row, 3, "expected a number"))?;
             effects.insert((et.cell(row, 0).to_string(), et.cell(row, 1).to_string(), et.cell(row, 2).to_string()), e);
         }
-        Ok(Truth { segments, leads, effects })
+        let timing_file = world.join("truth").join("timing.toml");
+        let timing = if timing_file.exists() {
+            #[derive(serde::Deserialize)]
+            struct T {
+                at: String,
+                response_half_life_hours: f64,
+            }
+            let t: T = toml::from_str(&std::fs::read_to_string(&timing_file)?)
+                .map_err(|e| anyhow!("{}: {e}", timing_file.display()))?;
+            let at = crate::calendar::instant(&t.at).ok_or_else(|| anyhow!("{}: at is not an instant", timing_file.display()))?;
+            Some((at, t.response_half_life_hours))
+        } else {
+            None
+        };
+        Ok(Truth { segments, leads, effects, timing })
+    }
+
+    /// The true probability that `rep` wins `lead` when it waits `delay` seconds from its
+    /// creation for the rep (a calendar world; without one, no decay).
+    pub fn p_win_after(&self, lead: &str, rep: &str, delay: i64) -> Option<f64> {
+        let p = self.p_win(lead, rep)?;
+        Some(match self.timing {
+            Some((_, h)) => p * 0.5f64.powf(delay as f64 / 3600.0 / h),
+            None => p,
+        })
     }
 
     /// The lead's true log-odds of converting with an average rep.

@@ -116,14 +116,19 @@ pub fn compare(
         let (alt_plan, alt_p): (Plan, Vec<Option<f64>>) = match (&routed.optimizer, z) {
             (Some(o), Some(z)) => {
                 let anchored = OptimizeSettings { anchor: Some(decisions(plan)), ..settings.clone() };
-                let o = optimize::optimize(leads, &alt, &batch.elig, z, &o.skill, &anchored);
+                let o = optimize::optimize_timed(leads, &alt, &batch.elig, z, &o.skill, &anchored, routed.decay.as_ref());
                 (o.plan, o.p_win)
             }
             _ => {
                 let rule = routed.policy.rule().context("a plan without the optimizer's context is a rule's")?;
                 let alt_plan = route_by_rule_keeping(rule, leads, &alt, &batch.elig, seed, settings.keep_owners);
-                let alt_p =
-                    alt_plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.map(|p| p[l]))).collect();
+                let factor = |l: usize, r: usize| routed.decay.as_ref().map_or(1.0, |d| d.factor(l, r));
+                let alt_p = alt_plan
+                    .decisions
+                    .iter()
+                    .enumerate()
+                    .map(|(l, d)| d.rep.and_then(|r| scores.map(|p| p[l] * factor(l, r))))
+                    .collect();
                 (alt_plan, alt_p)
             }
         };

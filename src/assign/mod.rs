@@ -101,6 +101,9 @@ pub enum Reason {
     NoEligibleRep,
     /// Reps are eligible, but none of them is active.
     NoActiveRep,
+    /// Eligible active reps exist, but none can start on the lead within the planning
+    /// horizon (away, or off shift for that long).
+    NoAvailableRep,
     /// The lead's workload is larger than the whole capacity of every eligible active rep.
     WorkloadExceedsCapacity,
     /// Eligible active reps exist, but their remaining capacity was used up.
@@ -118,6 +121,7 @@ impl Reason {
         match self {
             Reason::NoEligibleRep => "no_eligible_rep",
             Reason::NoActiveRep => "no_active_rep",
+            Reason::NoAvailableRep => "no_available_rep",
             Reason::WorkloadExceedsCapacity => "workload_exceeds_capacity",
             Reason::AllEligibleAtCapacity => "all_eligible_at_capacity",
             Reason::ClosedDeal => "closed_deal",
@@ -199,6 +203,11 @@ pub fn why_not_kept(lead: usize, leads: &Leads, reps: &Reps, elig: &Eligibility)
     if !reps.active[r] {
         return Some(format!("its current owner {owner} is inactive"));
     }
+    match elig.bar(lead, r) {
+        Some(crate::eligibility::Bar::Sla(words)) => return Some(words.clone()),
+        Some(crate::eligibility::Bar::Time(words)) => return Some(format!("its current owner {words}")),
+        None => {}
+    }
     if let Some(rule) = elig.blocking_rule(lead, r) {
         return Some(format!("its current owner {owner} is no longer eligible: {rule}"));
     }
@@ -218,8 +227,23 @@ pub(crate) fn blocked_reason(
         return Some(Reason::ClosedDeal);
     }
     let eligible = elig.reps_for(lead);
-    if eligible.is_empty() {
-        return Some(Reason::NoEligibleRep);
+    if eligible.is_empty() || !eligible.iter().any(|&r| reps.active[r]) {
+        // Reps the rules admit but time or an SLA bars: no_available_rep when an active one
+        // is away (or off shift) for the whole horizon.
+        let barred = &elig.class(lead).barred;
+        let active_barred = |time: bool| {
+            barred.iter().any(|(r, b)| reps.active[*r] && matches!(b, crate::eligibility::Bar::Time(_)) == time)
+        };
+        if active_barred(true) {
+            return Some(Reason::NoAvailableRep);
+        }
+        if eligible.is_empty() {
+            return Some(if barred.is_empty() || active_barred(false) {
+                Reason::NoEligibleRep
+            } else {
+                Reason::NoActiveRep
+            });
+        }
     }
     let w = leads.workload[lead];
     let mut any_active = false;

@@ -19,6 +19,8 @@ use crate::eligibility::Eligibility;
 use crate::fmt::{amount, fmt_num};
 use crate::model::metrics::sigmoid;
 use crate::skill::Skill;
+use crate::timing::Decay;
+use std::sync::Arc;
 
 /// What the plan maximises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -92,18 +94,40 @@ pub struct Optimized {
     pub notes: Vec<String>,
 }
 
-/// p_win(lead, rep) = sigmoid(lead log-odds + the rep's effect for the lead's segment values).
+/// p_win(lead, rep) = sigmoid(lead log-odds + the rep's effect for the lead's segment values),
+/// × the speed-to-lead decay of the wait for the rep when routing is time-aware.
 #[derive(Debug, Clone)]
 pub struct PWin {
     z: Vec<f64>,
     sig: Vec<u32>,
     effect: Vec<f64>,
     n_reps: usize,
+    decay: Option<Arc<Decay>>,
 }
 
 impl PWin {
     pub fn p(&self, lead: usize, rep: usize) -> f64 {
+        let p = self.p_now(lead, rep);
+        match &self.decay {
+            Some(d) => p * d.factor(lead, rep),
+            None => p,
+        }
+    }
+
+    /// p_win were the rep to start on the lead at once (no decay).
+    pub fn p_now(&self, lead: usize, rep: usize) -> f64 {
         sigmoid(self.z[lead] + self.effect(self.sig[lead], rep))
+    }
+
+    /// The decay of p_win with waiting, when routing is time-aware.
+    pub fn decay(&self) -> Option<&Decay> {
+        self.decay.as_deref()
+    }
+
+    /// Every rep is as good as any other for every lead: no skill effects, and no rep a lead
+    /// waits longer for than another.
+    pub fn equal_worth(&self) -> bool {
+        all_zero(&self.effect) && self.decay.as_ref().is_none_or(|d| d.uniform())
     }
 
     /// The lead's score log-odds (before any rep's effect).
@@ -138,6 +162,20 @@ struct LeadProblem<'a> {
     /// e^(−effect) of every (signature, rep): with the item's e^(−z), p_win = 1 / (1 + both),
     /// no exponential per profit (the auction computes millions of them).
     exp_neg_effect: Vec<f64>,
+    /// Per (signature, class, time class)'s order, where its segments of reps with the same
+    /// wait start (time-aware routing: profits fall along a segment, not across them).
+    segments: Vec<Vec<u32>>,
+    /// Each item's wait factor by rep, when routing is time-aware.
+    wait: Wait<'a>,
+}
+
+/// How a profit gets its wait factor: none, from the decay's class × rep table (the item's
+/// `toff` is its class's row), or computed (`toff` is its class).
+#[derive(Clone, Copy)]
+enum Wait<'a> {
+    None,
+    Table(&'a [f64]),
+    Lazy(&'a Decay),
 }
 
 /// An item's e^(−score log-odds), weight in the objective, offset of its signature's row of
@@ -146,10 +184,13 @@ struct LeadProblem<'a> {
 #[derive(Debug, Clone, Copy)]
 struct Fast {
     exp_neg_z: f64,
+    /// The lead's weight, × its age factor when routing is time-aware.
     w: f64,
     offset: u32,
     owner: u32,
     bonus: f64,
+    /// The row of its time class in the wait table (or the class, computed lazily).
+    toff: u32,
 }
 
 impl Instance for LeadProblem<'_> {
@@ -169,6 +210,11 @@ impl Instance for LeadProblem<'_> {
     fn profit(&self, i: usize, bin: usize) -> f64 {
         let f = &self.fast[i];
         let mut p = f.w / (1.0 + f.exp_neg_z * self.exp_neg_effect[f.offset as usize + bin]);
+        match self.wait {
+            Wait::None => {}
+            Wait::Table(t) => p *= t[f.toff as usize + bin],
+            Wait::Lazy(d) => p *= d.wait_factor(f.toff as usize, bin),
+        }
         if f.owner == bin as u32 {
             p += f.bonus;
         }
@@ -184,6 +230,9 @@ impl Instance for LeadProblem<'_> {
         self.floor[bin]
     }
     fn ordered(&self, i: usize) -> Option<(&[u32], [u32; 2])> {
+        if self.orders.is_empty() {
+            return None;
+        }
         let f = &self.fast[i];
         let owner = if f.bonus > 0.0 { f.owner } else { u32::MAX };
         let anchor = match self.anchor.get(i) {
@@ -201,7 +250,11 @@ impl Instance for LeadProblem<'_> {
     fn order_of(&self, i: usize) -> usize {
         self.order_of[i] as usize
     }
+    fn order_segments(&self) -> &[Vec<u32>] {
+        &self.segments
+    }
 }
+
 
 /// Signature id of every lead, and each signature's segment values.
 fn signatures(leads: &Leads, skill: &Skill) -> (Vec<u32>, Vec<Vec<String>>) {
@@ -239,6 +292,8 @@ struct Context<'a> {
     kept: Vec<Option<usize>>,
     /// Each lead's current owner among the reps, looked up once.
     owner_rep: Vec<Option<usize>>,
+    /// The decay of p_win with waiting, when routing is time-aware.
+    decay: Option<&'a Arc<Decay>>,
 }
 
 impl Context<'_> {
@@ -306,14 +361,22 @@ fn all_zero(effect: &[f64]) -> bool {
 
 /// Candidates: the active reps of a lead's eligibility class. Within a class, leads of one
 /// segment signature rank the reps the same way (p_win rises with the rep's effect), so one
-/// order per (signature, class) serves every lead and no lead × rep table is built.
+/// order per (signature, class) serves every lead and no lead × rep table is built. With
+/// time, leads of one time class wait the same for each rep: the order is per (signature,
+/// class, time class), its reps grouped by their wait (longest wait last), each group a
+/// segment ranked by effect.
 struct Candidates {
     lists: Vec<Vec<u32>>,
     of_lead: Vec<u32>,
-    /// Each (signature, class)'s candidates by decreasing effect, and each lead's order.
+    /// Each order's candidates, its segments' starts, and each lead's order; no orders when
+    /// there would be too many to keep (then every scan looks at every candidate).
     orders: Vec<Vec<u32>>,
+    segments: Vec<Vec<u32>>,
     order_of_lead: Vec<u32>,
 }
+
+/// Most entries the orders may hold in all.
+const MAX_ORDER_ENTRIES: usize = 64 << 20;
 
 impl Candidates {
     fn new(ctx: &Context, eff: &Effects) -> Candidates {
@@ -331,22 +394,39 @@ impl Candidates {
                 })
             })
             .collect();
-        let mut order_index: HashMap<(u32, u32), u32> = HashMap::new();
-        let mut orders: Vec<Vec<u32>> = Vec::new();
+        let decay = ctx.decay.filter(|d| !d.uniform());
+        let tclass = |l: usize| decay.map_or(0, |d| d.timing().class_of(l) as u32);
+        let mut order_index: HashMap<(u32, u32, u32), u32> = HashMap::new();
+        let mut keys: Vec<(u32, u32, u32)> = Vec::new();
         let order_of_lead: Vec<u32> = (0..leads.len())
             .map(|l| {
-                let (sig, cand) = (eff.sig_of_lead[l], of_lead[l]);
-                let next = order_index.len() as u32;
-                *order_index.entry((sig, cand)).or_insert_with(|| {
-                    let mut list = lists[cand as usize].clone();
-                    let e = |r: u32| eff.effect[sig as usize * n_reps + r as usize];
-                    list.sort_by(|&a, &b| e(b).total_cmp(&e(a)).then(a.cmp(&b)));
-                    orders.push(list);
+                let key = (eff.sig_of_lead[l], of_lead[l], tclass(l));
+                let next = keys.len() as u32;
+                *order_index.entry(key).or_insert_with(|| {
+                    keys.push(key);
                     next
                 })
             })
             .collect();
-        Candidates { lists, of_lead, orders, order_of_lead }
+        let entries: usize = keys.iter().map(|k| lists[k.1 as usize].len()).sum();
+        if entries > MAX_ORDER_ENTRIES {
+            return Candidates { lists, of_lead, orders: Vec::new(), segments: Vec::new(), order_of_lead };
+        }
+        let built: Vec<(Vec<u32>, Vec<u32>)> = keys
+            .par_iter()
+            .map(|&(sig, cand, tc)| {
+                let mut list = lists[cand as usize].clone();
+                let e = |r: u32| eff.effect[sig as usize * n_reps + r as usize];
+                let wait = |r: u32| decay.map_or(1.0, |d| d.wait_factor(tc as usize, r as usize));
+                list.sort_by(|&a, &b| wait(b).total_cmp(&wait(a)).then(e(b).total_cmp(&e(a))).then(a.cmp(&b)));
+                let cuts: Vec<u32> =
+                    (1..list.len()).filter(|&k| wait(list[k]) != wait(list[k - 1])).map(|k| k as u32).collect();
+                (list, cuts)
+            })
+            .collect();
+        let (orders, segments): (Vec<Vec<u32>>, Vec<Vec<u32>>) = built.into_iter().unzip();
+        let segments = if segments.iter().all(Vec::is_empty) { Vec::new() } else { segments };
+        Candidates { lists, of_lead, orders, segments, order_of_lead }
     }
 }
 
@@ -363,7 +443,9 @@ struct Stay {
 impl Stay {
     fn new(ctx: &Context, items: &[usize], eff: &Effects, cands: &Candidates) -> Stay {
         let (z, n_reps) = (ctx.z, ctx.reps.len());
-        let equal_skill = all_zero(&eff.effect);
+        let no_effects = all_zero(&eff.effect);
+        let equal_worth = no_effects && ctx.decay.is_none_or(|d| d.uniform());
+        let factor = |l: usize, r: usize| ctx.decay.map_or(1.0, |d| d.factor(l, r));
         // What keeps an owned lead with its owner when no move penalty is given: the lead's
         // weight × the change in p_win that one standard deviation of the difference between
         // two reps' estimated effects makes (√2 × the owner's posterior sd), plus a tie-breaker.
@@ -374,7 +456,7 @@ impl Stay {
         let owner_first = 2.0 * items.iter().map(|&l| ctx.weight(l)).fold(0.0, f64::max);
         // The posterior sd of each owner's effect, once per (signature, owner).
         let mut owner_sd: HashMap<(u32, usize), f64> = HashMap::new();
-        if !equal_skill {
+        if !no_effects {
             for &l in items {
                 if let Some(r) = ctx.owner(l) {
                     owner_sd.entry((eff.sig_of_lead[l], r)).or_insert_with(|| {
@@ -389,20 +471,33 @@ impl Stay {
         // with its owner as anywhere: it outranks every other lead at its owner (as with equal
         // skill), so another lead's gain — itself mostly within the noise — cannot push it out,
         // and it leaves only for coverage. One that some rep beats beyond the noise gets the
-        // noise margin as a bonus and goes where the plan is worth most.
+        // noise margin as a bonus and goes where the plan is worth most. A wait is no noise:
+        // a rep who can start sooner beats the owner by what the wait costs.
         let noise_bonus = |l: usize, r: usize| -> f64 {
-            if equal_skill {
+            if equal_worth {
                 return owner_first;
             }
             let sig = eff.sig_of_lead[l];
-            let p = sigmoid(z[l] + eff.effect[sig as usize * n_reps + r]);
-            let margin = noise_margin(p, owner_sd[&(sig, r)]);
-            let best_other = cands.orders[cands.order_of_lead[l] as usize]
-                .iter()
-                .map(|&b| b as usize)
-                .find(|&b| b != r)
-                .map_or(0.0, |b| sigmoid(z[l] + eff.effect[sig as usize * n_reps + b]));
-            if best_other - p <= margin { owner_first } else { ctx.weight(l) * margin + tie_bonus }
+            let p = |b: usize| sigmoid(z[l] + eff.effect[sig as usize * n_reps + b]) * factor(l, b);
+            let (f, p_own) = (factor(l, r), sigmoid(z[l] + eff.effect[sig as usize * n_reps + r]));
+            let margin = noise_margin(p_own, owner_sd.get(&(sig, r)).copied().unwrap_or(0.0)) * f;
+            let best_other = best_except(
+                &cands.orders,
+                &cands.segments,
+                Some(cands.order_of_lead[l]),
+                &cands.lists[cands.of_lead[l] as usize],
+                Some(r),
+                p,
+            )
+            .map_or(0.0, |(_, pb)| pb);
+            if best_other - p_own * f <= margin { owner_first } else { ctx.weight(l) * margin + tie_bonus }
+        };
+        let toff = |l: usize| -> u32 {
+            match ctx.decay {
+                Some(d) if d.has_table() => (d.timing().class_of(l) * n_reps) as u32,
+                Some(d) => d.timing().class_of(l) as u32,
+                None => 0,
+            }
         };
         let fast: Vec<Fast> = items
             .iter()
@@ -414,10 +509,11 @@ impl Stay {
                     .map_or((u32::MAX, 0.0), |r| (r as u32, ctx.s.move_penalty.unwrap_or_else(|| noise_bonus(l, r))));
                 Fast {
                     exp_neg_z: (-z[l]).exp(),
-                    w: ctx.weight(l),
+                    w: ctx.weight(l) * ctx.decay.map_or(1.0, |d| d.age(l)),
                     offset: eff.sig_of_lead[l] * n_reps as u32,
                     owner,
                     bonus,
+                    toff: toff(l),
                 }
             })
             .collect();
@@ -425,9 +521,52 @@ impl Stay {
     }
 }
 
+/// The lead's best rep by `p` other than `except`, with its p: per segment of the lead's
+/// order the first such rep (p falls along a segment), the best of those; every candidate
+/// when there is no order. Ties go to the earlier segment, then the lower rep.
+fn best_except(
+    orders: &[Vec<u32>],
+    segments: &[Vec<u32>],
+    order: Option<u32>,
+    cands: &[u32],
+    except: Option<usize>,
+    p: impl Fn(usize) -> f64,
+) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    let mut offer = |r: usize| {
+        let c = (r, p(r));
+        if best.is_none_or(|(_, pb)| c.1 > pb) {
+            best = Some(c);
+        }
+    };
+    match order.filter(|_| !orders.is_empty()) {
+        Some(o) => {
+            let list = &orders[o as usize];
+            let cuts: &[u32] = segments.get(o as usize).map_or(&[], Vec::as_slice);
+            let starts = std::iter::once(0).chain(cuts.iter().map(|&c| c as usize));
+            let ends = cuts.iter().map(|&c| c as usize).chain(std::iter::once(list.len()));
+            for (a, b) in starts.zip(ends) {
+                if let Some(r) = list[a..b].iter().map(|&r| r as usize).find(|&r| Some(r) != except) {
+                    offer(r);
+                }
+            }
+        }
+        None => {
+            let mut all: Vec<usize> = cands.iter().map(|&r| r as usize).filter(|&r| Some(r) != except).collect();
+            all.sort_unstable();
+            for r in all {
+                offer(r);
+            }
+        }
+    }
+    best
+}
+
 /// The problem the solver sees (the leads no owner keeps), with what the decisions need
-/// besides: each lead's order of reps and the noise of its owner's effect.
-fn build<'a>(ctx: &Context<'a>, capacity: Vec<f64>) -> (LeadProblem<'a>, Vec<u32>, HashMap<(u32, usize), f64>) {
+/// besides: each lead's order of reps and candidate list, and the noise of its owner's effect.
+type Built<'a> = (LeadProblem<'a>, Vec<u32>, Vec<u32>, HashMap<(u32, usize), f64>);
+
+fn build<'a>(ctx: &Context<'a>, capacity: Vec<f64>) -> Built<'a> {
     let (leads, reps) = (ctx.leads, ctx.reps);
     let eff = Effects::new(leads, reps, ctx.skill);
     // Fairness floors of active reps, less the leads they keep.
@@ -456,9 +595,23 @@ fn build<'a>(ctx: &Context<'a>, capacity: Vec<f64>) -> (LeadProblem<'a>, Vec<u32
         items,
         cands: cands.lists,
         orders: cands.orders,
-        pw: PWin { z: ctx.z.to_vec(), sig: eff.sig_of_lead, effect: eff.effect, n_reps: reps.len() },
+        segments: cands.segments,
+        wait: match ctx.decay {
+            None => Wait::None,
+            Some(d) => match d.wait_table() {
+                Some(t) => Wait::Table(t),
+                None => Wait::Lazy(d),
+            },
+        },
+        pw: PWin {
+            z: ctx.z.to_vec(),
+            sig: eff.sig_of_lead,
+            effect: eff.effect,
+            n_reps: reps.len(),
+            decay: ctx.decay.cloned(),
+        },
     };
-    (problem, cands.order_of_lead, stay.owner_sd)
+    (problem, cands.order_of_lead, cands.of_lead, stay.owner_sd)
 }
 
 /// Routes the batch by optimisation. `z` is each lead's calibrated score log-odds.
@@ -469,6 +622,19 @@ pub fn optimize(
     z: &[f64],
     skill: &Skill,
     s: &OptimizeSettings,
+) -> Optimized {
+    optimize_timed(leads, reps, elig, z, skill, s, None)
+}
+
+/// [`optimize`], with p_win decaying with each rep's wait (`decay`, time-aware routing).
+pub fn optimize_timed(
+    leads: &Leads,
+    reps: &Reps,
+    elig: &Eligibility,
+    z: &[f64],
+    skill: &Skill,
+    s: &OptimizeSettings,
+    decay: Option<&Arc<Decay>>,
 ) -> Optimized {
     // Current owners keep their leads first, in arrival order, under --lock.
     let (kept, capacity) = if s.keep_owners {
@@ -489,9 +655,10 @@ pub fn optimize(
         mean_value: leads.value.iter().sum::<f64>() / leads.len().max(1) as f64,
         kept,
         owner_rep: leads.owner.iter().map(|o| o.as_deref().and_then(|o| reps.find(o))).collect(),
+        decay,
     };
-    let (problem, order_of_lead, owner_sd) = build(&ctx, capacity);
-    let equal_skill = all_zero(&problem.pw.effect);
+    let (problem, order_of_lead, cand_of_lead, owner_sd) = build(&ctx, capacity);
+    let equal_skill = problem.pw.equal_worth();
     let Solved { mut sol, value: solved_value, bound, lambda: shadow_price, mut method } = solve(&problem, s);
     let mut notes = Vec::new();
     cover_first(&ctx, &problem, &mut sol, solved_value, &mut method, &mut notes);
@@ -523,7 +690,7 @@ pub fn optimize(
     let short_of_floor: Vec<(usize, u32)> =
         (0..reps.len()).filter(|&r| reps.active[r] && given[r] < reps.min_leads[r]).map(|r| (r, given[r])).collect();
     let outcome = Outcome { chosen: &chosen, remaining: &remaining, given: &given, by_rule: by_rule.as_ref() };
-    let per_lead = decide_each(&ctx, &problem, &order_of_lead, &owner_sd, &outcome);
+    let per_lead = decide_each(&ctx, &problem, (&order_of_lead, &cand_of_lead), &owner_sd, &outcome);
     let mut decisions = Vec::with_capacity(leads.len());
     let mut runner_up = Vec::with_capacity(leads.len());
     let mut p_win = Vec::with_capacity(leads.len());
@@ -602,13 +769,13 @@ fn as_equals(
     method: &mut String,
     notes: &mut Vec<String>,
 ) -> Option<Plan> {
-    let (leads, reps, z, unit) = (ctx.leads, ctx.reps, ctx.z, ctx.unit());
+    let (leads, reps, unit) = (ctx.leads, ctx.reps, ctx.unit());
     let rule =
         super::rules::route_by_rule_keeping(super::Rule::LeastLoaded, leads, reps, ctx.elig, ctx.s.solve.seed, true);
     let worth = |rep_of: &dyn Fn(usize) -> Option<usize>| -> (usize, f64) {
         (0..leads.len())
-            .filter(|&l| rep_of(l).is_some())
-            .fold((0, 0.0), |(n, v), l| (n + 1, v + ctx.weight(l) * sigmoid(z[l])))
+            .filter_map(|l| rep_of(l).map(|r| (l, r)))
+            .fold((0, 0.0), |(n, v), (l, r)| (n + 1, v + ctx.weight(l) * problem.pw.p(l, r)))
     };
     let (n_opt, v_opt) = worth(&|l| chosen[l]);
     let (n_rule, v_rule) = worth(&|l| rule.decisions[l].rep);
@@ -668,14 +835,14 @@ struct LeadDecision {
 fn decide_each(
     ctx: &Context,
     problem: &LeadProblem,
-    order_of_lead: &[u32],
+    (order_of_lead, cand_of_lead): (&[u32], &[u32]),
     owner_sd: &HashMap<(u32, usize), f64>,
     out: &Outcome,
 ) -> Vec<LeadDecision> {
     let (leads, reps, elig) = (ctx.leads, ctx.reps, ctx.elig);
     let pw = &problem.pw;
     let p = |l: usize, r: usize| pw.p(l, r);
-    let equal_skill = all_zero(&pw.effect);
+    let equal_skill = pw.equal_worth();
     let excluded_best = excluded_best(ctx, pw);
     let chosen = out.chosen;
     // Worth is compared per unit of workload when workloads differ (decided once, not per lead).
@@ -702,12 +869,15 @@ fn decide_each(
                 let runner_up = rule.runner_up[l].map(|r| (r, p(l, r)));
                 return LeadDecision { decision: d, runner_up, p_win: chosen[l].map(|r| p(l, r)), forgone: None };
             }
-            // The first rep in the lead's order other than its own: the best other by p_win.
-            let runner_up = problem.orders[order_of_lead[l] as usize]
-                .iter()
-                .map(|&r| r as usize)
-                .find(|&r| Some(r) != chosen[l])
-                .map(|r| (r, p(l, r)));
+            // The best other rep by p_win.
+            let runner_up = best_except(
+                &problem.orders,
+                &problem.segments,
+                Some(order_of_lead[l]),
+                &problem.cands[cand_of_lead[l] as usize],
+                chosen[l],
+                |r| p(l, r),
+            );
             let Some(r) = chosen[l] else {
                 let reason = blocked_reason(l, leads, reps, elig, out.remaining)
                     .unwrap_or(super::Reason::AllEligibleAtCapacity);
@@ -724,7 +894,10 @@ fn decide_each(
             // beyond it (then the runner-up had no room for it).
             let within_noise = stays
                 && (equal_skill
-                    || runner_up.is_none_or(|(_, p2)| p2 - p(l, r) <= noise_margin(p(l, r), owner_sd[&(pw.sig[l], r)])));
+                    || runner_up.is_none_or(|(_, p2)| {
+                        let sd = owner_sd.get(&(pw.sig[l], r)).copied().unwrap_or(0.0);
+                        p2 - p(l, r) <= noise_margin(pw.p_now(l, r), sd) * (p(l, r) / pw.p_now(l, r).max(1e-300))
+                    }));
             let forgone =
                 runner_up.filter(|&(_, p2)| within_noise && p2 > p(l, r)).map(|(_, p2)| ctx.in_units(l) * (p2 - p(l, r)));
             let mut explanation = if equal_skill && !kept && !stays {
@@ -735,7 +908,13 @@ fn decide_each(
                 )
             } else {
                 let why = Why { kept, stays, within_noise, at_floor };
-                explain(l, r, why, p(l, r), runner_up, out.remaining, leads, reps, ctx.skill)
+                let mut e = explain(l, r, why, p(l, r), runner_up, out.remaining, leads, reps, ctx.skill);
+                if let Some(d) = pw.decay() {
+                    e.pop();
+                    e.push_str(&time_clause(ctx, pw, d, l, r));
+                    e.push('.');
+                }
+                e
             };
             // A better rep the rules exclude: say which and why.
             if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
@@ -751,6 +930,60 @@ fn decide_each(
             LeadDecision { decision, runner_up, p_win: Some(p(l, r)), forgone }
         })
         .collect()
+}
+
+/// What time did for a lead's choice: when its rep can start ("R012 can call from Mon 30 Nov
+/// 09:00 New York time, 14.5 h after it came in"), and the rep who would have been better
+/// had it been free at once but waits longer or is away ("R007, 0.39 were it free now, is
+/// away until Wed 2 Dec 09:00 London time").
+fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize) -> String {
+    let t = decay.timing();
+    let Some(at) = t.available_at(l, r) else { return String::new() };
+    let zone = &t.calendars[r].zone;
+    let start = t.start(l);
+    let came = t.created[l].unwrap_or(start).min(start);
+    let mut out = if at == start {
+        format!("; {} can call at once", ctx.reps.id[r])
+    } else {
+        format!("; {} can call from {}", ctx.reps.id[r], crate::calendar::fmt_local(at, zone))
+    };
+    if at > came + 60 {
+        out.push_str(&format!(
+            " ({} after it came in: × {:.2} for the wait)",
+            crate::calendar::fmt_delay(at - came),
+            decay.factor(l, r)
+        ));
+    }
+    // The rep best for the lead were every rep free at once, when time kept it from the lead.
+    let best_now = ctx
+        .elig
+        .admitted(l)
+        .into_iter()
+        .filter(|&x| ctx.reps.active[x])
+        .max_by(|&a, &b| pw.p_now(l, a).total_cmp(&pw.p_now(l, b)).then(b.cmp(&a)));
+    let time_kept_it = |x: usize| x != r && pw.p_now(l, x) > pw.p_now(l, r) + 0.005 && decay.factor(l, x) < decay.factor(l, r);
+    if let Some(x) = best_now.filter(|&x| time_kept_it(x)) {
+        let zx = &t.calendars[x].zone;
+        let when = match t.available_at(l, x) {
+            Some(ax) if t.away_at(x, start).is_some() => {
+                format!("is away until {}", crate::calendar::fmt_local(ax, zx))
+            }
+            Some(ax) => format!("can only call from {}", crate::calendar::fmt_local(ax, zx)),
+            None => match t.away_at(x, start) {
+                Some(end) if end < i64::MAX / 2 => {
+                    format!("is away until {}", crate::calendar::fmt_local(end, zx))
+                }
+                _ => "cannot start within the horizon".to_string(),
+            },
+        };
+        out.push_str(&format!(
+            "; {} ({:.2} were it free at once, {:.2} after its wait) {when}",
+            ctx.reps.id[x],
+            pw.p_now(l, x),
+            pw.p(l, x)
+        ));
+    }
+    out
 }
 
 /// Why the optimizer left out a lead whose eligible reps are all full: which reps could have

@@ -1,11 +1,14 @@
 //! One routing of a batch, by the optimizer or by a rule, with what each knows beyond the
 //! plan (p_win of every lead with its rep, and the optimizer's runner-ups, prices and bound).
 
+use std::sync::Arc;
+
 use super::optimize::{self, OptimizeSettings, PWin};
 use super::{Plan, Policy, Rule, route_by_rule_keeping};
 use crate::batch::Batch;
 use crate::progress::Progress;
 use crate::skill::Skill;
+use crate::timing::Decay;
 
 /// A routed batch.
 #[derive(Debug, Clone)]
@@ -17,6 +20,8 @@ pub struct Routed {
     pub p_win: Vec<Option<f64>>,
     /// What the optimizer knows beyond its plan, when it routed.
     pub optimizer: Option<OptimizerView>,
+    /// The decay of p_win with each rep's wait, when routing is time-aware.
+    pub decay: Option<Arc<Decay>>,
 }
 
 /// The optimizer's plan's context.
@@ -41,11 +46,12 @@ impl Routed {
         self.optimizer.as_ref().map(|o| (o.objective_value, o.bound))
     }
 
-    /// p_win of lead `l` with rep `r`: the optimizer's, else the lead's score (rep-blind).
+    /// p_win of lead `l` with rep `r`: the optimizer's, else the lead's score (rep-blind),
+    /// decayed by the wait for the rep when routing is time-aware.
     pub fn p_with(&self, scores: Option<&[f64]>, l: usize, r: usize) -> Option<f64> {
         match (&self.optimizer, scores) {
             (Some(o), _) => Some(o.p_win_of.p(l, r)),
-            (None, Some(sc)) => Some(sc[l]),
+            (None, Some(sc)) => Some(sc[l] * self.decay.as_ref().map_or(1.0, |d| d.factor(l, r))),
             (None, None) => None,
         }
     }
@@ -58,12 +64,13 @@ pub fn by_optimizer(
     z: &[f64],
     skill: Skill,
     settings: &OptimizeSettings,
+    decay: Option<&Arc<Decay>>,
     progress: &Progress,
     warnings: &mut Vec<String>,
 ) -> Routed {
     let (leads, reps) = (&batch.leads, &batch.reps);
     let spinner = progress.spinner(&format!("optimizing {} leads × {} reps", leads.len(), reps.len()));
-    let o = optimize::optimize(leads, reps, &batch.elig, z, &skill, settings);
+    let o = optimize::optimize_timed(leads, reps, &batch.elig, z, &skill, settings, decay);
     spinner.finish();
     for &(r, given) in &o.short_of_floor {
         warnings.push(format!(
@@ -85,12 +92,27 @@ pub fn by_optimizer(
             notes: o.notes,
             skill,
         }),
+        decay: decay.cloned(),
     }
 }
 
-/// Routes the batch by a rule; p_win is each lead's score where there are scores.
-pub fn by_rule(rule: Rule, batch: &Batch, scores: Option<&[f64]>, seed: u64, keep_owners: bool) -> Routed {
+/// Routes the batch by a rule; p_win is each lead's score where there are scores, decayed
+/// by the wait for its rep when routing is time-aware.
+pub fn by_rule(
+    rule: Rule,
+    batch: &Batch,
+    scores: Option<&[f64]>,
+    seed: u64,
+    keep_owners: bool,
+    decay: Option<&Arc<Decay>>,
+) -> Routed {
     let plan = route_by_rule_keeping(rule, &batch.leads, &batch.reps, &batch.elig, seed, keep_owners);
-    let p_win = plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and(scores.map(|p| p[l]))).collect();
-    Routed { policy: rule.into(), plan, p_win, optimizer: None }
+    let factor = |l: usize, r: usize| decay.map_or(1.0, |d| d.factor(l, r));
+    let p_win = plan
+        .decisions
+        .iter()
+        .enumerate()
+        .map(|(l, d)| d.rep.and_then(|r| scores.map(|p| p[l] * factor(l, r))))
+        .collect();
+    Routed { policy: rule.into(), plan, p_win, optimizer: None, decay: decay.cloned() }
 }

@@ -289,6 +289,10 @@ pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps
     let explanation = match reason {
         Reason::ClosedDeal => "Not routed: the leads file marks this deal won or lost already.".to_string(),
         Reason::NoEligibleRep if reps.is_empty() => "Not assigned: the reps file lists no reps.".to_string(),
+        Reason::NoEligibleRep if !elig.class(lead).barred.is_empty() => {
+            let words: Vec<&str> = elig.class(lead).barred.iter().map(|(_, b)| b.words()).collect();
+            format!("Not assigned: no other rep's eligibility lists admit this lead ({}): {}.", elig.describe(lead), words.join("; "))
+        }
         Reason::NoEligibleRep => {
             format!("Not assigned: no rep's eligibility lists admit this lead ({}).", elig.describe(lead))
         }
@@ -304,6 +308,22 @@ pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps
                 "Not assigned: its workload of {} is more than any eligible active rep's whole capacity (largest {}).",
                 fmt_num(leads.workload[lead]),
                 fmt_num(largest)
+            )
+        }
+        Reason::NoAvailableRep => {
+            let barred: Vec<&str> = elig
+                .class(lead)
+                .barred
+                .iter()
+                .filter(|(r, b)| reps.active[*r] && matches!(b, crate::eligibility::Bar::Time(_)))
+                .map(|(_, b)| b.words())
+                .collect();
+            let shown = barred.iter().take(3).copied().collect::<Vec<_>>().join("; ");
+            let more = if barred.len() > 3 { format!("; {} more likewise", barred.len() - 3) } else { String::new() };
+            format!(
+                "Not assigned: none of the {} eligible active reps{} can start on it within the planning horizon: {shown}{more}.",
+                barred.len(),
+                scope(lead, elig)
             )
         }
         Reason::CapacityReserved => {

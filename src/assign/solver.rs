@@ -68,6 +68,12 @@ pub trait Instance: Sync {
     fn order_of(&self, _i: usize) -> usize {
         0
     }
+    /// With [`Instance::ordered`]: per order list, where its segments start after the first
+    /// (sorted positions); profits fall along each segment, not across them (a list with no
+    /// cuts is one segment). None at all: every list is one segment.
+    fn order_segments(&self) -> &[Vec<u32>] {
+        &[]
+    }
     /// Whether an item weighs the same in every bin (so one weight per item tells all).
     fn weight_per_item(&self) -> bool {
         false
@@ -76,7 +82,8 @@ pub trait Instance: Sync {
 
 /// Item `i`'s best (bin, profit) over its candidates and a value to beat, visiting bins in
 /// [`Instance::ordered`] order when known: `visit(bin, profit)` sees the extra bins first,
-/// then the ordered ones until `stop(profit)` says none of the rest can matter.
+/// then the ordered ones until `stop(position, profit)` says none of the rest of the
+/// segment can matter, then the next segment ([`Instance::order_segments`]).
 #[inline]
 pub(crate) fn scan_ordered<I: Instance + ?Sized>(
     inst: &I,
@@ -91,15 +98,31 @@ pub(crate) fn scan_ordered<I: Instance + ?Sized>(
             visit(e, inst.profit(i, e as usize));
         }
     }
-    for (k, &b) in order.iter().enumerate() {
+    let segments = inst.order_segments();
+    let cuts: &[u32] = if segments.is_empty() { &[] } else { &segments[inst.order_of(i)] };
+    let (mut k, mut cut) = (0, 0);
+    while k < order.len() {
+        let b = order[k];
         if extras.contains(&b) {
+            k += 1;
             continue;
         }
         let p = inst.profit(i, b as usize);
         if stop(k, p) {
-            break;
+            // The rest of this segment cannot matter: on to the next one.
+            while cut < cuts.len() && cuts[cut] as usize <= k {
+                cut += 1;
+            }
+            match cuts.get(cut) {
+                Some(&c) => {
+                    k = c as usize;
+                    continue;
+                }
+                None => break,
+            }
         }
         visit(b, p);
+        k += 1;
     }
     true
 }

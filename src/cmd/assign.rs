@@ -1,6 +1,7 @@
 //! `assign`: read the batch, score it, learn rep skill, route, check, explain, write.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
 
@@ -20,7 +21,7 @@ use crate::report::{RunInfo, WhatIfLine};
 use crate::scoring::Scored;
 use crate::stream::{RoutingState, StateInput};
 use crate::whatif::{self, WhatIf};
-use crate::{explain, scoring, skill};
+use crate::{explain, scoring, skill, timing};
 
 /// Settings of `assign`.
 #[derive(Debug, Clone)]
@@ -59,6 +60,8 @@ pub struct AssignSettings {
     pub expect_arrivals: Option<usize>,
     /// The batch is a forecast of the coming arrivals (the state keeps whole capacities).
     pub forecast: bool,
+    /// When the plan takes effect (time-aware routing), seconds since the epoch.
+    pub at: Option<i64>,
 }
 
 impl AssignSettings {
@@ -195,6 +198,7 @@ pub fn run(
         config: s.config.as_deref(),
         current: s.current.as_deref(),
         max_share: s.max_share,
+        at: s.at,
     };
     // The inputs are hashed for the run section beside the routing, on a thread of its own.
     let hashing = {
@@ -209,9 +213,9 @@ pub fn run(
     let scored = scoring::score_batch(&batch, s.model.as_deref(), history.as_ref(), &params, progress, warnings)?;
     stages.mark("score");
     let settings = s.optimize_settings();
-    let mut routed: Routed = match (s.policy.rule(), &scored.logits, &scored.model) {
-        (Some(rule), _, _) => route::by_rule(rule, &batch, scored.scores.as_deref(), s.seed, s.keep_owners),
-        (None, Some(z), Some(m)) => {
+    // Rep skill, for the optimizer.
+    let skill = match (s.policy.rule(), &scored.model) {
+        (None, Some(m)) => {
             let skill = skill::for_routing(
                 history.as_ref(),
                 m,
@@ -222,7 +226,29 @@ pub fn run(
                 warnings,
             )?;
             stages.mark("skill");
-            let routed = route::by_optimizer(&batch, z, skill, &settings, progress, warnings);
+            Some(skill)
+        }
+        _ => None,
+    };
+    // Speed-to-lead: the half-life from the config, the history's first responses or the
+    // default, when routing is time-aware and there are scores to decay.
+    let decay = match (&batch.timing, &scored.model) {
+        (Some(t), Some(m)) => {
+            let estimate = match (&skill, &history) {
+                (Some(sk), _) if sk.decay.is_some() => sk.decay.clone(),
+                (_, Some(h)) => skill::decay_in_sample(h, &batch.cfg, m, &skill::SkillSettings::new(&batch.cfg, &params), warnings)?,
+                _ => scored.stored_decay.clone(),
+            };
+            let half_life = timing::HalfLife::resolve(&batch.cfg, estimate, warnings);
+            Some((Arc::new(t.decay(&half_life)), half_life))
+        }
+        _ => None,
+    };
+    let d = decay.as_ref().map(|d| &d.0);
+    let mut routed: Routed = match (s.policy.rule(), &scored.logits, skill) {
+        (Some(rule), _, _) => route::by_rule(rule, &batch, scored.scores.as_deref(), s.seed, s.keep_owners, d),
+        (None, Some(z), Some(skill)) => {
+            let routed = route::by_optimizer(&batch, z, skill, &settings, d, progress, warnings);
             stages.mark("optimize");
             routed
         }

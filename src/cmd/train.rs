@@ -38,13 +38,18 @@ pub fn run(s: &TrainSettings, progress: &Progress, warnings: &mut Vec<String>) -
     warnings.extend(trained.warnings);
     // Rep skill from the same history, stored with the model for `assign --model`.
     let has_reps = find_column(&table, &cfg, "rep_id").is_some();
-    let skill = if cfg.skill.enabled && has_reps {
-        let settings = SkillSettings::new(&cfg, &s.params);
+    let settings = SkillSettings::new(&cfg, &s.params);
+    let mut skill = if cfg.skill.enabled && has_reps {
         Some(skill::learn(&table, &cfg, &settings, &trained.model, warnings)?)
     } else {
         None
     };
-    let file = ModelFile { scorer: trained.model, skill };
+    // The speed-to-lead decay: with the skill's out-of-fold scores when it was learned.
+    let decay = match skill.as_mut() {
+        Some(sk) => sk.decay.take(),
+        None => skill::decay_in_sample(&table, &cfg, &trained.model, &settings, warnings)?,
+    };
+    let file = ModelFile { scorer: trained.model, skill, decay };
     file.save(&s.model)?;
     Ok(file)
 }
