@@ -5,7 +5,7 @@ use crate::assign::optimize::Objective;
 use crate::assign::route::Routed;
 use crate::assign::{self, Policy};
 use crate::batch::Batch;
-use crate::fmt::fmt_num;
+use crate::fmt::{Pw, fmt_num};
 use crate::report::MoveLine;
 
 /// Leads whose current owner does not keep them, with the reason; the reason is also put in
@@ -61,9 +61,11 @@ pub fn moves(
                 } else {
                     match to.and_then(|r| Some((r, p_with(l, r)?, p_with(l, r0)?))) {
                         Some((r, p1, p0)) if p1 > p0 => format!(
-                            "p_win {p1:.2} with {} instead of {p0:.2} with {owner}{}; {owner}'s capacity ({cap}) \
+                            "p_win {} with {} instead of {} with {owner}{}; {owner}'s capacity ({cap}) \
                              goes to leads it gains more on",
+                            Pw(p1),
                             reps.id[r],
+                            Pw(p0),
                             gain_words(unit(p1) - unit(p0))
                         ),
                         _ => format!("its current owner {owner}'s capacity ({cap}) goes to leads worth more there"),
@@ -75,8 +77,10 @@ pub fn moves(
                         let (p0, p1) = (p_with(l, r0).unwrap_or(0.0), p_with(l, r).unwrap_or(0.0));
                         let gain = unit(p1) - unit(p0);
                         let mut why = format!(
-                            "p_win {p1:.2} with {} instead of {p0:.2} with {owner}{}",
+                            "p_win {} with {} instead of {} with {owner}{}",
+                            Pw(p1),
                             reps.id[r],
+                            Pw(p0),
                             if gain > 0.0 { gain_words(gain) } else { String::new() }
                         );
                         match move_penalty {

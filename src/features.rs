@@ -34,8 +34,10 @@ const MAX_LEVELS: usize = 200;
 /// Smoothing strength (pseudo-rows at the overall rate) of a level's win rate.
 const LEVEL_PRIOR_ROWS: f64 = 20.0;
 
-/// Canonical columns that are bookkeeping, never features.
-const NOT_FEATURES: [&str; 5] = ["lead_id", "rep_id", "outcome", "closed_at", "workload"];
+/// Canonical columns that are bookkeeping, never features (when a deal was first answered,
+/// assigned or touched is known only after routing).
+const NOT_FEATURES: [&str; 8] =
+    ["lead_id", "rep_id", "outcome", "closed_at", "workload", "first_response_at", "assigned_at", "touched_at"];
 
 /// How one feature is computed from its column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +192,17 @@ impl Schema {
             }
             if Some(col) == created_col {
                 let hours: std::collections::HashSet<u32> = created.iter().flatten().map(|t| t.hour()).collect();
+                // When routing models the wait (time-aware), or the history records it, the
+                // weekday and hour a lead arrived would stand in for how long it waited —
+                // counted twice once routing applies the decay of the wait itself.
+                if cfg.time_aware() || find_column(table, cfg, "first_response_at").is_some() {
+                    drop(
+                        "its weekday and hour stand for how long a lead waited, which time-aware routing models \
+                         apart ([timing], or first_response_at in the history)",
+                        &mut dropped,
+                    );
+                    continue;
+                }
                 if created.iter().any(|t| t.is_some()) {
                     features.push(Feature {
                         name: format!("{header}:weekday"),

@@ -15,6 +15,23 @@ pub fn fmt_p(p: f64) -> String {
     s
 }
 
+/// A probability in a sentence: two decimals (`0.31`), or two significant digits when that
+/// would show a non-zero chance as `0.00` (`0.0033`: a lead three days old).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pw(pub f64);
+
+impl std::fmt::Display for Pw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.0;
+        if p > 0.0 && p < 0.005 {
+            let digits = (1 - p.log10().floor() as i32).clamp(3, 12) as usize;
+            write!(f, "{p:.digits$}")
+        } else {
+            write!(f, "{p:.2}")
+        }
+    }
+}
+
 /// Appends `x` with `decimals` digits after the point (at most 6), a `+` before a
 /// non-negative number with `plus`: exactly what `format!("{x:.4}")` (or `{x:+.2}`) writes,
 /// without its exact-decimal machinery in the common case, which millions of cells pay

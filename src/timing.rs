@@ -57,6 +57,15 @@ pub struct HalfLife {
 }
 
 impl HalfLife {
+    /// What the lead scores' log-odds are shifted by before the decay applies: the history's
+    /// own waits undone ([`DecayEstimate::shifts`]), at this half-life; 0 when the history
+    /// does not say when its deals were answered.
+    pub fn shift(&self) -> f64 {
+        self.estimate.as_ref().map_or(0.0, |e| e.shift_at(self.hours))
+    }
+}
+
+impl HalfLife {
     /// The config's half-life, else the history's estimate when it can be used, else the
     /// default; with a warning when the default decides or the config and history disagree.
     pub fn resolve(cfg: &Config, estimate: Option<DecayEstimate>, warnings: &mut Vec<String>) -> HalfLife {
@@ -134,6 +143,12 @@ pub struct DecayEstimate {
     pub half_life_high: f64,
     /// Whether the data pin it down well enough to route on.
     pub supported: bool,
+    /// The lead scores' shift in log-odds that undoes the history's own waits, at each rate
+    /// of decay (per hour) tried: (rate, shift), rates increasing. The scores learnt what
+    /// leads converted at *after* their historical waits; routing that applies the wait's
+    /// decay itself adds the shift back so as not to count the waits twice.
+    #[serde(default)]
+    pub shifts: Vec<(f64, f64)>,
 }
 
 /// An `f64` whose infinity (no decay) is `null` in JSON, which has no infinity.
@@ -174,6 +189,20 @@ impl DecayEstimate {
                 fmt_hours(self.half_life_low),
                 fmt_hours(self.half_life_high)
             )
+        }
+    }
+
+    /// The scores' shift at a half-life (interpolated between the rates tried; 0 with none).
+    pub fn shift_at(&self, half_life_hours: f64) -> f64 {
+        let k = if half_life_hours.is_finite() { std::f64::consts::LN_2 / half_life_hours } else { 0.0 };
+        let s = &self.shifts;
+        match s.iter().position(|&(r, _)| r >= k) {
+            None => s.last().map_or(0.0, |x| x.1),
+            Some(0) => s.first().map_or(0.0, |x| x.1),
+            Some(i) => {
+                let ((k0, c0), (k1, c1)) = (s[i - 1], s[i]);
+                c0 + (c1 - c0) * (k - k0) / (k1 - k0).max(1e-300)
+            }
         }
     }
 
@@ -253,11 +282,13 @@ pub fn estimate_decay(z: &[f64], won: &[bool], delay: &[f64], weight: &[f64]) ->
     }
     grid.sort_by(f64::total_cmp);
     let mut c = 0.0;
+    let mut shifts = Vec::with_capacity(grid.len());
     let lls: Vec<(f64, f64)> = grid
         .iter()
         .map(|&k| {
             let (l, c1) = profile(k, c);
             c = c1;
+            shifts.push((k, c1));
             (k, l)
         })
         .collect();
@@ -304,6 +335,7 @@ pub fn estimate_decay(z: &[f64], won: &[bool], delay: &[f64], weight: &[f64]) ->
         half_life_low: low,
         half_life_high: high,
         supported,
+        shifts,
     }
 }
 
@@ -563,9 +595,9 @@ impl Timing {
         elig.restrict(&group_of, barred);
     }
 
-    /// The decay of p_win at this half-life.
+    /// The decay of p_win at this half-life (and the scores' shift that goes with it).
     pub fn decay(self: &Arc<Self>, half_life: &HalfLife) -> Decay {
-        Decay::new(Arc::clone(self), half_life.hours)
+        Decay::new(Arc::clone(self), half_life.hours, half_life.shift())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -661,6 +693,8 @@ impl Timing {
 pub struct Decay {
     timing: Arc<Timing>,
     pub half_life_hours: f64,
+    /// Added to the lead scores' log-odds before the decay applies ([`HalfLife::shift`]).
+    pub shift: f64,
     age: Vec<f64>,
     /// Per class × rep, when small enough to keep.
     wait: Option<Vec<f64>>,
@@ -669,7 +703,7 @@ pub struct Decay {
 }
 
 impl Decay {
-    fn new(timing: Arc<Timing>, half_life_hours: f64) -> Decay {
+    pub fn new(timing: Arc<Timing>, half_life_hours: f64, shift: f64) -> Decay {
         let k = if half_life_hours.is_finite() { std::f64::consts::LN_2 / (half_life_hours * HOUR as f64) } else { 0.0 };
         let age = (0..timing.created.len())
             .map(|l| {
@@ -685,7 +719,7 @@ impl Decay {
                 .map(|(i, &x)| if x == NONE { 0.0 } else { (-k * (x - timing.class_start[i / n.max(1)]) as f64).exp() })
                 .collect()
         });
-        let mut d = Decay { timing, half_life_hours, age, wait, uniform: false };
+        let mut d = Decay { timing, half_life_hours, shift, age, wait, uniform: false };
         d.uniform = d.rate() == 0.0
             || (0..d.timing.n_classes()).all(|c| {
                 let mut waits = (0..d.timing.n_reps).map(|r| d.wait_factor(c, r)).filter(|&w| w > 0.0);
@@ -697,6 +731,16 @@ impl Decay {
 
     pub fn timing(&self) -> &Timing {
         &self.timing
+    }
+
+    /// A lead score with the history's waits undone ([`Decay::shift`]), before the decay of
+    /// this wait applies.
+    pub fn rescore(&self, score: f64) -> f64 {
+        if self.shift == 0.0 {
+            return score;
+        }
+        let e = self.shift.exp();
+        score * e / (1.0 - score + score * e)
     }
 
     /// Whether the class × rep wait factors are tabulated.

@@ -122,12 +122,11 @@ pub fn compare(
             _ => {
                 let rule = routed.policy.rule().context("a plan without the optimizer's context is a rule's")?;
                 let alt_plan = route_by_rule_keeping(rule, leads, &alt, &batch.elig, seed, settings.keep_owners);
-                let factor = |l: usize, r: usize| routed.decay.as_ref().map_or(1.0, |d| d.factor(l, r));
                 let alt_p = alt_plan
                     .decisions
                     .iter()
                     .enumerate()
-                    .map(|(l, d)| d.rep.and_then(|r| scores.map(|p| p[l] * factor(l, r))))
+                    .map(|(l, d)| d.rep.and_then(|r| routed.p_with(scores, l, r)))
                     .collect();
                 (alt_plan, alt_p)
             }

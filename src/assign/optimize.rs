@@ -16,7 +16,7 @@ use super::solver::{self, Instance, Solution, SolveSettings};
 use super::{Decision, EPS, Plan, Policy, blocked_reason, rules::unassigned};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
-use crate::fmt::{amount, fmt_num};
+use crate::fmt::{Pw, amount, fmt_num};
 use crate::model::metrics::sigmoid;
 use crate::skill::Skill;
 use crate::timing::Decay;
@@ -636,6 +636,15 @@ pub fn optimize_timed(
     s: &OptimizeSettings,
     decay: Option<&Arc<Decay>>,
 ) -> Optimized {
+    // Time-aware: the scores with the history's own waits undone, before each wait's decay.
+    let shifted: Vec<f64>;
+    let z = match decay.map(|d| d.shift).filter(|&c| c != 0.0) {
+        Some(c) => {
+            shifted = z.iter().map(|v| v + c).collect();
+            &shifted
+        }
+        None => z,
+    };
     // Current owners keep their leads first, in arrival order, under --lock.
     let (kept, capacity) = if s.keep_owners {
         super::keep_owners(leads, reps, elig)
@@ -902,9 +911,9 @@ fn decide_each(
                 runner_up.filter(|&(_, p2)| within_noise && p2 > p(l, r)).map(|(_, p2)| ctx.in_units(l) * (p2 - p(l, r)));
             let mut explanation = if equal_skill && !kept && !stays {
                 format!(
-                    "Every rep is taken as equally good for this lead: {} (p_win {:.2}) takes it, among the eligible reps with room, to keep the loads level.",
+                    "Every rep is taken as equally good for this lead: {} (p_win {}) takes it, among the eligible reps with room, to keep the loads level.",
                     reps.id[r],
-                    p(l, r)
+                    Pw(p(l, r))
                 )
             } else {
                 let why = Why { kept, stays, within_noise, at_floor };
@@ -922,7 +931,7 @@ fn decide_each(
                 if px > p(l, r) + 0.005 {
                     if let Some(rule) = elig.blocking_rule(l, x) {
                         explanation.pop();
-                        explanation.push_str(&format!("; {} would do better (p_win {px:.2}) but {rule}.", reps.id[x]));
+                        explanation.push_str(&format!("; {} would do better (p_win {}) but {rule}.", reps.id[x], Pw(px)));
                     }
                 }
             }
@@ -977,10 +986,10 @@ fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize) -> S
             },
         };
         out.push_str(&format!(
-            "; {} ({:.2} were it free at once, {:.2} after its wait) {when}",
+            "; {} ({} were it free at once, {} after its wait) {when}",
             ctx.reps.id[x],
-            pw.p_now(l, x),
-            pw.p(l, x)
+            Pw(pw.p_now(l, x)),
+            Pw(pw.p(l, x))
         ));
     }
     out
@@ -1011,16 +1020,16 @@ fn crowded_out(
             let mine = ctx.in_units(l) * p(r) / leads.workload[l].max(EPS);
             match weakest[r] {
                 Some((w, v)) => format!(
-                    "{} would win it at {:.2} ({} {}{per}) and {} {} instead ({}{per})",
+                    "{} would win it at {} ({} {}{per}) and {} {} instead ({}{per})",
                     reps.id[r],
-                    p(r),
+                    Pw(p(r)),
                     worth(mine),
                     ctx.unit(),
                     if ctx.owner(w) == Some(r) { "kept its own lead" } else { "took" },
                     leads.id[w],
                     worth(v)
                 ),
-                None => format!("{} would win it at {:.2} but had no room for it", reps.id[r], p(r)),
+                None => format!("{} would win it at {} but had no room for it", reps.id[r], Pw(p(r))),
             }
         })
         .collect();
@@ -1239,33 +1248,35 @@ fn explain(
         }
         _ => String::new(),
     };
+    let pw = Pw(p);
+    let runner_up = runner_up.map(|(r, x)| (r, x, Pw(x)));
     if kept {
-        return format!("Kept with its current owner {id} (p_win {p:.2}){evidence}.");
+        return format!("Kept with its current owner {id} (p_win {pw}){evidence}.");
     }
     match runner_up {
-        None => format!("{id} is the only eligible active rep (p_win {p:.2}){evidence}."),
-        Some((r2, p2)) if stays && within_noise && p2 > p + 1e-12 => format!(
-            "Stays with its current owner {id} (p_win {p:.2}): {} ({p2:.2}) is not better by more than the noise of the skill estimates{evidence}.",
+        None => format!("{id} is the only eligible active rep (p_win {pw}){evidence}."),
+        Some((r2, p2, p2s)) if stays && within_noise && p2 > p + 1e-12 => format!(
+            "Stays with its current owner {id} (p_win {pw}): {} ({p2s}) is not better by more than the noise of the skill estimates{evidence}.",
             reps.id[r2]
         ),
-        Some((r2, p2)) if p2 <= p + 1e-12 => {
-            format!("{id} has the best chance to win it (p_win {p:.2}; runner-up {} {p2:.2}){evidence}.", reps.id[r2])
+        Some((r2, p2, p2s)) if p2 <= p + 1e-12 => {
+            format!("{id} has the best chance to win it (p_win {pw}; runner-up {} {p2s}){evidence}.", reps.id[r2])
         }
-        Some((r2, p2)) => {
+        Some((r2, _, p2s)) => {
             let why = if at_floor {
                 format!(
-                    "{id} needs it to reach its floor of {} leads; {} (p_win {p2:.2}) does not",
+                    "{id} needs it to reach its floor of {} leads; {} (p_win {p2s}) does not",
                     reps.min_leads[rep], reps.id[r2]
                 )
             } else if remaining[r2] + EPS < leads.workload[lead] {
-                format!("{} (p_win {p2:.2}) is at capacity ({} units)", reps.id[r2], fmt_num(reps.capacity[r2]))
+                format!("{} (p_win {p2s}) is at capacity ({} units)", reps.id[r2], fmt_num(reps.capacity[r2]))
             } else {
-                format!("{} (p_win {p2:.2}) gains more on other leads", reps.id[r2])
+                format!("{} (p_win {p2s}) gains more on other leads", reps.id[r2])
             };
             if stays {
-                format!("Stays with its current owner {id} (p_win {p:.2}): {why}{evidence}.")
+                format!("Stays with its current owner {id} (p_win {pw}): {why}{evidence}.")
             } else {
-                format!("{id} (p_win {p:.2}) because {why}{evidence}.")
+                format!("{id} (p_win {pw}) because {why}{evidence}.")
             }
         }
     }

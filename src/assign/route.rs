@@ -51,7 +51,7 @@ impl Routed {
     pub fn p_with(&self, scores: Option<&[f64]>, l: usize, r: usize) -> Option<f64> {
         match (&self.optimizer, scores) {
             (Some(o), _) => Some(o.p_win_of.p(l, r)),
-            (None, Some(sc)) => Some(sc[l] * self.decay.as_ref().map_or(1.0, |d| d.factor(l, r))),
+            (None, Some(sc)) => Some(self.decay.as_ref().map_or(sc[l], |d| d.rescore(sc[l]) * d.factor(l, r))),
             (None, None) => None,
         }
     }
@@ -107,12 +107,12 @@ pub fn by_rule(
     decay: Option<&Arc<Decay>>,
 ) -> Routed {
     let plan = route_by_rule_keeping(rule, &batch.leads, &batch.reps, &batch.elig, seed, keep_owners);
-    let factor = |l: usize, r: usize| decay.map_or(1.0, |d| d.factor(l, r));
+    let p = |l: usize, r: usize, s: f64| decay.map_or(s, |d| d.rescore(s) * d.factor(l, r));
     let p_win = plan
         .decisions
         .iter()
         .enumerate()
-        .map(|(l, d)| d.rep.and_then(|r| scores.map(|p| p[l] * factor(l, r))))
+        .map(|(l, d)| d.rep.and_then(|r| scores.map(|sc| p(l, r, sc[l]))))
         .collect();
     Routed { policy: rule.into(), plan, p_win, optimizer: None, decay: decay.cloned() }
 }
