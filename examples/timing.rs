@@ -274,55 +274,21 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
     Ok((rows, note))
 }
 
-/// LeanData-style: leads in arrival order, each to the next rep in the rotation among the
-/// eligible active reps with room who are available when its clock starts; when none is, among
-/// those who can start soonest ("hold until" the first of them is back).
+/// LeanData-style: [`assign::available_round_robin`]'s choices as a plan (reasons are not
+/// needed here).
 fn available_round_robin(batch: &Batch, seed: u64) -> Plan {
-    let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
     let timing = batch.timing.as_ref().expect("a time-aware batch");
-    let n = reps.len();
-    let mut slot: Vec<usize> = (0..n).collect();
-    if seed != 0 {
-        use rand::SeedableRng;
-        use rand::seq::SliceRandom;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-        for (pos, r) in order.into_iter().enumerate() {
-            slot[r] = pos;
-        }
-    }
-    let mut remaining = reps.capacity.clone();
-    let mut pointer = 0;
-    let mut decisions = Vec::with_capacity(leads.len());
-    let mut order: Vec<usize> = (0..leads.len()).collect();
-    order.sort_by_key(|&l| (leads.created_at[l].is_none(), leads.created_at[l]));
-    let mut chosen = vec![None; leads.len()];
-    for l in order {
-        let w = leads.workload[l];
-        let room: Vec<usize> =
-            elig.reps_for(l).iter().copied().filter(|&r| reps.active[r] && remaining[r] + 1e-9 >= w).collect();
-        let soonest = room.iter().filter_map(|&r| timing.available_at(l, r)).min();
-        let pick = room
-            .iter()
-            .copied()
-            .filter(|&r| timing.available_at(l, r) == soonest)
-            .min_by_key(|&r| (slot[r] + n - pointer) % n);
-        if let Some(r) = pick {
-            remaining[r] -= w;
-            pointer = (slot[r] + 1) % n;
-            chosen[l] = Some(r);
-        }
-    }
-    for c in &chosen {
-        decisions.push(match c {
+    let chosen = assign::available_round_robin(&batch.leads, &batch.reps, &batch.elig, timing, seed);
+    let decisions = chosen
+        .iter()
+        .map(|c| match c {
             Some(r) => assign::Decision { rep: Some(*r), reason: None, explanation: String::new() },
             None => assign::Decision {
                 rep: None,
                 reason: Some(assign::Reason::AllEligibleAtCapacity),
                 explanation: String::new(),
             },
-        });
-    }
-    Plan { policy: assign::Policy::RoundRobin, decisions, runner_up: vec![None; leads.len()] }
+        })
+        .collect();
+    Plan { policy: assign::Policy::RoundRobin, decisions, runner_up: vec![None; chosen.len()] }
 }
-

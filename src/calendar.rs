@@ -176,13 +176,40 @@ impl std::fmt::Display for WorkingHours {
             .blocks
             .iter()
             .map(|b| {
-                let days: Vec<&str> = (0..7).filter(|&d| b.starts_on(d)).map(|d| DAY_NAMES[d]).collect();
                 let t = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-                format!("{} {}-{}", days.join(","), t(b.start), t(b.end))
+                format!("{} {}-{}", day_ranges(b.days), t(b.start), t(b.end))
             })
             .collect();
         f.write_str(&shown.join("; "))
     }
+}
+
+/// Days as ranges of consecutive days, wrapping round the week: `Mon-Fri`, `Sun-Thu`,
+/// `Mon,Wed,Fri`, `daily`.
+fn day_ranges(days: u8) -> String {
+    if days & 0x7f == 0x7f {
+        return "daily".into();
+    }
+    let on = |d: usize| days & (1 << (d % 7)) != 0;
+    // Start where a run begins after a day off, so a run across Sunday–Monday stays whole.
+    let Some(first) = (0..7).find(|&d| on(d) && !on(d + 6)) else { return String::new() };
+    let mut runs = Vec::new();
+    let mut d = first;
+    while d < first + 7 {
+        if on(d) {
+            let start = d;
+            while d + 1 < first + 7 && on(d + 1) {
+                d += 1;
+            }
+            runs.push(match d - start {
+                0 => DAY_NAMES[start % 7].to_string(),
+                1 => format!("{},{}", DAY_NAMES[start % 7], DAY_NAMES[d % 7]),
+                _ => format!("{}-{}", DAY_NAMES[start % 7], DAY_NAMES[d % 7]),
+            });
+        }
+        d += 1;
+    }
+    runs.join(",")
 }
 
 fn parse_block(text: &str) -> Result<Block, String> {
@@ -577,14 +604,18 @@ mod tests {
     #[test]
     fn hours_parse_and_print() {
         let h = WorkingHours::parse("Mon-Fri 09:00-12:30; mon-fri 13:30-18:00").unwrap();
-        assert_eq!(h.to_string(), "Mon,Tue,Wed,Thu,Fri 09:00-12:30; Mon,Tue,Wed,Thu,Fri 13:30-18:00");
+        assert_eq!(h.to_string(), "Mon-Fri 09:00-12:30; Mon-Fri 13:30-18:00");
+        assert_eq!(WorkingHours::parse("Sun-Thu 22:00-06:00").unwrap().to_string(), "Sun-Thu 22:00-06:00");
+        assert_eq!(WorkingHours::parse("Mon,Wed,Fri 09:00-12:00").unwrap().to_string(), "Mon,Wed,Fri 09:00-12:00");
+        assert_eq!(WorkingHours::parse("Sat,Sun 10:00-14:00").unwrap().to_string(), "Sat,Sun 10:00-14:00");
+        assert_eq!(WorkingHours::parse("Mon-Sun 10:00-14:00").unwrap().to_string(), "daily 10:00-14:00");
         assert!(h.covers(0, 9 * 60) && !h.covers(0, 12 * 60 + 30) && !h.covers(5, 10 * 60));
         let night = WorkingHours::parse("Sun-Thu 22:00-06:00").unwrap();
         assert!(night.covers(6, 23 * 60), "Sunday 23:00");
         assert!(night.covers(0, 5 * 60), "Monday 05:00, from Sunday's block");
         assert!(!night.covers(6, 5 * 60), "Sunday 05:00: Saturday has no block");
         assert!(night.covers(4, 5 * 60) && !night.covers(4, 22 * 60), "Friday: Thursday's block only");
-        assert_eq!(WorkingHours::parse("Fri-Mon 10:00-24:00").unwrap().to_string(), "Mon,Fri,Sat,Sun 10:00-24:00");
+        assert_eq!(WorkingHours::parse("Fri-Mon 10:00-24:00").unwrap().to_string(), "Fri-Mon 10:00-24:00");
         assert!(WorkingHours::parse("").unwrap().is_always());
         assert_eq!(WorkingHours::parse("weekdays 08:00-16:00").unwrap(), WorkingHours::parse("Mon-Fri 8:00-16:00").unwrap());
         for (bad, says) in [

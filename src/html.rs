@@ -201,6 +201,7 @@ pub fn render(r: &ReportInput) -> String {
                 @if !s.warnings.is_empty() {
                     div.warn { strong { "Warnings" } ul { @for w in &s.warnings { li { (w) } } } }
                 }
+                (time_section(s))
                 (policies(s))
                 (loads(s))
                 (scores(r))
@@ -244,6 +245,76 @@ fn gap_pct_short(g: f64) -> String {
         "< 0.01 %".into()
     } else {
         format!("≤ {:.2} %", (g * 100.0).ceil() / 100.0)
+    }
+}
+
+/// Time-aware routing: the clock, what waiting costs, the waits the plan accepted, who is
+/// not at work and the SLAs missed.
+fn time_section(s: &Summary) -> Markup {
+    let Some(t) = &s.time else { return html! {} };
+    let assigned: usize = t.waits.iter().map(|w| w.1).sum();
+    let wait_bars: Vec<Bar> = t
+        .waits
+        .iter()
+        .map(|(band, n)| Bar {
+            label: band.clone(),
+            value: *n as f64,
+            outline: None,
+            text: format!("{} leads ({})", thousands(*n), pct(*n as f64 / assigned.max(1) as f64)),
+        })
+        .collect();
+    let hours = |h: f64| format!("{} h", crate::timing::fmt_hours(h));
+    let rows = html! {
+        div.scroll { table.stack {
+            tr { th { "rep" } th { "time zone" } th { "working hours" } th { "when the plan starts" } th.n { "leads" } }
+            @for r in &t.reps_not_at_work {
+                tr {
+                    td { b { (r.rep_id) } }
+                    td data-k="time zone" { (r.time_zone) }
+                    td data-k="hours" { (r.working_hours) }
+                    td data-k="state" { (r.state) }
+                    td.n data-k="leads" { (r.leads) }
+                }
+            }
+        } }
+    };
+    html! {
+        h2 { "Time" }
+        p {
+            "The plan takes effect at " b { (t.at) } "; a rep who cannot start on a lead within "
+            (crate::timing::fmt_hours(t.horizon_hours)) " hours does not get it. p_win halves every "
+            b { (t.half_life) } " a lead waits for its rep."
+        }
+        @if let Some(e) = &t.estimate { p.muted { "From the history: " (e) "." } }
+        div.cards {
+            @if let Some(m) = t.median_wait_hours { (card(hours(m), "median wait for the rep")) }
+            @if let Some(m) = t.p90_wait_hours { (card(hours(m), "90th percentile wait")) }
+            @if let Some(d) = t.median_delay_hours { (card(hours(d), "median from creation to the first call")) }
+            (card(thousands(t.away_for_horizon.len()), "reps away for the whole horizon (no leads)"))
+        }
+        h3 { "How long assigned leads wait for their rep" }
+        (bars(&wait_bars))
+        @if !t.away_for_horizon.is_empty() {
+            p { b { "No leads for " (t.away_for_horizon.len()) " reps who cannot start within the horizon: " } (t.away_for_horizon.join(", ")) }
+        }
+        @if let Some(sla) = &t.sla {
+            p {
+                b { "SLA " (hours(sla.hours)) } " (" (sla.clock) " hours): " (sla.missed) " owned leads untouched past it leave their owner; "
+                (sla.reassigned) " of them go to another rep."
+                @if sla.unchecked > 0 { " " (sla.unchecked) " owned leads have no assigned_at and are not checked." }
+            }
+        }
+        @if !t.reps_not_at_work.is_empty() {
+            @if t.reps_not_at_work.len() <= OPEN_ROWS {
+                h3 { "Active reps not at work when the plan starts" }
+                (rows)
+            } @else {
+                details {
+                    summary { b { (t.reps_not_at_work.len()) " active reps are not at work when the plan starts" } span.muted { " — off shift or away, with when they are back; tap to list them" } }
+                    div.body { (rows) }
+                }
+            }
+        }
     }
 }
 

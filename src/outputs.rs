@@ -39,6 +39,10 @@ pub struct Context<'a> {
     pub warnings: &'a [String],
     /// How the run was made (inputs, version, seed), for the reports and the summary JSON.
     pub run: &'a report::RunInfo,
+    /// Time-aware routing: the half-life of p_win, and the optimizer's settings (to price the
+    /// same plan made blind to time beside this one).
+    pub half_life: Option<&'a crate::timing::HalfLife>,
+    pub settings: Option<&'a crate::assign::optimize::OptimizeSettings>,
 }
 
 /// Writes every output asked for.
@@ -70,7 +74,7 @@ pub fn write_all(
     write_assignments(files.out, &routed.plan, leads, reps, scores, &routed.p_win, &rank, runner_up, batch.timing.as_deref())?;
     stages.mark("write csv");
     if files.report.is_some() || files.html.is_some() || files.summary_json.is_some() {
-        let summary = summarise(batch, scored, routed, ctx);
+        let summary = summarise(batch, scored, routed, ctx)?;
         stages.mark("summarise");
         if let Some(path) = files.summary_json {
             crate::io::write_json(path, &summary)?;
@@ -96,27 +100,67 @@ pub fn write_all(
 
 /// The summary: the plan's figures, and the rule policies' plans of the same batch scored
 /// with the same p_win (routed side by side: they are independent).
-fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> Summary {
+fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> Result<Summary> {
     let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
     let scores = scored.scores.as_deref();
-    let others: Vec<PolicyLine> = [Rule::RoundRobin, Rule::LeastLoaded]
-        .into_par_iter()
-        .filter(|&p| Policy::from(p) != routed.policy && scores.is_some())
-        .map(|p| {
-            let other = assign::route_choices(p, leads, reps, elig, ctx.seed);
-            let mut res = PolicyLine {
-                policy: p.to_string(),
-                assigned: other.iter().flatten().count(),
-                expected_wins: 0.0,
-                expected_value: 0.0,
-            };
-            for (l, rep) in other.iter().enumerate() {
-                if let Some(pw) = rep.and_then(|r| routed.p_with(scores, l, r)) {
-                    res.expected_wins += pw;
-                    res.expected_value += pw * leads.value[l];
-                }
+    let line = |policy: String, other: &[Option<usize>]| {
+        let mut res =
+            PolicyLine { policy, assigned: other.iter().flatten().count(), expected_wins: 0.0, expected_value: 0.0 };
+        for (l, rep) in other.iter().enumerate() {
+            if let Some(pw) = rep.and_then(|r| routed.p_with(scores, l, r)) {
+                res.expected_wins += pw;
+                res.expected_value += pw * leads.value[l];
             }
-            res
+        }
+        res
+    };
+    // Beside the rule policies, when routing is time-aware: LeanData-style round robin among
+    // the reps available now, and the same optimizer blind to time (no calendars, no decay),
+    // each plan priced with the waits it leaves — what knowing the calendar is worth.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Other {
+        Rule(Rule),
+        AvailableNow,
+        Blind,
+    }
+    let timed = batch.timing.is_some() && scores.is_some();
+    let mut wanted: Vec<Other> = [Rule::RoundRobin, Rule::LeastLoaded]
+        .into_iter()
+        .filter(|&p| Policy::from(p) != routed.policy && scores.is_some())
+        .map(Other::Rule)
+        .collect();
+    if timed {
+        wanted.push(Other::AvailableNow);
+        if routed.optimizer.is_some() && ctx.settings.is_some() && scored.logits.is_some() {
+            wanted.push(Other::Blind);
+        }
+    }
+    let blind_elig = match wanted.contains(&Other::Blind) {
+        true => Some(crate::eligibility::Eligibility::new(&batch.cfg, leads, reps)?),
+        false => None,
+    };
+    let others: Vec<PolicyLine> = wanted
+        .into_par_iter()
+        .map(|o| match o {
+            Other::Rule(p) => line(p.to_string(), &assign::route_choices(p, leads, reps, elig, ctx.seed)),
+            Other::AvailableNow => {
+                let t = batch.timing.as_ref().expect("time-aware");
+                line(
+                    "available-round-robin".into(),
+                    &assign::available_round_robin(leads, reps, elig, t, ctx.seed),
+                )
+            }
+            Other::Blind => {
+                let (o, settings, z) = (
+                    routed.optimizer.as_ref().expect("optimized"),
+                    ctx.settings.expect("settings"),
+                    scored.logits.as_deref().expect("scores"),
+                );
+                let blind = blind_elig.as_ref().expect("compiled above");
+                let plan = crate::assign::optimize::optimize(leads, reps, blind, z, &o.skill, settings).plan;
+                let choices: Vec<Option<usize>> = plan.decisions.iter().map(|d| d.rep).collect();
+                line("optimize, blind to time".into(), &choices)
+            }
         })
         .collect();
     let objective = routed.optimizer.as_ref().map(|_| match ctx.objective {
@@ -138,7 +182,15 @@ fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> 
     summary.warnings = ctx.warnings.to_vec();
     summary.notes = routed.optimizer.as_ref().map(|o| o.notes.clone()).unwrap_or_default();
     summary.run = Some(ctx.run.clone());
-    summary
+    if let Some(t) = &batch.timing {
+        let mut ts = report::time_summary(t, routed.decay.as_deref(), &routed.plan, reps);
+        if let Some(h) = ctx.half_life {
+            ts.half_life = h.describe();
+            ts.estimate = h.estimate.as_ref().map(|e| e.describe());
+        }
+        summary.time = Some(ts);
+    }
+    Ok(summary)
 }
 
 /// The Markdown and HTML reports: the summary, then per lead its factors and talking points

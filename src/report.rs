@@ -122,6 +122,139 @@ pub struct Summary {
     /// How the run was made; set by the caller.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RunInfo>,
+    /// What time did to the plan, when routing is time-aware.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeSummary>,
+}
+
+/// What time did to a time-aware plan: the clock, what waiting costs, who is not at work, the
+/// waits the plan accepted and the SLAs missed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeSummary {
+    /// When the plan takes effect (UTC), and the horizon a rep must be able to start within.
+    pub at: String,
+    pub horizon_hours: f64,
+    /// The half-life of p_win in hours of waiting (`null`: no decay), in words with its
+    /// source, and what the history's first responses say of it.
+    pub half_life_hours: Option<f64>,
+    pub half_life: String,
+    pub estimate: Option<String>,
+    /// Assigned leads by how long they wait for their rep once their clock starts.
+    pub waits: Vec<(String, usize)>,
+    pub median_wait_hours: Option<f64>,
+    pub p90_wait_hours: Option<f64>,
+    /// Hours from a lead's creation to when its rep can start, median over assigned leads.
+    pub median_delay_hours: Option<f64>,
+    /// Active reps not on shift when the plan takes effect, and when they are back.
+    pub reps_not_at_work: Vec<RepTime>,
+    /// Active reps who cannot start within the horizon: they get no leads.
+    pub away_for_horizon: Vec<String>,
+    /// Owned leads untouched past the SLA, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaLine>,
+}
+
+/// An active rep not at work when the plan takes effect.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepTime {
+    pub rep_id: String,
+    pub time_zone: String,
+    pub working_hours: String,
+    /// "off shift until Mon 30 Nov 09:00 New York time", "away for the whole horizon" …
+    pub state: String,
+    pub leads: usize,
+}
+
+/// The SLA and the owned leads that missed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaLine {
+    pub hours: f64,
+    /// "plain" (every hour counts) or "working" (the owner's working hours only).
+    pub clock: String,
+    pub missed: usize,
+    /// Of those, how many went to another rep (the rest found none).
+    pub reassigned: usize,
+    /// Owned leads without an assigned_at, not checked.
+    pub unchecked: usize,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The time section of a time-aware plan's summary.
+pub fn time_summary(
+    timing: &crate::timing::Timing,
+    decay: Option<&crate::timing::Decay>,
+    plan: &Plan,
+    reps: &Reps,
+) -> TimeSummary {
+    use crate::calendar::{HOUR, fmt_instant};
+    let hours = |s: i64| s as f64 / HOUR as f64;
+    let mut waits: Vec<f64> = Vec::new();
+    let mut delays: Vec<f64> = Vec::new();
+    let mut given = vec![0usize; reps.len()];
+    for (l, d) in plan.decisions.iter().enumerate() {
+        if let Some(r) = d.rep {
+            given[r] += 1;
+            if let Some(a) = timing.available_at(l, r) {
+                waits.push(hours(a - timing.start(l)));
+                delays.push(hours(timing.delay(l, r).unwrap_or(0)));
+            }
+        }
+    }
+    let quantile = |v: &mut Vec<f64>, q: f64| -> Option<f64> {
+        v.sort_by(f64::total_cmp);
+        (!v.is_empty()).then(|| v[((v.len() - 1) as f64 * q).round() as usize])
+    };
+    let band = |lo: f64, hi: f64| waits.iter().filter(|&&w| w >= lo && w < hi).count();
+    let bands = vec![
+        ("at once".to_string(), waits.iter().filter(|&&w| w == 0.0).count()),
+        ("within 4 h".to_string(), band(1e-9, 4.0)),
+        ("4–24 h".to_string(), band(4.0, 24.0)),
+        ("over a day".to_string(), band(24.0, f64::INFINITY)),
+    ];
+    let at_work_now = |r: usize| timing.available(r, crate::calendar::ceil_minute(timing.at));
+    let reps_not_at_work = (0..reps.len())
+        .filter(|&r| reps.active[r] && !at_work_now(r))
+        .map(|r| RepTime {
+            rep_id: reps.id[r].clone(),
+            time_zone: timing.calendars[r].zone.iana_name().unwrap_or("UTC").to_string(),
+            working_hours: timing.calendars[r].hours.to_string(),
+            state: timing.status(r),
+            leads: given[r],
+        })
+        .collect();
+    let sla = timing.sla_hours.map(|(h, clock)| {
+        let missed: Vec<usize> = (0..timing.sla.len()).filter(|&l| timing.sla[l].is_some()).collect();
+        SlaLine {
+            hours: h,
+            clock: match clock {
+                crate::config::SlaClock::Plain => "plain".into(),
+                crate::config::SlaClock::Working => "working".into(),
+            },
+            missed: missed.len(),
+            reassigned: missed.iter().filter(|&&l| plan.decisions[l].rep.is_some()).count(),
+            unchecked: timing.sla_unchecked,
+        }
+    });
+    let half_life_hours = decay.map(|d| d.half_life_hours).filter(|h| h.is_finite());
+    TimeSummary {
+        at: fmt_instant(timing.at),
+        horizon_hours: hours(timing.horizon),
+        half_life_hours,
+        half_life: decay.map_or_else(String::new, |d| {
+            if d.half_life_hours.is_finite() { format!("{} h", crate::timing::fmt_hours(d.half_life_hours)) } else { "none".into() }
+        }),
+        estimate: None,
+        median_wait_hours: quantile(&mut waits.clone(), 0.5).map(round1),
+        p90_wait_hours: quantile(&mut waits.clone(), 0.9).map(round1),
+        median_delay_hours: quantile(&mut delays, 0.5).map(round1),
+        waits: bands,
+        reps_not_at_work,
+        away_for_horizon: timing.away_for_horizon.iter().map(|&r| reps.id[r].clone()).collect(),
+        sla,
+    }
 }
 
 /// One sentence on which capacities bind and where one more unit is worth most, e.g.
@@ -248,6 +381,7 @@ pub fn summarise(s: &SummaryInput) -> Summary {
         warnings: Vec::new(),
         notes: Vec::new(),
         run: None,
+        time: None,
     }
 }
 
@@ -877,6 +1011,9 @@ pub fn markdown(r: &ReportInput) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Lead routing report\n");
     md_summary(&mut o, r.summary);
+    if let Some(t) = &r.summary.time {
+        md_time(&mut o, t);
+    }
     md_comparisons(&mut o, r.summary);
     md_reps(&mut o, r.summary);
     if let Some(m) = r.model {
@@ -935,6 +1072,72 @@ fn md_summary(o: &mut String, summary: &Summary) {
         for w in &summary.warnings {
             let _ = writeln!(o, "- {}", md(w));
         }
+    }
+}
+
+/// When reps can work, what waiting costs, the waits the plan accepted, SLAs.
+fn md_time(o: &mut String, t: &TimeSummary) {
+    let _ = writeln!(o, "\n## Time\n");
+    let _ = writeln!(
+        o,
+        "The plan takes effect at {}; a rep who cannot start on a lead within {} hours of it does not get it. \
+         p_win halves every {} a lead waits for its rep.\n",
+        t.at,
+        crate::timing::fmt_hours(t.horizon_hours),
+        md(&t.half_life)
+    );
+    if let Some(e) = &t.estimate {
+        let _ = writeln!(o, "From the history: {}.\n", md(e));
+    }
+    let _ = writeln!(o, "| wait for the rep | leads |\n| --- | ---: |");
+    for (band, n) in &t.waits {
+        let _ = writeln!(o, "| {band} | {} |", thousands(*n));
+    }
+    if let (Some(m), Some(p90)) = (t.median_wait_hours, t.p90_wait_hours) {
+        let _ = writeln!(
+            o,
+            "\nMedian wait {} h (90th percentile {} h){}.",
+            crate::timing::fmt_hours(m),
+            crate::timing::fmt_hours(p90),
+            t.median_delay_hours
+                .map(|d| format!("; from creation to the first call, {} h on median", crate::timing::fmt_hours(d)))
+                .unwrap_or_default()
+        );
+    }
+    if !t.away_for_horizon.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n**No leads for {} reps who cannot start within the horizon:** {}.",
+            t.away_for_horizon.len(),
+            t.away_for_horizon.join(", ")
+        );
+    }
+    if !t.reps_not_at_work.is_empty() {
+        let _ = writeln!(o, "\nActive reps not at work when the plan takes effect:\n");
+        let _ = writeln!(o, "| rep | time zone | hours | state | leads |\n| --- | --- | --- | --- | ---: |");
+        for r in &t.reps_not_at_work {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                md(&r.rep_id),
+                md(&r.time_zone),
+                md(&r.working_hours),
+                md(&r.state),
+                r.leads
+            );
+        }
+    }
+    if let Some(s) = &t.sla {
+        let _ = writeln!(
+            o,
+            "\n**SLA** ({} h, {} hours): {} owned leads untouched past it leave their owner; {} of them go to another \
+             rep{}.",
+            crate::timing::fmt_hours(s.hours),
+            s.clock,
+            s.missed,
+            s.reassigned,
+            if s.unchecked > 0 { format!("; {} owned leads have no assigned_at and are not checked", s.unchecked) } else { String::new() }
+        );
     }
 }
 
@@ -1236,6 +1439,7 @@ mod tests {
             warnings: Vec::new(),
             notes: Vec::new(),
             run: None,
+            time: None,
         };
         s.reps = vec![rep("A", true, 2.0), rep("B", false, 0.0), rep("C", true, 9.5), rep("D", true, 0.0)];
         assert_eq!(

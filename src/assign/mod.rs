@@ -23,7 +23,7 @@ use anyhow::{Result, bail};
 use crate::data::{Leads, Reps};
 use crate::eligibility::Eligibility;
 
-pub use rules::{route_by_rule, route_by_rule_keeping, route_choices};
+pub use rules::{available_round_robin, route_by_rule, route_by_rule_keeping, route_choices};
 
 /// Capacity comparisons tolerate this much floating-point slack.
 pub const EPS: f64 = 1e-9;

@@ -81,6 +81,12 @@ pub struct Optimized {
     /// The best other eligible active rep and its p_win.
     pub runner_up: Vec<Option<(usize, f64)>>,
     pub objective_value: f64,
+    /// The objective of the plan the bound certifies: before coverage first placed more
+    /// leads (its price is in `coverage`).
+    pub certified_value: f64,
+    /// Leads coverage first placed by moving others, and what that cost in the objective's
+    /// units (expected value or wins).
+    pub coverage: Option<(usize, f64)>,
     pub bound: f64,
     /// Each rep's shadow price: what one more unit of its capacity is worth (bound multiplier).
     pub shadow_price: Vec<f64>,
@@ -453,7 +459,23 @@ impl Stay {
             / items.len().max(1) as f64;
         // With every rep equally good no move gains anything: an owned lead outranks any other
         // lead at its owner (twice the largest lead weight), and leaves only for coverage.
-        let owner_first = 2.0 * items.iter().map(|&l| ctx.weight(l)).fold(0.0, f64::max);
+        // Time-aware, twice the largest a profit can be: a lead's weight × its age factor ×
+        // its p_win with its best rep at once (a weekend's leads are worth a fraction of their
+        // weight, and a bonus out of scale with them would swamp the plan's certificate).
+        let owner_first = match ctx.decay {
+            None => 2.0 * items.iter().map(|&l| ctx.weight(l)).fold(0.0, f64::max),
+            Some(d) => {
+                let top: Vec<f64> = eff
+                    .effect
+                    .chunks(n_reps.max(1))
+                    .map(|row| row.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+                    .collect();
+                2.0 * items
+                    .iter()
+                    .map(|&l| ctx.weight(l) * d.age(l) * sigmoid(z[l] + top[eff.sig_of_lead[l] as usize]))
+                    .fold(0.0, f64::max)
+            }
+        };
         // The posterior sd of each owner's effect, once per (signature, owner).
         let mut owner_sd: HashMap<(u32, usize), f64> = HashMap::new();
         if !no_effects {
@@ -670,7 +692,7 @@ pub fn optimize_timed(
     let equal_skill = problem.pw.equal_worth();
     let Solved { mut sol, value: solved_value, bound, lambda: shadow_price, mut method } = solve(&problem, s);
     let mut notes = Vec::new();
-    cover_first(&ctx, &problem, &mut sol, solved_value, &mut method, &mut notes);
+    let coverage = cover_first(&ctx, &problem, &mut sol, &mut method, &mut notes);
     let kept_value: f64 =
         (0..leads.len()).filter_map(|l| ctx.kept[l].map(|r| ctx.weight(l) * problem.pw.p(l, r))).sum();
 
@@ -731,6 +753,8 @@ pub fn optimize_timed(
         p_win,
         runner_up,
         objective_value,
+        certified_value: kept_value + solved_value,
+        coverage,
         bound: bound + kept_value,
         shadow_price,
         method,
@@ -742,26 +766,43 @@ pub fn optimize_timed(
 
 /// Coverage first: a lead the plan left out while moving others makes room is placed.
 /// A lead with its owner under an explicit move penalty stays put.
+/// Returns how many leads it placed and what that cost in the objective's units.
 fn cover_first(
     ctx: &Context,
     problem: &LeadProblem,
     sol: &mut Solution,
-    solved_value: f64,
     method: &mut String,
     notes: &mut Vec<String>,
-) {
+) -> Option<(usize, f64)> {
     let pinned = |i: usize, b: usize| ctx.s.move_penalty.is_some() && ctx.owner(problem.items[i]) == Some(b);
+    // What coverage costs, in expected value or wins (the solver's objective also holds the
+    // bonuses that keep owned leads with their owners, which are not worth anything).
+    let plain = |sol: &Solution| -> f64 {
+        sol.bin
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.map(|b| (problem.items[i], b as usize)))
+            .map(|(l, r)| ctx.in_units(l) * problem.pw.p(l, r))
+            .sum()
+    };
+    let before = plain(sol);
     let covered = solver::cover(problem, sol, &pinned, COVER_WORK);
     if covered > 0 {
-        let cost = solved_value - solver::verify(problem, sol).unwrap_or(f64::NAN);
+        let cost = before - plain(sol);
         let unit = ctx.unit();
+        let what = if cost >= 0.0 {
+            format!("for {} {unit} less", amount(cost))
+        } else {
+            format!("which adds {} {unit}", amount(-cost))
+        };
         notes.push(format!(
             "Coverage first: {covered} leads that the plan of highest {unit} would have left out are placed by moving \
-             other leads to reps with room, for {} {unit} less.",
-            amount(cost)
+             other leads to reps with room, {what}."
         ));
         method.push_str(&format!(", {covered} more leads placed by moving others (coverage first)"));
+        return Some((covered, cost));
     }
+    None
 }
 
 /// Every rep equally good for every lead (no skill, or skill judged not worth using), and no

@@ -32,6 +32,10 @@ pub struct OptimizerView {
     pub shadow_price: Vec<f64>,
     pub p_win_of: PWin,
     pub objective_value: f64,
+    /// The objective before coverage first, which the bound certifies.
+    pub certified_value: f64,
+    /// Leads coverage first placed by moving others, and its cost in the objective's units.
+    pub coverage: Option<(usize, f64)>,
     pub bound: f64,
     pub method: String,
     /// How coverage, owners and equal skill shaped the plan, and what that cost.
@@ -41,9 +45,10 @@ pub struct OptimizerView {
 }
 
 impl Routed {
-    /// The optimizer's objective value and its upper bound.
+    /// The optimizer's objective value (before coverage first placed more leads, whose cost
+    /// the notes and the summary state apart) and its upper bound.
     pub fn optimum(&self) -> Option<(f64, f64)> {
-        self.optimizer.as_ref().map(|o| (o.objective_value, o.bound))
+        self.optimizer.as_ref().map(|o| (o.certified_value, o.bound))
     }
 
     /// p_win of lead `l` with rep `r`: the optimizer's, else the lead's score (rep-blind),
@@ -87,6 +92,8 @@ pub fn by_optimizer(
             shadow_price: o.shadow_price,
             p_win_of: o.p_win_of,
             objective_value: o.objective_value,
+            certified_value: o.certified_value,
+            coverage: o.coverage,
             bound: o.bound,
             method: o.method,
             notes: o.notes,

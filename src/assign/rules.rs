@@ -225,6 +225,39 @@ pub fn route_choices(policy: Rule, leads: &Leads, reps: &Reps, elig: &Eligibilit
     }
 }
 
+/// LeanData-style "available reps only, round robin", for comparison with time-aware
+/// routing: leads in arrival order, each to the next rep in the rotation among the eligible
+/// active reps with room who are available when its clock starts (on shift, not away); when
+/// none is, among those who can start soonest (the lead is held until the first of them is
+/// back). Each lead's rep, or `None`.
+pub fn available_round_robin(
+    leads: &Leads,
+    reps: &Reps,
+    elig: &Eligibility,
+    timing: &crate::timing::Timing,
+    seed: u64,
+) -> Vec<Option<usize>> {
+    let n = reps.len();
+    let slot = rotation(n, seed);
+    let mut remaining = reps.capacity.clone();
+    let mut pointer = 0;
+    let mut chosen = vec![None; leads.len()];
+    for l in arrival_order(leads) {
+        let w = leads.workload[l];
+        let with_room = || elig.reps_for(l).iter().copied().filter(|&r| reps.active[r] && remaining[r] + EPS >= w);
+        let soonest = with_room().filter_map(|r| timing.available_at(l, r)).min();
+        let pick = with_room()
+            .filter(|&r| soonest.is_some() && timing.available_at(l, r) == soonest)
+            .min_by_key(|&r| (slot[r] + n - pointer) % n);
+        if let Some(r) = pick {
+            remaining[r] -= w;
+            pointer = (slot[r] + 1) % n;
+            chosen[l] = Some(r);
+        }
+    }
+    chosen
+}
+
 /// Each rep's slot in the rotation: file order for seed 0, a seeded shuffle otherwise.
 fn rotation(n_reps: usize, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n_reps).collect();

@@ -171,6 +171,8 @@ pub struct AssignSummary {
     pub expected: Option<(f64, f64)>,
     /// The optimizer's objective value and its upper bound.
     pub optimum: Option<(f64, f64)>,
+    /// Leads coverage first placed by moving others, and what it cost.
+    pub coverage: Option<(usize, f64)>,
     /// How the optimizer got there (for `--verbose`).
     pub method: Option<String>,
     /// Leads that had a current owner, and how many of them moved.
@@ -178,6 +180,18 @@ pub struct AssignSummary {
     pub moved: usize,
     /// The what-if scenarios against this plan.
     pub what_if: Vec<WhatIfLine>,
+    /// Time-aware routing: reps away for the whole horizon, the assigned leads' median wait
+    /// for their rep (hours) and share that start at once, and owned leads past their SLA.
+    pub time: Option<TimeLine>,
+}
+
+/// What time did, for the summary line.
+#[derive(Debug, Clone)]
+pub struct TimeLine {
+    pub away: Vec<String>,
+    pub median_wait_hours: Option<f64>,
+    pub at_once: f64,
+    pub sla_missed: Option<(usize, f64)>,
 }
 
 /// `assign`: read, validate, score, learn skill, route, check, explain, write.
@@ -290,6 +304,8 @@ pub fn run(
         what_if: &what_if,
         warnings,
         run: &run,
+        half_life: decay.as_ref().map(|d| &d.1),
+        settings: Some(&settings),
     };
     outputs::write_all(&out, &batch, &scored, &routed, &ctx, stages)?;
     if let (Some(path), Some(model)) = (&s.state_out, &s.model) {
@@ -305,6 +321,19 @@ pub fn run(
         stages.mark("write state");
     }
     Ok(summary(&batch, &scored, &routed, moves.len(), what_if))
+}
+
+/// The summary line's part on time, when routing is time-aware.
+fn time_line(batch: &Batch, routed: &Routed) -> Option<TimeLine> {
+    let t = batch.timing.as_ref()?;
+    let ts = crate::report::time_summary(t, routed.decay.as_deref(), &routed.plan, &batch.reps);
+    let assigned: usize = ts.waits.iter().map(|w| w.1).sum();
+    Some(TimeLine {
+        away: ts.away_for_horizon,
+        median_wait_hours: ts.median_wait_hours,
+        at_once: ts.waits.first().map_or(0.0, |w| w.1 as f64 / assigned.max(1) as f64),
+        sla_missed: ts.sla.map(|s| (s.missed, s.hours)),
+    })
 }
 
 /// The run in figures.
@@ -323,10 +352,12 @@ fn summary(batch: &Batch, scored: &Scored, routed: &Routed, moved: usize, what_i
         unassigned: plan.unassigned_by_reason(),
         expected: scored.logits.as_ref().map(|_| (expected_wins, expected_value)),
         optimum: routed.optimum(),
+        coverage: routed.optimizer.as_ref().and_then(|o| o.coverage),
         method: routed.optimizer.as_ref().map(|o| o.method.clone()),
         owned: leads.owner.iter().filter(|o| o.is_some()).count(),
         moved,
         what_if,
+        time: time_line(batch, routed),
     }
 }
 
@@ -351,9 +382,33 @@ impl std::fmt::Display for AssignSummary {
         if let Some((v, bound)) = self.optimum {
             let gap = if bound.abs() > 0.0 { 100.0 * (bound - v) / bound.abs() } else { 0.0 };
             write!(f, "; {}", gap_words(gap))?;
+            if let Some((n, cost)) = self.coverage {
+                write!(f, ", before coverage first placed {n} more leads")?;
+                if cost > 0.0 {
+                    write!(f, " for {} less", grouped(cost, if cost < 100.0 { 1 } else { 0 }))?;
+                }
+            }
         }
         if self.owned > 0 {
             write!(f, "; {} of {} owned leads move", self.moved, self.owned)?;
+        }
+        if let Some(t) = &self.time {
+            if let Some(m) = t.median_wait_hours {
+                write!(
+                    f,
+                    "; leads wait {} h for their rep on median ({:.0} % at once)",
+                    crate::timing::fmt_hours((m * 10.0).round() / 10.0),
+                    100.0 * t.at_once
+                )?;
+            }
+            if let Some((n, h)) = t.sla_missed.filter(|s| s.0 > 0) {
+                write!(f, "; {n} owned leads untouched past the {} h SLA leave their owner", crate::timing::fmt_hours(h))?;
+            }
+            if !t.away.is_empty() {
+                let shown = t.away.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+                let more = if t.away.len() > 5 { format!(" and {} more", t.away.len() - 5) } else { String::new() };
+                write!(f, "; no leads for {} reps away for the whole horizon ({shown}{more})", t.away.len())?;
+            }
         }
         for w in &self.what_if {
             write!(f, "\nwhat-if {w}")?;
