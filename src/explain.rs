@@ -48,7 +48,10 @@ pub fn moves(
             continue;
         }
         let unit = |p: f64| unit_of(l, p);
-        let why = if let Some(w) = assign::why_not_kept(l, leads, reps, elig) {
+        let sla = batch.timing.as_ref().and_then(|t| t.sla_words(l, reps));
+        let why = if let Some(w) = sla.clone() {
+            w
+        } else if let Some(w) = assign::why_not_kept(l, leads, reps, elig) {
             w
         } else {
             let r0 = owner_rep.expect("why_not_kept covers unknown owners");
@@ -111,7 +114,11 @@ pub fn moves(
     for (l, why) in explained {
         let owner = leads.owner[l].as_deref().unwrap_or_default();
         let d = &mut routed.plan.decisions[l];
-        d.explanation = format!("Moved from {owner}: {why}. {}", d.explanation);
+        d.explanation = if why.starts_with("SLA missed") {
+            format!("{why}, so it leaves {owner}. {}", d.explanation)
+        } else {
+            format!("Moved from {owner}: {why}. {}", d.explanation)
+        };
     }
     out
 }

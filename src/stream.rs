@@ -79,6 +79,18 @@ pub struct RoutingState {
     /// The leads the prices are re-solved against: the batch's (the forecast of the
     /// arrivals) and those the stream has seen.
     pub sample: Sample,
+    /// Time-aware routing: the decay of p_win with waiting the plan used (the stream routes
+    /// with the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<StateClock>,
+}
+
+/// The decay of p_win the plan routed with: its half-life (`None`: no decay) and the scores'
+/// shift that goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StateClock {
+    pub half_life_hours: Option<f64>,
+    pub shift: f64,
 }
 
 /// Leads as the price re-solve needs them, without their cells: log-odds, value, workload,
@@ -95,6 +107,12 @@ pub struct Sample {
     pub forecast: Vec<SampleLead>,
     /// The leads the stream has routed or left unassigned, in arrival order.
     pub observed: Vec<SampleLead>,
+    /// Time-aware: each forecast and observed lead's decay with its rep (its best when it
+    /// had none), which scales its worth in a re-solve (empty: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forecast_decay: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_decay: Vec<f64>,
 }
 
 /// One lead of a [`Sample`]: score log-odds, value, workload, eligible set, signature.
@@ -104,7 +122,12 @@ pub struct SampleLead(pub f64, pub f64, pub f64, pub u32, pub u32);
 impl Sample {
     /// The batch's leads (at most [`FORECAST_MAX`], evenly spaced) with their log-odds from
     /// `p_win` and their values of the skill's `segments`.
-    fn of_batch(batch: &Batch, p_win: &crate::assign::optimize::PWin, segments: &[String]) -> Sample {
+    fn of_batch(
+        batch: &Batch,
+        p_win: &crate::assign::optimize::PWin,
+        segments: &[String],
+        chosen: &[Option<usize>],
+    ) -> Sample {
         let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
         let mut sample = Sample { segments: segments.to_vec(), ..Sample::default() };
         let n = leads.len();
@@ -129,6 +152,14 @@ impl Sample {
                 sample.signatures.len() as u32 - 1
             });
             sample.forecast.push(SampleLead(p_win.logit(l), leads.value[l], leads.workload[l], set, sig));
+            if let Some(d) = p_win.decay() {
+                // The wait with its rep, or with the rep it would wait least for.
+                let factor = match chosen[l] {
+                    Some(r) => d.factor(l, r),
+                    None => elig.reps_for(l).iter().map(|&r| d.factor(l, r)).fold(0.0, f64::max),
+                };
+                sample.forecast_decay.push(factor);
+            }
         }
         sample
     }
@@ -192,10 +223,15 @@ impl RoutingState {
                 })
                 .collect()
         };
+        let chosen: Vec<Option<usize>> = routed.plan.decisions.iter().map(|d| d.rep).collect();
         let sample = match &routed.optimizer {
-            Some(o) => Sample::of_batch(batch, &o.p_win_of, &o.skill.segments),
+            Some(o) => Sample::of_batch(batch, &o.p_win_of, &o.skill.segments, &chosen),
             None => Sample::default(),
         };
+        let time = routed.decay.as_ref().map(|d| StateClock {
+            half_life_hours: d.half_life_hours.is_finite().then_some(d.half_life_hours),
+            shift: d.shift,
+        });
         Ok(RoutingState {
             format: FORMAT.into(),
             version: VERSION,
@@ -214,6 +250,7 @@ impl RoutingState {
             mix,
             routed: routed_leads,
             sample,
+            time,
         })
     }
 
@@ -295,6 +332,8 @@ pub struct Router {
     hold: bool,
     /// The price step's multiple of its default (for studying the step).
     step_scale: f64,
+    /// When reps can work and what waiting costs (time-aware routing).
+    clock: Option<StreamClock>,
 }
 
 /// Leads re-solved against: the forecast's and the observed ones together, at most this many.
@@ -349,22 +388,55 @@ impl crate::assign::solver::Instance for SampleProblem {
     }
 }
 
-/// One lead's answer: the output row's cells.
+/// One lead's answer: the output row's cells, in `assign`'s columns ([`crate::output::COLUMNS`],
+/// or [`crate::output::TIMED_COLUMNS`] when routing is time-aware; the explanation last).
 pub struct Answer {
-    pub cells: [String; 12],
+    pub cells: Vec<String>,
     /// Whether it was decided now (not answered from the state).
     pub fresh: bool,
 }
 
 impl Answer {
-    /// The row of a record that could not be read.
-    pub fn error(lead_id: String, message: String) -> Answer {
-        let mut cells: [String; 12] = Default::default();
+    /// The row of a record that could not be read, `width` cells.
+    pub fn error(lead_id: String, message: String, width: usize) -> Answer {
+        let mut cells = vec![String::new(); width];
         cells[0] = crate::output::neutralise(&lead_id).into_owned();
         cells[2] = "error".into();
         cells[3] = "bad_input".into();
-        cells[11] = message;
+        cells[width - 1] = message;
         Answer { cells, fresh: false }
+    }
+}
+
+/// The stream's clock: each rep's calendar (absences included) and availability around the
+/// leads arriving now, the horizon, and the decay of p_win with the wait.
+struct StreamClock {
+    zone: jiff::tz::TimeZone,
+    calendars: Vec<crate::calendar::Calendar>,
+    /// The window the availability is known for, and each rep's in it.
+    window: (i64, i64),
+    avail: Vec<crate::calendar::Availability>,
+    horizon: i64,
+    /// Decay per second of waiting, and the scores' shift that goes with it.
+    rate: f64,
+    shift: f64,
+}
+
+impl StreamClock {
+    /// The first minute from `start` the rep is available, within the horizon.
+    fn available_at(&mut self, rep: usize, start: i64) -> Option<i64> {
+        if start < self.window.0 || start + self.horizon >= self.window.1 {
+            // Availability for two weeks beyond the horizon around this lead: arrivals in
+            // order reuse it.
+            self.window = (start - crate::calendar::DAY, start + self.horizon + 14 * crate::calendar::DAY);
+            self.avail =
+                self.calendars.iter().map(|c| crate::calendar::Availability::new(c, self.window.0, self.window.1)).collect();
+        }
+        self.avail[rep].next(start).filter(|&a| a <= start + self.horizon)
+    }
+
+    fn decay(&self, wait: i64) -> f64 {
+        (-self.rate * wait as f64).exp()
     }
 }
 
@@ -475,6 +547,31 @@ impl Router {
         let sig_effects = vec![None; state.sample.signatures.len()];
         let resolve_every = state.expected_arrivals.div_ceil(RESOLVES).max(RESOLVE_MIN);
         let prior = PRIOR_SHARE * state.expected_arrivals as f64;
+        let clock = if cfg.time_aware() || reps.has_calendar || state.time.is_some() {
+            let mut calendars = reps.calendar.clone();
+            if let Some(path) = crate::timing::away_path(&cfg) {
+                crate::timing::read_away(&path, &reps, &mut calendars)?;
+            }
+            // The plan's decay, so the stream prices waits as the night did.
+            let (hours, shift) = match state.time {
+                Some(t) => (t.half_life_hours.unwrap_or(f64::INFINITY), t.shift),
+                None => {
+                    let h = crate::timing::HalfLife::resolve(&cfg, file.decay.clone(), warnings);
+                    (h.hours, h.shift())
+                }
+            };
+            Some(StreamClock {
+                zone: cfg.default_zone()?,
+                calendars,
+                window: (i64::MAX, i64::MIN),
+                avail: Vec::new(),
+                horizon: (cfg.timing().horizon_hours * 3600.0).round() as i64,
+                rate: if hours.is_finite() { std::f64::consts::LN_2 / (hours * 3600.0) } else { 0.0 },
+                shift,
+            })
+        } else {
+            None
+        };
         Ok(Router {
             cfg,
             scorer: file.scorer.row_scorer(),
@@ -500,7 +597,13 @@ impl Router {
             prior,
             hold: true,
             step_scale: 1.0,
+            clock,
         })
+    }
+
+    /// The output's columns: `assign`'s, with `available_at` when routing is time-aware.
+    pub fn columns(&self) -> &'static [&'static str] {
+        if self.clock.is_some() { &crate::output::TIMED_COLUMNS } else { &crate::output::COLUMNS }
     }
 
     /// The same router routing every lead while an eligible active rep has room (`fill`),
@@ -570,12 +673,14 @@ impl Router {
             .starting_at(line);
         match self.decide(table) {
             Ok(a) => a,
-            Err((id, e)) => Answer::error(id, format!("{e:#}")),
+            Err((id, e)) => Answer::error(id, format!("{e:#}"), self.columns().len()),
         }
     }
 
     fn decide(&mut self, table: crate::io::Table) -> std::result::Result<Answer, (String, anyhow::Error)> {
         use crate::model::metrics::sigmoid;
+        let width = self.columns().len();
+        let last = width - 1;
         let raw_id = crate::data::find_column(&table, &self.cfg, "lead_id")
             .map(|c| table.cell(0, c).trim().to_string())
             .unwrap_or_default();
@@ -589,11 +694,11 @@ impl Router {
         // A pipeline export's won or lost deal is not routed, as in a batch.
         if let Some(c) = crate::data::find_column(&leads.table, &self.cfg, "outcome") {
             if self.cfg.outcome.label(leads.table.cell(0, c)) != crate::config::Label::Open {
-                let mut cells: [String; 12] = Default::default();
+                let mut cells = vec![String::new(); width];
                 cells[0] = crate::output::neutralise(&id).into_owned();
                 cells[2] = "unassigned".into();
                 cells[3] = crate::assign::Reason::ClosedDeal.code().into();
-                cells[11] = "Not routed: the lead is marked won or lost already.".into();
+                cells[last] = "Not routed: the lead is marked won or lost already.".into();
                 return Ok(Answer { cells, fresh: false });
             }
         }
@@ -611,15 +716,35 @@ impl Router {
         let (w, value) = (leads.workload[0], leads.value[0]);
         let unit = if self.value_objective { value } else { 1.0 };
         let eligible = self.elig.reps_for_row(&leads.table, 0, self.reps.len());
-        let mut ranked: Vec<(usize, f64, f64)> = eligible
-            .iter()
-            .copied()
-            .filter(|&r| self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= w)
-            .map(|r| {
-                let p = sigmoid(z + effects[r]);
-                (r, p, unit * p - self.price[r] * w)
-            })
-            .collect();
+        // Time-aware: the lead arrives at its created_at (now without one); a rep can take it
+        // from the first minute they are available, within the horizon, and p_win decays
+        // with the wait from its arrival.
+        let arrival = match &self.clock {
+            Some(c) => {
+                let created = crate::timing::created_instants(&leads, &self.cfg, &c.zone).map_err(fail)?;
+                Some(created[0].unwrap_or_else(crate::timing::now))
+            }
+            None => None,
+        };
+        let z_now = z + self.clock.as_ref().map_or(0.0, |c| c.shift);
+        let mut when: Vec<Option<i64>> = vec![None; self.reps.len()];
+        let candidates: Vec<usize> =
+            eligible.iter().copied().filter(|&r| self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= w).collect();
+        let mut ranked: Vec<(usize, f64, f64)> = Vec::with_capacity(candidates.len());
+        for r in candidates {
+            let factor = match (arrival, self.clock.as_mut()) {
+                (Some(t), Some(c)) => match c.available_at(r, crate::calendar::ceil_minute(t)) {
+                    Some(a) => {
+                        when[r] = Some(a);
+                        c.decay(a - t)
+                    }
+                    None => continue,
+                },
+                _ => 1.0,
+            };
+            let p = sigmoid(z_now + effects[r]) * factor;
+            ranked.push((r, p, unit * p - self.price[r] * w));
+        }
         // Equal worth (reps the skill cannot tell apart): the rep with the most of its
         // capacity left, so ties spread the load instead of filling reps in file order.
         let room = |r: usize| self.remaining[r] / self.reps.capacity[r].max(crate::assign::EPS);
@@ -630,8 +755,14 @@ impl Router {
         if held.is_some() {
             ranked.clear();
         }
+        // The decay the re-solves price this lead's worth with: its rep's, or its best's.
+        let decay_seen = ranked.first().or(held.as_ref()).map_or(1.0, |&(r, p, _)| {
+            let p0 = sigmoid(z_now + effects[r]);
+            if p0 > 0.0 { p / p0 } else { 1.0 }
+        });
         let f4 = crate::fmt::fmt_p;
-        let mut cells: [String; 12] = Default::default();
+        let pw = crate::fmt::Pw;
+        let mut cells = vec![String::new(); width];
         cells[0] = id.clone();
         cells[4] = f4(score);
         match ranked.first().copied() {
@@ -640,43 +771,74 @@ impl Router {
                 cells[2] = "assigned".into();
                 cells[5] = f4(p);
                 cells[6] = crate::fmt::fmt_num((value * p * 100.0).round() / 100.0);
-                let why = match ranked.get(1).copied() {
+                let mut why = match ranked.get(1).copied() {
                     Some((r2, p2, _)) => {
                         cells[9] = self.reps.id[r2].clone();
                         cells[10] = f4(p2);
                         if p2 > p {
                             format!(
-                                "{} (p_win {p:.2}) has the most to gain net of the price of its capacity ({} per unit \
-                                 against {} for {} at p_win {p2:.2}).",
+                                "{} (p_win {}) has the most to gain net of the price of its capacity ({} per unit \
+                                 against {} for {} at p_win {}).",
                                 self.reps.id[r],
+                                pw(p),
                                 crate::fmt::amount(self.price[r]),
                                 crate::fmt::amount(self.price[r2]),
-                                self.reps.id[r2]
+                                self.reps.id[r2],
+                                pw(p2)
                             )
                         } else {
                             format!(
-                                "{} has the best chance to win it (p_win {p:.2}; runner-up {} {p2:.2}) among the eligible \
+                                "{} has the best chance to win it (p_win {}; runner-up {} {}) among the eligible \
                                  reps with room.",
-                                self.reps.id[r], self.reps.id[r2]
+                                self.reps.id[r],
+                                pw(p),
+                                self.reps.id[r2],
+                                pw(p2)
                             )
                         }
                     }
-                    None => format!("{} (p_win {p:.2}) is the only eligible active rep with room.", self.reps.id[r]),
+                    None => format!("{} (p_win {}) is the only eligible active rep with room.", self.reps.id[r], pw(p)),
                 };
-                cells[11] = why;
+                if let (Some(t), Some(a), Some(c)) = (arrival, when[r], self.clock.as_ref()) {
+                    cells[width - 2] = crate::calendar::fmt_instant(a);
+                    why.pop();
+                    if a <= crate::calendar::ceil_minute(t) {
+                        why.push_str(&format!("; {} can call at once.", self.reps.id[r]));
+                    } else {
+                        why.push_str(&format!(
+                            "; {} can call from {} ({} after it came in: × {:.2} for the wait).",
+                            self.reps.id[r],
+                            crate::calendar::fmt_local(a, &c.calendars[r].zone),
+                            crate::calendar::fmt_delay(a - t),
+                            c.decay(a - t)
+                        ));
+                    }
+                }
+                cells[last] = why;
                 self.remaining[r] -= w;
-                self.observe(&eligible, sig, z, value, w);
+                self.observe(&eligible, sig, z_now, value, w, decay_seen);
                 self.update_prices(Some(r), w);
             }
             None => {
+                // No eligible active rep, with room or not, can start within the horizon.
+                let none_in_time = match (arrival, self.clock.as_mut()) {
+                    (Some(t), Some(c)) => {
+                        let active: Vec<usize> = eligible.iter().copied().filter(|&r| self.reps.active[r]).collect();
+                        !active.is_empty()
+                            && active.iter().all(|&r| c.available_at(r, crate::calendar::ceil_minute(t)).is_none())
+                    }
+                    _ => false,
+                };
                 let reason = if held.is_some() {
                     crate::assign::Reason::CapacityReserved
+                } else if none_in_time {
+                    crate::assign::Reason::NoAvailableRep
                 } else {
                     self.no_rep_reason(&eligible, w)
                 };
                 cells[2] = "unassigned".into();
                 cells[3] = reason.code().into();
-                cells[11] = match reason {
+                cells[last] = match reason {
                     crate::assign::Reason::CapacityReserved => {
                         let (r, p, _) = held.expect("held");
                         cells[9] = self.reps.id[r].clone();
@@ -687,11 +849,24 @@ impl Router {
                             (format!("{p:.2}"), "expected wins")
                         };
                         format!(
-                            "Not assigned now: its best rep with room, {} (p_win {p:.2}, {what} {worth}), has capacity \
+                            "Not assigned now: its best rep with room, {} (p_win {}, {what} {worth}), has capacity \
                              priced at {} for the leads still expected today; the lead waits for the next batch \
                              (`--fill` routes every lead while a rep has room).",
                             self.reps.id[r],
+                            pw(p),
                             crate::fmt::amount(self.price[r] * w)
+                        )
+                    }
+                    crate::assign::Reason::NoAvailableRep => {
+                        let active: Vec<&str> =
+                            eligible.iter().filter(|&&r| self.reps.active[r]).map(|&r| self.reps.id[r].as_str()).collect();
+                        let shown = active.iter().take(3).copied().collect::<Vec<_>>();
+                        format!(
+                            "Not assigned: none of its eligible active reps ({}{}) can start on it within the \
+                             {}-hour horizon (away or off shift).",
+                            shown.join(", "),
+                            if active.len() > 3 { ", …" } else { "" },
+                            crate::timing::fmt_hours(self.clock.as_ref().map_or(0, |c| c.horizon) as f64 / 3600.0)
                         )
                     }
                     crate::assign::Reason::NoEligibleRep => format!(
@@ -713,43 +888,41 @@ impl Router {
                         }
                     ),
                 };
-                self.observe(&eligible, sig, z, value, w);
+                self.observe(&eligible, sig, z_now, value, w, decay_seen);
                 self.update_prices(None, w);
             }
         }
-        let line = cells.iter().map(|c| crate::output::neutralise(c).into_owned()).collect::<Vec<_>>();
-        let mut cells_out: [String; 12] = Default::default();
-        for (k, c) in line.into_iter().enumerate() {
-            cells_out[k] = c;
-        }
+        let cells_out: Vec<String> = cells.iter().map(|c| crate::output::neutralise(c).into_owned()).collect();
         self.seen.insert(id.clone(), self.state.routed.len());
         self.state.routed.push(RoutedLead {
             lead_id: id,
             rep_id: (!cells_out[1].is_empty()).then(|| cells[1].clone()),
             reason: (!cells_out[3].is_empty()).then(|| cells[3].clone()),
-            row: Some(cells_out.to_vec()),
+            row: Some(cells_out.clone()),
         });
         Ok(Answer { cells: cells_out, fresh: true })
     }
 
     /// The answer given earlier to a lead routed before (by the stream, or in the batch).
     fn earlier(&self, k: usize) -> Answer {
+        let width = self.columns().len();
         let r = &self.state.routed[k];
-        let mut cells: [String; 12] = Default::default();
-        match &r.row {
+        let cells = match &r.row {
             Some(row) => {
-                for (c, v) in cells.iter_mut().zip(row) {
-                    *c = v.clone();
-                }
+                let mut cells = row.clone();
+                cells.resize(width, String::new());
+                cells
             }
             None => {
+                let mut cells = vec![String::new(); width];
                 cells[0] = r.lead_id.clone();
                 cells[1] = r.rep_id.clone().unwrap_or_default();
                 cells[2] = if r.rep_id.is_some() { "assigned" } else { "unassigned" }.into();
                 cells[3] = r.reason.clone().unwrap_or_default();
-                cells[11] = "Routed already in the batch the routing state was made from.".into();
+                cells[width - 1] = "Routed already in the batch the routing state was made from.".into();
+                cells
             }
-        }
+        };
         Answer { cells, fresh: false }
     }
 
@@ -767,8 +940,9 @@ impl Router {
         }
     }
 
-    /// Adds a routed lead to the sample the prices are re-solved against.
-    fn observe(&mut self, eligible: &[usize], sig: u32, z: f64, value: f64, w: f64) {
+    /// Adds a routed lead to the sample the prices are re-solved against, with the decay
+    /// of its wait (time-aware; 1 otherwise).
+    fn observe(&mut self, eligible: &[usize], sig: u32, z: f64, value: f64, w: f64, decay: f64) {
         let sample = &mut self.state.sample;
         let set = match self.set_index.get(eligible) {
             Some(&k) => k,
@@ -784,6 +958,9 @@ impl Router {
             }
         };
         sample.observed.push(SampleLead(z, value, w, set, sig));
+        if self.clock.is_some() {
+            sample.observed_decay.push(decay);
+        }
     }
 
     /// The dual step after a lead that used `w` of rep `chosen` (none: placed nowhere), and
@@ -857,9 +1034,12 @@ impl Router {
         }
         let (m_o, m_f) = (m_o.round() as usize, m_f.round() as usize);
         let pick = |n: usize, k: usize| (0..k).map(move |j| j * n / k);
-        let items: Vec<SampleLead> = pick(f, m_f)
-            .map(|j| self.state.sample.forecast[j])
-            .chain(pick(o, m_o).map(|j| self.state.sample.observed[j]))
+        // Each lead's worth scaled by the decay of its wait (time-aware states keep it).
+        let sample = &self.state.sample;
+        let factor = |v: &Vec<f64>, j: usize| v.get(j).copied().unwrap_or(1.0);
+        let items: Vec<(SampleLead, f64)> = pick(f, m_f)
+            .map(|j| (sample.forecast[j], factor(&sample.forecast_decay, j)))
+            .chain(pick(o, m_o).map(|j| (sample.observed[j], factor(&sample.observed_decay, j))))
             .collect();
         let scale = items.len() as f64 / left as f64;
         let usable: Vec<bool> = (0..self.reps.len()).map(|r| self.reps.active[r] && self.remaining[r] > 0.0).collect();
@@ -870,14 +1050,14 @@ impl Router {
             ..SampleProblem::default()
         };
         let mut set_cands: Vec<Option<u32>> = vec![None; self.sets.len()];
-        for it in &items {
-            let SampleLead(z, value, w, set, sig) = *it;
+        for &(it, decay) in &items {
+            let SampleLead(z, value, w, set, sig) = it;
             let c = *set_cands[set as usize].get_or_insert_with(|| {
                 problem.cands.push(self.sets[set as usize].iter().filter(|&&r| usable[r]).map(|&r| r as u32).collect());
                 problem.cands.len() as u32 - 1
             });
             let effects = self.sig_effects(sig);
-            let unit = if self.value_objective { value } else { 1.0 };
+            let unit = decay * if self.value_objective { value } else { 1.0 };
             problem.start.push(problem.profit.len());
             problem.cand_of.push(c);
             problem.weight.push(w);

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::output::COLUMNS;
 use crate::stream::{Router, RoutingState};
 
 /// How leads arrive on standard input.
@@ -98,7 +97,7 @@ pub fn run(
     let mut router =
         Router::new(state, &s.model, &s.reps, s.config.as_deref(), headers.clone(), warnings)?.with_fill(s.fill);
     let mut out = csv::WriterBuilder::new().from_writer(output);
-    out.write_record(COLUMNS)?;
+    out.write_record(router.columns())?;
     out.flush()?;
     let mut summary = StreamSummary::default();
     let mut since_save = 0usize;
@@ -141,7 +140,7 @@ fn answer(
     summary.read += 1;
     let a = match cells {
         Ok(cells) => router.route(cells, line),
-        Err(e) => crate::stream::Answer::error(String::new(), format!("standard input, line {line}: {e}")),
+        Err(e) => crate::stream::Answer::error(String::new(), format!("standard input, line {line}: {e}"), router.columns().len()),
     };
     match (a.fresh, a.cells[2].as_str(), a.cells[3].as_str()) {
         (_, "error", _) => summary.errors += 1,
