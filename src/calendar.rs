@@ -735,6 +735,34 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Random weekly hours (day and overnight blocks), zone, absence and start: the first
+        /// available minute is the wall clock's.
+        #[test]
+        fn next_is_the_wall_clocks_first_available_minute(
+            zone_k in 0usize..6,
+            blocks in proptest::collection::vec((1u8..128, 0u16..1440, 0u16..1440), 0..3),
+            away in (0i64..20 * DAY, 0i64..4 * DAY),
+            start in 0i64..21 * DAY,
+        ) {
+            let zones = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kathmandu", "America/Sao_Paulo", "UTC"];
+            let blocks: Vec<Block> = blocks
+                .into_iter()
+                .filter(|b| b.1 != b.2)
+                .map(|(days, a, b)| Block { days, start: a / 15 * 15, end: b / 15 * 15 })
+                .filter(|b| b.start != b.end)
+                .collect();
+            let base = ts("2026-10-15T00:00:00Z");
+            let mut c = Calendar::new(zone(zones[zone_k]).unwrap(), WorkingHours { blocks });
+            c.add_away((base + away.0, base + away.0 + away.1));
+            let (from, to) = (base, base + 30 * DAY);
+            let a = Availability::new(&c, from, to);
+            let t = base + start;
+            proptest::prop_assert_eq!(a.next(t), brute_next(&c, t, to));
+        }
+    }
+
     #[test]
     fn within_counts_available_seconds() {
         let c = cal("UTC", "Mon-Fri 09:00-17:00");

@@ -112,6 +112,9 @@ fn dispatch(cli: &cli::Cli, progress: &Progress, warnings: &mut Vec<String>, say
             let s = args.settings();
             let model = leadroute::cmd::train::run(&s, progress, warnings)?;
             say.result(leadroute::model::report::text(&model.scorer).trim_end());
+            if let Some(d) = &model.decay {
+                say.result(&format!("speed-to-lead: {}", d.describe()));
+            }
             say.result(&format!("wrote {}", shown(&s.model)));
         }
         cli::Command::Backtest(args) => {

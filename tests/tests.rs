@@ -13,4 +13,5 @@ mod test_init;
 mod test_optimize;
 mod test_score;
 mod test_stream;
+mod test_timing;
 mod test_train;

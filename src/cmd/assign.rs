@@ -407,7 +407,8 @@ impl std::fmt::Display for AssignSummary {
             if !t.away.is_empty() {
                 let shown = t.away.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
                 let more = if t.away.len() > 5 { format!(" and {} more", t.away.len() - 5) } else { String::new() };
-                write!(f, "; no leads for {} reps away for the whole horizon ({shown}{more})", t.away.len())?;
+                let reps = if t.away.len() == 1 { "rep" } else { "reps" };
+                write!(f, "; no leads for {} {reps} away for the whole horizon ({shown}{more})", t.away.len())?;
             }
         }
         for w in &self.what_if {
