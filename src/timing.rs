@@ -35,6 +35,9 @@ const MAX_TABLE: usize = 16 << 20;
 /// No available minute within the horizon.
 const NONE: Secs = Secs::MIN;
 
+/// Most class × rep labels of `available_at` kept.
+const MAX_LABELS: usize = 1 << 20;
+
 /// Where the half-life of p_win came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -374,6 +377,18 @@ pub struct Timing {
     pub sla_hours: Option<(f64, SlaClock)>,
     /// Owned leads whose SLA could not be checked (no assigned_at).
     pub sla_unchecked: usize,
+    /// Per class × rep, `available_at` as written (UTC) and on the rep's wall clock, when the
+    /// table is kept: a million leads share a few thousand of them.
+    labels: Option<Vec<Labels>>,
+}
+
+/// A class × rep's `available_at` in words: as written (UTC) and on the rep's wall clock, and
+/// when the rep's absence at the class's start ends, if they are away then.
+#[derive(Debug, Clone, Default)]
+struct Labels {
+    utc: Option<String>,
+    local: Option<String>,
+    away_until: Option<String>,
 }
 
 /// What a batch's clock is built from.
@@ -452,7 +467,24 @@ impl Timing {
             sla: vec![None; leads.len()],
             sla_hours: tc.sla_hours.map(|h| (h, tc.sla_clock)),
             sla_unchecked: 0,
+            labels: None,
         };
+        if t.next.is_some() && t.n_classes() * n_reps <= MAX_LABELS {
+            let labels = (0..t.n_classes() * n_reps)
+                .into_par_iter()
+                .map(|k| {
+                    let (c, r) = (k / n_reps.max(1), k % n_reps.max(1));
+                    let zone = &t.calendars[r].zone;
+                    let at = t.next_in_class(c, r);
+                    Labels {
+                        utc: at.map(calendar::fmt_instant),
+                        local: at.map(|a| calendar::fmt_local(a, zone)),
+                        away_until: t.away_until_words(r, t.class_start[c]),
+                    }
+                })
+                .collect();
+            t.labels = Some(labels);
+        }
         if let (Some((hours, clock)), Some(owners)) = (t.sla_hours, owners) {
             t.check_slas(cfg, leads, reps, owners, hours, clock, warnings)?;
         }
@@ -488,6 +520,44 @@ impl Timing {
     /// not away, if within the horizon.
     pub fn available_at(&self, lead: usize, rep: usize) -> Option<Secs> {
         self.next_in_class(self.class_of(lead), rep)
+    }
+
+    /// `available_at` of the lead with the rep as written in output files (UTC).
+    pub fn available_at_text(&self, lead: usize, rep: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let c = self.class_of(lead);
+        match &self.labels {
+            Some(l) => l[c * self.n_reps + rep].utc.as_deref().map(Into::into),
+            None => self.next_in_class(c, rep).map(|a| calendar::fmt_instant(a).into()),
+        }
+    }
+
+    /// `available_at` of the lead with the rep on the rep's wall clock, for people.
+    pub fn available_at_local(&self, lead: usize, rep: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let c = self.class_of(lead);
+        match &self.labels {
+            Some(l) => l[c * self.n_reps + rep].local.as_deref().map(Into::into),
+            None => self.next_in_class(c, rep).map(|a| calendar::fmt_local(a, &self.calendars[rep].zone).into()),
+        }
+    }
+
+    /// When the rep's absence at the lead's start ends, on the rep's wall clock ("Mon 14 Dec
+    /// 00:00 London time"), if they are away then (an open-ended absence: "further notice").
+    pub fn away_until(&self, lead: usize, rep: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let c = self.class_of(lead);
+        match &self.labels {
+            Some(l) => l[c * self.n_reps + rep].away_until.as_deref().map(Into::into),
+            None => self.away_until_words(rep, self.class_start[c]).map(Into::into),
+        }
+    }
+
+    fn away_until_words(&self, rep: usize, t: Secs) -> Option<String> {
+        self.away_at(rep, t).map(|end| {
+            if end < Secs::MAX / 2 {
+                calendar::fmt_local(end, &self.calendars[rep].zone)
+            } else {
+                "further notice".to_string()
+            }
+        })
     }
 
     /// Seconds from the lead's creation (its start without one) to `available_at`.

@@ -144,26 +144,17 @@ fn best_two(pairs: impl Iterator<Item = (u32, f64)>, price: &[f64], sorted: bool
     (best, v1, v2)
 }
 
-/// For each order list, the lowest price from each position to the end of its segment.
-/// Prices only rise, so floors from earlier prices are still floors.
+/// For each order list, the lowest price from each position to its end. Prices only
+/// rise, so floors from earlier prices are still floors.
 fn price_floors<I: Instance + ?Sized>(inst: &I, price: &[f64]) -> Vec<Vec<f64>> {
-    let segments = inst.order_segments();
     inst.order_lists()
         .iter()
-        .enumerate()
-        .map(|(o, list)| {
-            let cuts: &[u32] = segments.get(o).map_or(&[], Vec::as_slice);
+        .map(|list| {
             let mut f = vec![0.0; list.len()];
             let mut low = f64::INFINITY;
-            let mut cut = cuts.len();
             for (k, &b) in list.iter().enumerate().rev() {
                 low = low.min(price[b as usize]);
                 f[k] = low;
-                // A segment starts here: the floors before it are its own.
-                if cut > 0 && cuts[cut - 1] as usize == k {
-                    cut -= 1;
-                    low = f64::INFINITY;
-                }
             }
             f
         })
@@ -375,8 +366,8 @@ impl Instance for Sample<'_> {
     fn order_of(&self, i: usize) -> usize {
         self.inst.order_of(self.items[i])
     }
-    fn order_segments(&self) -> &[Vec<u32>] {
-        self.inst.order_segments()
+    fn order_bound(&self, i: usize, k: usize) -> Option<f64> {
+        self.inst.order_bound(self.items[i], k)
     }
     fn weight_per_item(&self) -> bool {
         self.inst.weight_per_item()

@@ -130,6 +130,13 @@ impl PWin {
         self.decay.as_deref()
     }
 
+    /// The most p_win of `lead` can be with a rep whose effect plus log wait factor is at most
+    /// the key whose e^(−key) is given and whose wait factor is at most 1/`inv_wait`: its age
+    /// factor / (1/W + e^(−z−key)).
+    fn bound(&self, lead: usize, (exp_neg_key, inv_wait): (f64, f64)) -> f64 {
+        self.decay.as_ref().map_or(1.0, |d| d.age(lead)) / (inv_wait + (-self.z[lead]).exp() * exp_neg_key)
+    }
+
     /// Every rep is as good as any other for every lead: no skill effects, and no rep a lead
     /// waits longer for than another.
     pub fn equal_worth(&self) -> bool {
@@ -168,9 +175,9 @@ struct LeadProblem<'a> {
     /// e^(−effect) of every (signature, rep): with the item's e^(−z), p_win = 1 / (1 + both),
     /// no exponential per profit (the auction computes millions of them).
     exp_neg_effect: Vec<f64>,
-    /// Per (signature, class, time class)'s order, where its segments of reps with the same
-    /// wait start (time-aware routing: profits fall along a segment, not across them).
-    segments: Vec<Vec<u32>>,
+    /// Time-aware: per order, per position, e^(−key), the key being the rep's effect plus the
+    /// log of its wait factor (the order's sort key; empty otherwise).
+    order_key: Vec<Vec<(f64, f64)>>,
     /// Each item's wait factor by rep, when routing is time-aware.
     wait: Wait<'a>,
 }
@@ -256,8 +263,16 @@ impl Instance for LeadProblem<'_> {
     fn order_of(&self, i: usize) -> usize {
         self.order_of[i] as usize
     }
-    fn order_segments(&self) -> &[Vec<u32>] {
-        &self.segments
+    #[inline]
+    fn order_bound(&self, i: usize, k: usize) -> Option<f64> {
+        // With a rep's effect e and wait factor w, and key κ = e + ln w (the order falls in κ):
+        // w·σ(z + e) = 1 / (1/w + e^(−z−κ)) ≤ 1 / (1 + e^(−z−κ)) = σ(z + κ), as w ≤ 1. So
+        // σ(z + κ) at position k bounds every rep from k on — tight where p_win is small.
+        let key = self.order_key.get(self.order_of[i] as usize)?;
+        let f = &self.fast[i];
+        // Tighter still: no rep from k on waits less than the least wait among them (1/W).
+        let (exp_neg_key, inv_wait) = key[k];
+        Some(f.w / (inv_wait + f.exp_neg_z * exp_neg_key))
     }
 }
 
@@ -369,15 +384,18 @@ fn all_zero(effect: &[f64]) -> bool {
 /// segment signature rank the reps the same way (p_win rises with the rep's effect), so one
 /// order per (signature, class) serves every lead and no lead × rep table is built. With
 /// time, leads of one time class wait the same for each rep: the order is per (signature,
-/// class, time class), its reps grouped by their wait (longest wait last), each group a
-/// segment ranked by effect.
+/// class, time class), by the rep's effect plus the log of its wait factor — not quite the
+/// order of p_win for every lead, but one whose key bounds p_win from any position on (see
+/// `order_bound`), so scans still stop early.
 struct Candidates {
     lists: Vec<Vec<u32>>,
     of_lead: Vec<u32>,
-    /// Each order's candidates, its segments' starts, and each lead's order; no orders when
-    /// there would be too many to keep (then every scan looks at every candidate).
+    /// Each order's candidates and each lead's order; no orders when there would be too many
+    /// to keep (then every scan looks at every candidate).
     orders: Vec<Vec<u32>>,
-    segments: Vec<Vec<u32>>,
+    /// Time-aware: each order's e^(−key) by position, and 1 / the largest wait factor from
+    /// that position on.
+    keys: Vec<Vec<(f64, f64)>>,
     order_of_lead: Vec<u32>,
 }
 
@@ -416,23 +434,36 @@ impl Candidates {
             .collect();
         let entries: usize = keys.iter().map(|k| lists[k.1 as usize].len()).sum();
         if entries > MAX_ORDER_ENTRIES {
-            return Candidates { lists, of_lead, orders: Vec::new(), segments: Vec::new(), order_of_lead };
+            return Candidates { lists, of_lead, orders: Vec::new(), keys: Vec::new(), order_of_lead };
         }
-        let built: Vec<(Vec<u32>, Vec<u32>)> = keys
+        let built: Vec<(Vec<u32>, Vec<(f64, f64)>)> = keys
             .par_iter()
             .map(|&(sig, cand, tc)| {
                 let mut list = lists[cand as usize].clone();
                 let e = |r: u32| eff.effect[sig as usize * n_reps + r as usize];
-                let wait = |r: u32| decay.map_or(1.0, |d| d.wait_factor(tc as usize, r as usize));
-                list.sort_by(|&a, &b| wait(b).total_cmp(&wait(a)).then(e(b).total_cmp(&e(a))).then(a.cmp(&b)));
-                let cuts: Vec<u32> =
-                    (1..list.len()).filter(|&k| wait(list[k]) != wait(list[k - 1])).map(|k| k as u32).collect();
-                (list, cuts)
+                match decay {
+                    None => {
+                        list.sort_by(|&a, &b| e(b).total_cmp(&e(a)).then(a.cmp(&b)));
+                        (list, Vec::new())
+                    }
+                    Some(d) => {
+                        // Every candidate can start within the horizon: its wait factor is > 0.
+                        let key = |r: u32| e(r) + d.wait_factor(tc as usize, r as usize).ln();
+                        list.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(e(b).total_cmp(&e(a))).then(a.cmp(&b)));
+                        let mut most = 0.0f64;
+                        let mut out = vec![(0.0, 0.0); list.len()];
+                        for (k, &r) in list.iter().enumerate().rev() {
+                            most = most.max(d.wait_factor(tc as usize, r as usize));
+                            out[k] = ((-key(r)).exp(), 1.0 / most);
+                        }
+                        (list, out)
+                    }
+                }
             })
             .collect();
-        let (orders, segments): (Vec<Vec<u32>>, Vec<Vec<u32>>) = built.into_iter().unzip();
-        let segments = if segments.iter().all(Vec::is_empty) { Vec::new() } else { segments };
-        Candidates { lists, of_lead, orders, segments, order_of_lead }
+        let (orders, keys): (Vec<Vec<u32>>, Vec<Vec<(f64, f64)>>) = built.into_iter().unzip();
+        let keys = if decay.is_some() { keys } else { Vec::new() };
+        Candidates { lists, of_lead, orders, keys, order_of_lead }
     }
 }
 
@@ -503,13 +534,15 @@ impl Stay {
             let p = |b: usize| sigmoid(z[l] + eff.effect[sig as usize * n_reps + b]) * factor(l, b);
             let (f, p_own) = (factor(l, r), sigmoid(z[l] + eff.effect[sig as usize * n_reps + r]));
             let margin = noise_margin(p_own, owner_sd.get(&(sig, r)).copied().unwrap_or(0.0)) * f;
+            let (age, exp_neg_z) = (ctx.decay.map_or(1.0, |d| d.age(l)), (-z[l]).exp());
             let best_other = best_except(
                 &cands.orders,
-                &cands.segments,
+                &cands.keys,
                 Some(cands.order_of_lead[l]),
                 &cands.lists[cands.of_lead[l] as usize],
                 Some(r),
                 p,
+                |(exp_neg_key, inv_wait)| age / (inv_wait + exp_neg_z * exp_neg_key),
             )
             .map_or(0.0, |(_, pb)| pb);
             if best_other - p_own * f <= margin { owner_first } else { ctx.weight(l) * margin + tie_bonus }
@@ -543,33 +576,40 @@ impl Stay {
     }
 }
 
-/// The lead's best rep by `p` other than `except`, with its p: per segment of the lead's
-/// order the first such rep (p falls along a segment), the best of those; every candidate
-/// when there is no order. Ties go to the earlier segment, then the lower rep.
+/// The lead's best rep by `p` other than `except`, with its p: the first such rep of its
+/// order (p falls along it) — or, time-aware, the best until `bound(e^(−key))` says no rep
+/// from there on can beat it; every candidate when there is no order. Ties go to the rep
+/// earlier in the order, then the lower rep.
+#[allow(clippy::too_many_arguments)]
 fn best_except(
     orders: &[Vec<u32>],
-    segments: &[Vec<u32>],
+    keys: &[Vec<(f64, f64)>],
     order: Option<u32>,
     cands: &[u32],
     except: Option<usize>,
     p: impl Fn(usize) -> f64,
+    bound: impl Fn((f64, f64)) -> f64,
 ) -> Option<(usize, f64)> {
     let mut best: Option<(usize, f64)> = None;
-    let mut offer = |r: usize| {
-        let c = (r, p(r));
-        if best.is_none_or(|(_, pb)| c.1 > pb) {
-            best = Some(c);
-        }
-    };
     match order.filter(|_| !orders.is_empty()) {
         Some(o) => {
-            let list = &orders[o as usize];
-            let cuts: &[u32] = segments.get(o as usize).map_or(&[], Vec::as_slice);
-            let starts = std::iter::once(0).chain(cuts.iter().map(|&c| c as usize));
-            let ends = cuts.iter().map(|&c| c as usize).chain(std::iter::once(list.len()));
-            for (a, b) in starts.zip(ends) {
-                if let Some(r) = list[a..b].iter().map(|&r| r as usize).find(|&r| Some(r) != except) {
-                    offer(r);
+            let key = keys.get(o as usize);
+            for (k, &r) in orders[o as usize].iter().enumerate() {
+                if let (Some(key), Some((_, pb))) = (key, best) {
+                    if bound(key[k]) <= pb {
+                        break;
+                    }
+                }
+                let r = r as usize;
+                if Some(r) == except {
+                    continue;
+                }
+                let c = (r, p(r));
+                if best.is_none_or(|(_, pb)| c.1 > pb) {
+                    best = Some(c);
+                }
+                if key.is_none() {
+                    break;
                 }
             }
         }
@@ -577,7 +617,10 @@ fn best_except(
             let mut all: Vec<usize> = cands.iter().map(|&r| r as usize).filter(|&r| Some(r) != except).collect();
             all.sort_unstable();
             for r in all {
-                offer(r);
+                let c = (r, p(r));
+                if best.is_none_or(|(_, pb)| c.1 > pb) {
+                    best = Some(c);
+                }
             }
         }
     }
@@ -617,7 +660,7 @@ fn build<'a>(ctx: &Context<'a>, capacity: Vec<f64>) -> Built<'a> {
         items,
         cands: cands.lists,
         orders: cands.orders,
-        segments: cands.segments,
+        order_key: cands.keys,
         wait: match ctx.decay {
             None => Wait::None,
             Some(d) => match d.wait_table() {
@@ -692,7 +735,7 @@ pub fn optimize_timed(
     let equal_skill = problem.pw.equal_worth();
     let Solved { mut sol, value: solved_value, bound, lambda: shadow_price, mut method } = solve(&problem, s);
     let mut notes = Vec::new();
-    let coverage = cover_first(&ctx, &problem, &mut sol, &mut method, &mut notes);
+    let coverage = cover_first(&ctx, &problem, &mut sol, &shadow_price, &mut method, &mut notes);
     let kept_value: f64 =
         (0..leads.len()).filter_map(|l| ctx.kept[l].map(|r| ctx.weight(l) * problem.pw.p(l, r))).sum();
 
@@ -771,6 +814,7 @@ fn cover_first(
     ctx: &Context,
     problem: &LeadProblem,
     sol: &mut Solution,
+    prices: &[f64],
     method: &mut String,
     notes: &mut Vec<String>,
 ) -> Option<(usize, f64)> {
@@ -786,7 +830,7 @@ fn cover_first(
             .sum()
     };
     let before = plain(sol);
-    let covered = solver::cover(problem, sol, &pinned, COVER_WORK);
+    let covered = solver::cover(problem, sol, &pinned, COVER_WORK, prices);
     if covered > 0 {
         let cost = before - plain(sol);
         let unit = ctx.unit();
@@ -894,6 +938,7 @@ fn decide_each(
     let p = |l: usize, r: usize| pw.p(l, r);
     let equal_skill = pw.equal_worth();
     let excluded_best = excluded_best(ctx, pw);
+    let best_now = best_at_once(ctx, pw);
     let chosen = out.chosen;
     // Worth is compared per unit of workload when workloads differ (decided once, not per lead).
     let varied = leads.workload.iter().any(|&w| (w - leads.workload[0]).abs() > EPS);
@@ -922,11 +967,12 @@ fn decide_each(
             // The best other rep by p_win.
             let runner_up = best_except(
                 &problem.orders,
-                &problem.segments,
+                &problem.order_key,
                 Some(order_of_lead[l]),
                 &problem.cands[cand_of_lead[l] as usize],
                 chosen[l],
                 |r| p(l, r),
+                |key| pw.bound(l, key),
             );
             let Some(r) = chosen[l] else {
                 let reason = blocked_reason(l, leads, reps, elig, out.remaining)
@@ -961,7 +1007,8 @@ fn decide_each(
                 let mut e = explain(l, r, why, p(l, r), runner_up, out.remaining, leads, reps, ctx.skill);
                 if let Some(d) = pw.decay() {
                     e.pop();
-                    e.push_str(&time_clause(ctx, pw, d, l, r));
+                    let best = best_now.get(&(pw.sig[l], elig.class_id(l))).copied().flatten();
+                    e.push_str(&time_clause(ctx, pw, d, l, r, best));
                     e.push('.');
                 }
                 e
@@ -986,16 +1033,15 @@ fn decide_each(
 /// 09:00 New York time, 14.5 h after it came in"), and the rep who would have been better
 /// had it been free at once but waits longer or is away ("R007, 0.39 were it free now, is
 /// away until Wed 2 Dec 09:00 London time").
-fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize) -> String {
+fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize, best_now: Option<usize>) -> String {
     let t = decay.timing();
     let Some(at) = t.available_at(l, r) else { return String::new() };
-    let zone = &t.calendars[r].zone;
     let start = t.start(l);
     let came = t.created[l].unwrap_or(start).min(start);
     let mut out = if at == start {
         format!("; {} can call at once", ctx.reps.id[r])
     } else {
-        format!("; {} can call from {}", ctx.reps.id[r], crate::calendar::fmt_local(at, zone))
+        format!("; {} can call from {}", ctx.reps.id[r], t.available_at_local(l, r).unwrap_or_default())
     };
     if at > came + 60 {
         out.push_str(&format!(
@@ -1005,26 +1051,13 @@ fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize) -> S
         ));
     }
     // The rep best for the lead were every rep free at once, when time kept it from the lead.
-    let best_now = ctx
-        .elig
-        .admitted(l)
-        .into_iter()
-        .filter(|&x| ctx.reps.active[x])
-        .max_by(|&a, &b| pw.p_now(l, a).total_cmp(&pw.p_now(l, b)).then(b.cmp(&a)));
     let time_kept_it = |x: usize| x != r && pw.p_now(l, x) > pw.p_now(l, r) + 0.005 && decay.factor(l, x) < decay.factor(l, r);
     if let Some(x) = best_now.filter(|&x| time_kept_it(x)) {
-        let zx = &t.calendars[x].zone;
-        let when = match t.available_at(l, x) {
-            Some(ax) if t.away_at(x, start).is_some() => {
-                format!("is away until {}", crate::calendar::fmt_local(ax, zx))
-            }
-            Some(ax) => format!("can only call from {}", crate::calendar::fmt_local(ax, zx)),
-            None => match t.away_at(x, start) {
-                Some(end) if end < i64::MAX / 2 => {
-                    format!("is away until {}", crate::calendar::fmt_local(end, zx))
-                }
-                _ => "cannot start within the horizon".to_string(),
-            },
+        let when = match (t.available_at_local(l, x), t.away_until(l, x)) {
+            (Some(ax), Some(_)) => format!("is away until {ax}"),
+            (Some(ax), None) => format!("can only call from {ax}"),
+            (None, Some(back)) => format!("is away until {back}"),
+            (None, None) => "cannot start within the horizon".to_string(),
         };
         out.push_str(&format!(
             "; {} ({} were it free at once, {} after its wait) {when}",
@@ -1034,6 +1067,26 @@ fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize) -> S
         ));
     }
     out
+}
+
+/// Per (signature, eligibility class) of the leads, time-aware: the active rep the rules admit
+/// with the largest effect — the best for the lead were every rep free at once, as p_win rises
+/// with the effect.
+fn best_at_once(ctx: &Context, pw: &PWin) -> HashMap<(u32, usize), Option<usize>> {
+    let mut best = HashMap::new();
+    if pw.decay.is_none() {
+        return best;
+    }
+    for l in 0..ctx.leads.len() {
+        best.entry((pw.sig[l], ctx.elig.class_id(l))).or_insert_with(|| {
+            ctx.elig
+                .admitted(l)
+                .into_iter()
+                .filter(|&x| ctx.reps.active[x])
+                .max_by(|&a, &b| pw.effect(pw.sig[l], a).total_cmp(&pw.effect(pw.sig[l], b)).then(b.cmp(&a)))
+        });
+    }
+    best
 }
 
 /// Why the optimizer left out a lead whose eligible reps are all full: which reps could have

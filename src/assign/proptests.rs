@@ -79,7 +79,7 @@ proptest! {
     fn cover_places_as_many_items_as_any_plan(inst in instance(true)) {
         let mut sol = greedy(&inst);
         let before = sol.unplaced();
-        let placed = super::solver::cover(&inst, &mut sol, &|_, _| false, usize::MAX);
+        let placed = super::solver::cover(&inst, &mut sol, &|_, _| false, usize::MAX, &[]);
         verify(&inst, &sol).map_err(TestCaseError::fail)?;
         prop_assert_eq!(sol.unplaced() + placed, before);
         let ones = Sparse { profit: inst.profit.iter().map(|p| vec![1.0; p.len()]).collect(), ..inst.clone() };
@@ -303,14 +303,14 @@ fn cover_moves_a_lead_to_make_room_for_one_left_out() {
     };
     let mut sol = super::solver::Solution::empty(&inst);
     sol.place(&inst, 0, Some(0));
-    assert_eq!(super::solver::cover(&inst, &mut sol, &|_, _| false, usize::MAX), 1);
+    assert_eq!(super::solver::cover(&inst, &mut sol, &|_, _| false, usize::MAX, &[]), 1);
     assert_eq!(sol.bin, vec![Some(1), Some(0)]);
     // Nothing to gain twice.
-    assert_eq!(super::solver::cover(&inst, &mut sol, &|_, _| false, usize::MAX), 0);
+    assert_eq!(super::solver::cover(&inst, &mut sol, &|_, _| false, usize::MAX, &[]), 0);
     // A pinned item is never moved: item 1 then stays out.
     let mut sol = super::solver::Solution::empty(&inst);
     sol.place(&inst, 0, Some(0));
-    assert_eq!(super::solver::cover(&inst, &mut sol, &|i, b| i == 0 && b == 0, usize::MAX), 0);
+    assert_eq!(super::solver::cover(&inst, &mut sol, &|i, b| i == 0 && b == 0, usize::MAX, &[]), 0);
     assert_eq!(sol.bin, vec![Some(0), None]);
 }
 

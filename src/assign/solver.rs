@@ -68,11 +68,13 @@ pub trait Instance: Sync {
     fn order_of(&self, _i: usize) -> usize {
         0
     }
-    /// With [`Instance::ordered`]: per order list, where its segments start after the first
-    /// (sorted positions); profits fall along each segment, not across them (a list with no
-    /// cuts is one segment). None at all: every list is one segment.
-    fn order_segments(&self) -> &[Vec<u32>] {
-        &[]
+    /// With [`Instance::ordered`]: an upper bound on item `i`'s profit at position `k` of its
+    /// order and every position after it (extras aside), when the order is not one of
+    /// falling profits for every item (then scans stop on the bound); `None`: the profit at
+    /// `k` is that bound.
+    #[inline]
+    fn order_bound(&self, _i: usize, _k: usize) -> Option<f64> {
+        None
     }
     /// Whether an item weighs the same in every bin (so one weight per item tells all).
     fn weight_per_item(&self) -> bool {
@@ -82,8 +84,8 @@ pub trait Instance: Sync {
 
 /// Item `i`'s best (bin, profit) over its candidates and a value to beat, visiting bins in
 /// [`Instance::ordered`] order when known: `visit(bin, profit)` sees the extra bins first,
-/// then the ordered ones until `stop(position, profit)` says none of the rest of the
-/// segment can matter, then the next segment ([`Instance::order_segments`]).
+/// then the ordered ones until `stop(position, bound)` says none of the rest can matter —
+/// `bound` being the profit there, or the instance's [`Instance::order_bound`] over the rest.
 #[inline]
 pub(crate) fn scan_ordered<I: Instance + ?Sized>(
     inst: &I,
@@ -98,31 +100,25 @@ pub(crate) fn scan_ordered<I: Instance + ?Sized>(
             visit(e, inst.profit(i, e as usize));
         }
     }
-    let segments = inst.order_segments();
-    let cuts: &[u32] = if segments.is_empty() { &[] } else { &segments[inst.order_of(i)] };
-    let (mut k, mut cut) = (0, 0);
-    while k < order.len() {
-        let b = order[k];
+    for (k, &b) in order.iter().enumerate() {
+        if let Some(bound) = inst.order_bound(i, k) {
+            if stop(k, bound) {
+                break;
+            }
+            if extras.contains(&b) {
+                continue;
+            }
+            visit(b, inst.profit(i, b as usize));
+            continue;
+        }
         if extras.contains(&b) {
-            k += 1;
             continue;
         }
         let p = inst.profit(i, b as usize);
         if stop(k, p) {
-            // The rest of this segment cannot matter: on to the next one.
-            while cut < cuts.len() && cuts[cut] as usize <= k {
-                cut += 1;
-            }
-            match cuts.get(cut) {
-                Some(&c) => {
-                    k = c as usize;
-                    continue;
-                }
-                None => break,
-            }
+            break;
         }
         visit(b, p);
-        k += 1;
     }
     true
 }
@@ -557,11 +553,18 @@ impl Ord for OrdF64 {
 /// up (returning what it placed) when a search would cost more than `max_work` steps.
 /// An item for which `pinned(item, its bin)` holds is never moved.
 /// Returns the number of items placed.
+///
+/// `potential` (per bin and unit of weight; empty for none) guides each search toward bins
+/// with room (A*): a bin's price in the plan being repaired is about what freeing a slot in
+/// it costs, so bins whose price says no cheap chain passes them are left unexplored. A
+/// search that finds no bin with room has explored every bin a chain could reach, so the
+/// items placed are as many as without it; the chains may cost a little more.
 pub fn cover<I: Instance + ?Sized>(
     inst: &I,
     sol: &mut Solution,
     pinned: &dyn Fn(usize, usize) -> bool,
     max_work: usize,
+    potential: &[f64],
 ) -> usize {
     let (n, m) = (inst.n_items(), inst.n_bins());
     let unit = super::auction::uniform_weight(inst);
@@ -581,8 +584,19 @@ pub fn cover<I: Instance + ?Sized>(
         Some(w) => w <= sol.room(inst, b) + CAP_EPS,
         None => fits(sol, u, b),
     };
+    // The heuristic's part of a bin's key: its potential per item of the common weight.
+    let h = |b: usize| potential.get(b).map_or(0.0, |p| if p.is_finite() { p * unit.unwrap_or(1.0) } else { 0.0 });
+    // Bins from which no chain reaches a bin with room, as failed searches found them: an
+    // item whose candidates all lie there cannot be placed either, and is not searched for.
+    // They stay so: a placement moves items only along its chain, whose bins reach room and
+    // so are reachable from no such bin, and rooms only shrink. Equal weights only, where
+    // whether a chain can end does not depend on the item.
+    let mut dead = vec![false; m];
     for u in 0..n {
         if sol.bin[u].is_some() || inst.candidates(u).is_empty() {
+            continue;
+        }
+        if uniform && inst.candidates(u).iter().all(|&b| dead[b as usize]) {
             continue;
         }
         let ends = |sol: &Solution, b: usize| ends_for(sol, u, b);
@@ -599,17 +613,24 @@ pub fn cover<I: Instance + ?Sized>(
             let d = -inst.profit(u, b as usize);
             if d < dist[b as usize] {
                 dist[b as usize] = d;
-                heap.push(key(d, b as usize));
+                heap.push(key(d + h(b as usize), b as usize));
             }
         }
+        let mut first_end = None;
         while let Some((_, std::cmp::Reverse(a))) = heap.pop() {
             if settled[a] {
                 continue;
             }
             settled[a] = true;
             // A bin with room ends chains; only a full bin passes an item on, and only
-            // along chains of equal weights.
-            if !uniform || ends(sol, a) {
+            // along chains of equal weights. The first bin with room settled ends the search:
+            // bins are settled cheapest first, so no chain ends cheaper (a search that ran on
+            // explored every bin a chain could reach — on a large batch every lead placed).
+            if uniform && ends(sol, a) {
+                first_end = Some(a);
+                break;
+            }
+            if !uniform {
                 continue;
             }
             for &j in &members[a] {
@@ -625,7 +646,7 @@ pub fn cover<I: Instance + ?Sized>(
                     if b != a && !settled[b] && d < dist[b] {
                         dist[b] = d;
                         pred[b] = Some((j as u32, a as u32));
-                        heap.push(key(d, b));
+                        heap.push(key(d + h(b), b));
                     }
                 }
             }
@@ -634,12 +655,20 @@ pub fn cover<I: Instance + ?Sized>(
             }
         }
         // The cheapest bin that can take one more item ends the chain.
-        let end = (0..m)
-            .filter(|&b| dist[b].is_finite() && ends(sol, b))
-            .min_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(a.cmp(&b)));
+        let end = first_end.or_else(|| {
+            (0..m)
+                .filter(|&b| dist[b].is_finite() && ends(sol, b))
+                .min_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(a.cmp(&b)))
+        });
         let end = match end {
             Some(e) => e,
-            None if !uniform => {
+            None if uniform => {
+                for (b, s) in settled.iter().enumerate() {
+                    dead[b] |= *s;
+                }
+                continue;
+            }
+            None => {
                 // Unequal weights: one item of a candidate bin moves to a bin where it fits,
                 // if that leaves room for u.
                 let mut best: Option<(f64, usize, usize, usize)> = None;
@@ -669,7 +698,6 @@ pub fn cover<I: Instance + ?Sized>(
                 }
                 continue;
             }
-            None => continue,
         };
         // Walk the chain back from its end (predecessors are settled bins, so it is a path),
         // moving each item on, then place u where the chain starts.
