@@ -134,8 +134,11 @@ fn main() -> Result<()> {
     println!("\nworld,objective,optimize_time,optimize_blind,available_round_robin,checks");
     for (w, obj) in cells {
         let mean = |p: &str| {
-            let v: Vec<f64> =
-                all.iter().filter(|(ww, r)| *ww == w && r.objective == obj && r.policy == p).map(|(_, r)| r.capture).collect();
+            let v: Vec<f64> = all
+                .iter()
+                .filter(|(ww, r)| *ww == w && r.objective == obj && r.policy == p)
+                .map(|(_, r)| r.capture)
+                .collect();
             v.iter().sum::<f64>() / v.len().max(1) as f64
         };
         let (t, b, a) = (mean("optimize-time"), mean("optimize-blind"), mean("available-round-robin"));
@@ -185,7 +188,11 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
     let learned = skill::learn(&history, cfg, &SkillSettings::new(cfg, &params), &trained.model, &mut warnings)?;
     let estimate = learned.decay.clone();
     let learned_h = HalfLife::resolve(cfg, estimate.clone(), &mut warnings);
-    let default_h = HalfLife { hours: leadroute::config::DEFAULT_HALF_LIFE_HOURS, source: HalfLifeSource::Default, estimate: estimate.clone() };
+    let default_h = HalfLife {
+        hours: leadroute::config::DEFAULT_HALF_LIFE_HOURS,
+        source: HalfLifeSource::Default,
+        estimate: estimate.clone(),
+    };
     let true_hl = HalfLife { hours: true_h, source: HalfLifeSource::Config, estimate: estimate.clone() };
 
     // The same batch blind to time: no bars, no decay.
@@ -236,7 +243,8 @@ fn world(g: &GenerateSettings) -> Result<(Vec<Row>, String)> {
             bound_iterations: 100,
         };
         let mut plans: Vec<(String, Plan)> = Vec::new();
-        for (name, hl) in [("optimize-time", &learned_h), ("optimize-time-default", &default_h), ("optimize-time-true", &true_hl)]
+        for (name, hl) in
+            [("optimize-time", &learned_h), ("optimize-time-default", &default_h), ("optimize-time-true", &true_hl)]
         {
             let decay = Arc::new(timing.decay(hl));
             let o = optimize_timed(leads, reps, &batch.elig, &z, &learned, &settings, Some(&decay));

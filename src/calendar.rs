@@ -588,10 +588,9 @@ mod tests {
         let mut m = ceil_minute(t);
         while m < limit {
             let dt = c.local(m);
-            let on = c.hours.covers(
-                dt.weekday().to_monday_zero_offset() as usize,
-                (dt.hour() as u16) * 60 + dt.minute() as u16,
-            );
+            let on = c
+                .hours
+                .covers(dt.weekday().to_monday_zero_offset() as usize, (dt.hour() as u16) * 60 + dt.minute() as u16);
             let away = c.away().iter().any(|&(s, e)| s <= m && m < e);
             if on && !away {
                 return Some(m);
@@ -617,7 +616,10 @@ mod tests {
         assert!(night.covers(4, 5 * 60) && !night.covers(4, 22 * 60), "Friday: Thursday's block only");
         assert_eq!(WorkingHours::parse("Fri-Mon 10:00-24:00").unwrap().to_string(), "Fri-Mon 10:00-24:00");
         assert!(WorkingHours::parse("").unwrap().is_always());
-        assert_eq!(WorkingHours::parse("weekdays 08:00-16:00").unwrap(), WorkingHours::parse("Mon-Fri 8:00-16:00").unwrap());
+        assert_eq!(
+            WorkingHours::parse("weekdays 08:00-16:00").unwrap(),
+            WorkingHours::parse("Mon-Fri 8:00-16:00").unwrap()
+        );
         for (bad, says) in [
             ("Mon-Fry 09:00-17:00", "\"Fry\" is not a day"),
             ("09:00-17:00", "no days"),
@@ -690,7 +692,10 @@ mod tests {
         let a = Availability::new(&c, ts("2026-10-30T00:00:00Z"), ts("2026-11-03T00:00:00Z"));
         assert_eq!(
             a.spans(),
-            &[(ts("2026-11-01T05:30:00Z"), ts("2026-11-01T06:00:00Z")), (ts("2026-11-01T06:30:00Z"), ts("2026-11-01T08:00:00Z"))]
+            &[
+                (ts("2026-11-01T05:30:00Z"), ts("2026-11-01T06:00:00Z")),
+                (ts("2026-11-01T06:30:00Z"), ts("2026-11-01T08:00:00Z"))
+            ]
         );
     }
 
@@ -719,7 +724,13 @@ mod tests {
         // blocks, absences: the first available minute from every quarter hour of three
         // weeks that include both the EU and the US autumn change, against a direct reading.
         let zones = ["America/New_York", "Europe/London", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "UTC"];
-        let hours = ["Mon-Fri 09:00-17:00", "Sun-Thu 22:00-06:00", "Mon-Fri 08:00-12:30; Mon-Fri 13:30-18:00", "Sat,Sun 01:15-02:45", ""];
+        let hours = [
+            "Mon-Fri 09:00-17:00",
+            "Sun-Thu 22:00-06:00",
+            "Mon-Fri 08:00-12:30; Mon-Fri 13:30-18:00",
+            "Sat,Sun 01:15-02:45",
+            "",
+        ];
         let (from, to) = (ts("2026-10-20T00:00:00Z"), ts("2026-11-10T00:00:00Z"));
         for z in zones {
             for h in hours {
@@ -771,6 +782,9 @@ mod tests {
         assert_eq!(a.within(ts("2026-11-27T16:00:00Z"), ts("2026-11-30T10:00:00Z")), 2 * HOUR);
         assert!(a.at(ts("2026-11-30T09:00:00Z")) && !a.at(ts("2026-11-30T17:00:00Z")));
         assert_eq!(fmt_instant(ts("2026-11-30T14:00:00+00:00")), "2026-11-30T14:00:00Z");
-        assert_eq!(fmt_local(ts("2026-11-30T14:00:00Z"), &zone("America/New_York").unwrap()), "Mon 30 Nov 09:00 New York time");
+        assert_eq!(
+            fmt_local(ts("2026-11-30T14:00:00Z"), &zone("America/New_York").unwrap()),
+            "Mon 30 Nov 09:00 New York time"
+        );
     }
 }

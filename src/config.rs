@@ -583,7 +583,10 @@ impl Config {
                 }
             }
             if !(t.horizon_hours.is_finite() && t.horizon_hours > 0.0) {
-                return Err(bad(format!("[timing] horizon_hours must be a number of hours > 0, got {}", t.horizon_hours)));
+                return Err(bad(format!(
+                    "[timing] horizon_hours must be a number of hours > 0, got {}",
+                    t.horizon_hours
+                )));
             }
             if let Some(h) = t.sla_hours {
                 if !(h.is_finite() && h > 0.0) {

@@ -498,7 +498,8 @@ pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSum
 fn write_reps(path: &Path, reps: &[Rep], cals: Option<&[RepCalendar]>) -> Result<()> {
     write_atomic(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        let mut header = vec!["rep_id", "name", "seniority", "territories", "capacity", "open_leads", "active", "weight"];
+        let mut header =
+            vec!["rep_id", "name", "seniority", "territories", "capacity", "open_leads", "active", "weight"];
         if cals.is_some() {
             header.extend(["time_zone", "working_hours"]);
         }
@@ -678,13 +679,8 @@ fn write_history(
     } else {
         &["lead_id", "created_at", "closed_at", "rep_id", "outcome", "value"]
     };
-    let header: Vec<String> = first
-        .iter()
-        .copied()
-        .chain(FEATURE_HEADER)
-        .map(String::from)
-        .chain(noise_header(s.noise_features))
-        .collect();
+    let header: Vec<String> =
+        first.iter().copied().chain(FEATURE_HEADER).map(String::from).chain(noise_header(s.noise_features)).collect();
     write_atomic(&s.out.join("history.csv"), |w| {
         writeln!(w, "{}", header.join(","))?;
         chunked(

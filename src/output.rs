@@ -127,7 +127,9 @@ pub fn write_assignments(
         match timing {
             Some(t) => {
                 let when = d.rep.and_then(|r| t.available_at_text(lead, r)).unwrap_or_default();
-                out.write_record(front.iter().map(|c| c.as_ref()).chain([when.as_ref(), neutralise(&d.explanation).as_ref()]))
+                out.write_record(
+                    front.iter().map(|c| c.as_ref()).chain([when.as_ref(), neutralise(&d.explanation).as_ref()]),
+                )
             }
             None => out.write_record(front.iter().map(|c| c.as_ref()).chain([neutralise(&d.explanation).as_ref()])),
         }

@@ -71,7 +71,17 @@ pub fn write_all(
         Some(sc) => scoring::rank(sc),
         None => priority_rank(leads),
     };
-    write_assignments(files.out, &routed.plan, leads, reps, scores, &routed.p_win, &rank, runner_up, batch.timing.as_deref())?;
+    write_assignments(
+        files.out,
+        &routed.plan,
+        leads,
+        reps,
+        scores,
+        &routed.p_win,
+        &rank,
+        runner_up,
+        batch.timing.as_deref(),
+    )?;
     stages.mark("write csv");
     if files.report.is_some() || files.html.is_some() || files.summary_json.is_some() {
         let summary = summarise(batch, scored, routed, ctx)?;
@@ -145,10 +155,7 @@ fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> 
             Other::Rule(p) => line(p.to_string(), &assign::route_choices(p, leads, reps, elig, ctx.seed)),
             Other::AvailableNow => {
                 let t = batch.timing.as_ref().expect("time-aware");
-                line(
-                    "available-round-robin".into(),
-                    &assign::available_round_robin(leads, reps, elig, t, ctx.seed),
-                )
+                line("available-round-robin".into(), &assign::available_round_robin(leads, reps, elig, t, ctx.seed))
             }
             Other::Blind => {
                 let (o, settings, z) = (

@@ -244,7 +244,11 @@ pub fn time_summary(
         horizon_hours: hours(timing.horizon),
         half_life_hours,
         half_life: decay.map_or_else(String::new, |d| {
-            if d.half_life_hours.is_finite() { format!("{} h", crate::timing::fmt_hours(d.half_life_hours)) } else { "none".into() }
+            if d.half_life_hours.is_finite() {
+                format!("{} h", crate::timing::fmt_hours(d.half_life_hours))
+            } else {
+                "none".into()
+            }
         }),
         estimate: None,
         median_wait_hours: quantile(&mut waits.clone(), 0.5).map(round1),
@@ -1136,7 +1140,11 @@ fn md_time(o: &mut String, t: &TimeSummary) {
             s.clock,
             s.missed,
             s.reassigned,
-            if s.unchecked > 0 { format!("; {} owned leads have no assigned_at and are not checked", s.unchecked) } else { String::new() }
+            if s.unchecked > 0 {
+                format!("; {} owned leads have no assigned_at and are not checked", s.unchecked)
+            } else {
+                String::new()
+            }
         );
     }
 }

@@ -23,11 +23,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::data::{DateReader, Resolver, created_dates, find_column};
-use crate::timing::{self, DecayEstimate};
 use crate::io::Table;
 use crate::model::metrics::sigmoid;
 use crate::model::{self, Model, Params};
 use crate::progress::Progress;
+use crate::timing::{self, DecayEstimate};
 
 /// Number of folds for the out-of-fold lead scores.
 const FOLDS: usize = 5;
@@ -332,7 +332,13 @@ pub fn decay_from(
 
 /// [`decay_from`] over every closed deal of the history with the model's own (in-sample)
 /// log-odds as offsets, for when rep skill is not learned.
-pub fn decay_in_sample(table: &Table, cfg: &Config, model: &Model, s: &SkillSettings, warnings: &mut Vec<String>) -> Result<Option<DecayEstimate>> {
+pub fn decay_in_sample(
+    table: &Table,
+    cfg: &Config,
+    model: &Model,
+    s: &SkillSettings,
+    warnings: &mut Vec<String>,
+) -> Result<Option<DecayEstimate>> {
     if find_column(table, cfg, "first_response_at").is_none() {
         return Ok(None);
     }

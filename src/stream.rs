@@ -429,8 +429,11 @@ impl StreamClock {
             // Availability for two weeks beyond the horizon around this lead: arrivals in
             // order reuse it.
             self.window = (start - crate::calendar::DAY, start + self.horizon + 14 * crate::calendar::DAY);
-            self.avail =
-                self.calendars.iter().map(|c| crate::calendar::Availability::new(c, self.window.0, self.window.1)).collect();
+            self.avail = self
+                .calendars
+                .iter()
+                .map(|c| crate::calendar::Availability::new(c, self.window.0, self.window.1))
+                .collect();
         }
         self.avail[rep].next(start).filter(|&a| a <= start + self.horizon)
     }
@@ -728,8 +731,11 @@ impl Router {
         };
         let z_now = z + self.clock.as_ref().map_or(0.0, |c| c.shift);
         let mut when: Vec<Option<i64>> = vec![None; self.reps.len()];
-        let candidates: Vec<usize> =
-            eligible.iter().copied().filter(|&r| self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= w).collect();
+        let candidates: Vec<usize> = eligible
+            .iter()
+            .copied()
+            .filter(|&r| self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= w)
+            .collect();
         let mut ranked: Vec<(usize, f64, f64)> = Vec::with_capacity(candidates.len());
         for r in candidates {
             let factor = match (arrival, self.clock.as_mut()) {
@@ -858,8 +864,11 @@ impl Router {
                         )
                     }
                     crate::assign::Reason::NoAvailableRep => {
-                        let active: Vec<&str> =
-                            eligible.iter().filter(|&&r| self.reps.active[r]).map(|&r| self.reps.id[r].as_str()).collect();
+                        let active: Vec<&str> = eligible
+                            .iter()
+                            .filter(|&&r| self.reps.active[r])
+                            .map(|&r| self.reps.id[r].as_str())
+                            .collect();
                         let shown = active.iter().take(3).copied().collect::<Vec<_>>();
                         format!(
                             "Not assigned: none of its eligible active reps ({}{}) can start on it within the \

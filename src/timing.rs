@@ -90,7 +90,9 @@ impl HalfLife {
             return HalfLife { hours: h, source: HalfLifeSource::Config, estimate };
         }
         match estimate {
-            Some(e) if e.supported => HalfLife { hours: e.half_life_hours, source: HalfLifeSource::History, estimate: Some(e) },
+            Some(e) if e.supported => {
+                HalfLife { hours: e.half_life_hours, source: HalfLifeSource::History, estimate: Some(e) }
+            }
             other => {
                 let why = match &other {
                     Some(e) => format!("the history's first responses cannot pin it down ({})", e.why_not()),
@@ -124,7 +126,13 @@ pub fn fmt_hours(h: f64) -> String {
         return "∞".into();
     }
     let r = (h * 100.0).round() / 100.0;
-    if r.fract() == 0.0 { format!("{r:.0}") } else if (r * 10.0).fract() == 0.0 { format!("{r:.1}") } else { format!("{r:.2}") }
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else if (r * 10.0).fract() == 0.0 {
+        format!("{r:.1}")
+    } else {
+        format!("{r:.2}")
+    }
 }
 
 /// The speed-to-lead decay estimated from a history: deals with when they were created and
@@ -425,6 +433,24 @@ impl Timing {
                 zone.iana_name().unwrap_or("UTC")
             ));
         }
+        // Leads that waited longer than the horizon before the plan: an old batch replayed at
+        // today's clock, whose every p_win would decay to almost nothing.
+        let mut ages: Vec<Secs> = created.iter().flatten().map(|&c| (at - c).max(0)).collect();
+        if !ages.is_empty() {
+            ages.sort_unstable();
+            let old = ages.iter().filter(|&&a| a > horizon).count();
+            if old * 2 > ages.len() {
+                warnings.push(format!(
+                    "{}: {old} of {} dated leads were created more than {} hours before --at ({}; median {} days): \
+                     p_win decays with that wait; to replay an old batch, pass --at at its time",
+                    leads.table.path().display(),
+                    ages.len(),
+                    fmt_hours(horizon as f64 / HOUR as f64),
+                    calendar::fmt_instant(at),
+                    fmt_hours((ages[ages.len() / 2] as f64 / calendar::DAY as f64 * 10.0).round() / 10.0)
+                ));
+            }
+        }
         // Time classes: leads whose clock starts at the same minute.
         let start: Vec<Secs> = created.iter().map(|c| calendar::ceil_minute(c.unwrap_or(at).max(at))).collect();
         let mut index: HashMap<Secs, u32> = HashMap::new();
@@ -445,10 +471,7 @@ impl Timing {
         let n_reps = reps.len();
         let within = |c: Secs, r: usize| avail[r].next(c).filter(|&x| x <= c + horizon);
         let next = (class_start.len() * n_reps <= MAX_TABLE).then(|| {
-            class_start
-                .par_iter()
-                .flat_map_iter(|&c| (0..n_reps).map(move |r| within(c, r).unwrap_or(NONE)))
-                .collect()
+            class_start.par_iter().flat_map_iter(|&c| (0..n_reps).map(move |r| within(c, r).unwrap_or(NONE))).collect()
         });
         let away_for_horizon: Vec<usize> =
             (0..n_reps).filter(|&r| reps.active[r] && within(calendar::ceil_minute(at), r).is_none()).collect();
@@ -774,7 +797,8 @@ pub struct Decay {
 
 impl Decay {
     pub fn new(timing: Arc<Timing>, half_life_hours: f64, shift: f64) -> Decay {
-        let k = if half_life_hours.is_finite() { std::f64::consts::LN_2 / (half_life_hours * HOUR as f64) } else { 0.0 };
+        let k =
+            if half_life_hours.is_finite() { std::f64::consts::LN_2 / (half_life_hours * HOUR as f64) } else { 0.0 };
         let age = (0..timing.created.len())
             .map(|l| {
                 let start = timing.start(l);
@@ -824,7 +848,11 @@ impl Decay {
     }
 
     fn rate(&self) -> f64 {
-        if self.half_life_hours.is_finite() { std::f64::consts::LN_2 / (self.half_life_hours * HOUR as f64) } else { 0.0 }
+        if self.half_life_hours.is_finite() {
+            std::f64::consts::LN_2 / (self.half_life_hours * HOUR as f64)
+        } else {
+            0.0
+        }
     }
 
     /// The factor p_win of `lead` with `rep` is multiplied by.
@@ -874,7 +902,8 @@ pub fn created_instants(leads: &Leads, cfg: &Config, zone: &TimeZone) -> Result<
 /// The instant of a cell that carries `Z` or an offset after its time.
 fn with_offset(cell: &str) -> Option<Secs> {
     let t = cell.trim().as_bytes();
-    let offset = t.len() > 16 && (matches!(t[t.len() - 1], b'Z' | b'z') || t[16..].iter().any(|&b| b == b'+' || b == b'-'));
+    let offset =
+        t.len() > 16 && (matches!(t[t.len() - 1], b'Z' | b'z') || t[16..].iter().any(|&b| b == b'+' || b == b'-'));
     if offset { calendar::instant(cell) } else { None }
 }
 
@@ -893,7 +922,13 @@ pub fn zoned(dt: chrono::NaiveDateTime, zone: &TimeZone) -> Secs {
 
 /// A timestamp cell as an instant: with an offset as written, else a date in the column's
 /// style read in `zone`; `None` when empty.
-pub fn instant_cell(table: &Table, row: usize, col: usize, reader: &DateReader, zone: &TimeZone) -> Result<Option<Secs>> {
+pub fn instant_cell(
+    table: &Table,
+    row: usize,
+    col: usize,
+    reader: &DateReader,
+    zone: &TimeZone,
+) -> Result<Option<Secs>> {
     let cell = table.cell(row, col);
     if cell.trim().is_empty() {
         return Ok(None);
@@ -929,7 +964,11 @@ pub fn read_away(path: &Path, reps: &Reps, calendars: &mut [Calendar]) -> Result
     for row in 0..table.len() {
         let id = table.cell(row, rc).trim();
         let who: Vec<usize> = match id {
-            "" => return Err(table.cell_error(row, rc, "rep_id is empty; expected a rep of the reps file or * for everyone").into()),
+            "" => {
+                return Err(table
+                    .cell_error(row, rc, "rep_id is empty; expected a rep of the reps file or * for everyone")
+                    .into());
+            }
             "*" => (0..reps.len()).collect(),
             _ => vec![reps.find(id).ok_or_else(|| {
                 table.cell_error(
@@ -1036,7 +1075,7 @@ mod tests {
         assert!(e.half_life_low < truth_h && truth_h < e.half_life_high, "{e:?}");
         assert!((e.half_life_hours - truth_h).abs() < 4.0, "{e:?}");
         // No decay at all: the estimate's interval reaches no decay, or very long half-lives.
-        let won0: Vec<bool> = z.iter().map(|&zi| rng.random::<f64>() < 1.0 / (1.0 + (-zi as f64).exp())).collect();
+        let won0: Vec<bool> = z.iter().map(|&zi| rng.random::<f64>() < 1.0 / (1.0 + (-zi).exp())).collect();
         let e0 = estimate_decay(&z, &won0, &delay, &vec![1.0; n]);
         assert!(e0.half_life_high > 200.0, "{e0:?}");
         // Too few deals: not supported.

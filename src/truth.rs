@@ -55,7 +55,8 @@ impl Truth {
             }
             let t: T = toml::from_str(&std::fs::read_to_string(&timing_file)?)
                 .map_err(|e| anyhow!("{}: {e}", timing_file.display()))?;
-            let at = crate::calendar::instant(&t.at).ok_or_else(|| anyhow!("{}: at is not an instant", timing_file.display()))?;
+            let at = crate::calendar::instant(&t.at)
+                .ok_or_else(|| anyhow!("{}: at is not an instant", timing_file.display()))?;
             Some((at, t.response_half_life_hours))
         } else {
             None

@@ -116,7 +116,8 @@ pub fn compare(
         let (alt_plan, alt_p): (Plan, Vec<Option<f64>>) = match (&routed.optimizer, z) {
             (Some(o), Some(z)) => {
                 let anchored = OptimizeSettings { anchor: Some(decisions(plan)), ..settings.clone() };
-                let o = optimize::optimize_timed(leads, &alt, &batch.elig, z, &o.skill, &anchored, routed.decay.as_ref());
+                let o =
+                    optimize::optimize_timed(leads, &alt, &batch.elig, z, &o.skill, &anchored, routed.decay.as_ref());
                 (o.plan, o.p_win)
             }
             _ => {

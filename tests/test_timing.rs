@@ -113,8 +113,21 @@ L6,2026-03-29T23:30:00+02:00
 fn available_at_has_known_answers_across_zones_dst_and_a_night_shift() {
     let wd = calendar_batch();
     let out = wd.run(&[
-        "assign", "--policy", "round-robin", "--seed", "0", "--leads", "leads.csv", "--reps", "reps.csv", "--config",
-        "leadroute.toml", "--at", AT, "--out", "plan.csv",
+        "assign",
+        "--policy",
+        "round-robin",
+        "--seed",
+        "0",
+        "--leads",
+        "leads.csv",
+        "--reps",
+        "reps.csv",
+        "--config",
+        "leadroute.toml",
+        "--at",
+        AT,
+        "--out",
+        "plan.csv",
     ]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("no leads for 1 rep away for the whole horizon (HOL)"), "{said}");
@@ -148,11 +161,35 @@ fn available_at_has_known_answers_across_zones_dst_and_a_night_shift() {
 #[test]
 fn available_at_matches_a_minute_by_minute_reading_on_a_generated_world() {
     let wd = Workdir::new();
-    wd.run(&["generate", "--out", "w", "--seed", "4", "--leads", "300", "--reps", "16", "--history", "0", "--calendars"]);
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "4",
+        "--leads",
+        "300",
+        "--reps",
+        "16",
+        "--history",
+        "0",
+        "--calendars",
+    ]);
     for policy in ["round-robin", "least-loaded"] {
         wd.run(&[
-            "assign", "--policy", policy, "--leads", "w/leads.csv", "--reps", "w/reps.csv", "--config",
-            "w/leadroute.toml", "--at", "2026-11-30T08:00:00Z", "--out", "plan.csv",
+            "assign",
+            "--policy",
+            policy,
+            "--leads",
+            "w/leads.csv",
+            "--reps",
+            "w/reps.csv",
+            "--config",
+            "w/leadroute.toml",
+            "--at",
+            "2026-11-30T08:00:00Z",
+            "--out",
+            "plan.csv",
         ]);
         let (plan, reps, leads, away) =
             (wd.read_csv("plan.csv"), wd.read_csv("w/reps.csv"), wd.read_csv("w/leads.csv"), wd.read_csv("w/away.csv"));
@@ -200,7 +237,20 @@ fn fmt(t: i64) -> String {
 #[test]
 fn reps_away_for_the_whole_horizon_get_no_leads_and_the_reports_say_who_is_out() {
     let wd = Workdir::new();
-    wd.run(&["generate", "--out", "w", "--seed", "5", "--leads", "400", "--reps", "20", "--history", "4000", "--calendars"]);
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "5",
+        "--leads",
+        "400",
+        "--reps",
+        "20",
+        "--history",
+        "4000",
+        "--calendars",
+    ]);
     wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
     let (away, reps) = (wd.read_csv("w/away.csv"), wd.read_csv("w/reps.csv"));
     let active = |id: &str| reps.rows.iter().any(|r| r[0] == id && r[reps.col("active")] == "true");
@@ -213,9 +263,25 @@ fn reps_away_for_the_whole_horizon_get_no_leads_and_the_reports_say_who_is_out()
     assert!(!gone.is_empty(), "the world has reps on a three-week holiday");
     for policy in ["optimize", "round-robin", "weighted", "least-loaded"] {
         let out = wd.run(&[
-            "assign", "--policy", policy, "--model", "w/model.json", "--leads", "w/leads.csv", "--reps", "w/reps.csv",
-            "--config", "w/leadroute.toml", "--at", "2026-11-30T08:00:00Z", "--out", "plan.csv", "--summary-json",
-            "s.json", "--report", "r.md",
+            "assign",
+            "--policy",
+            policy,
+            "--model",
+            "w/model.json",
+            "--leads",
+            "w/leads.csv",
+            "--reps",
+            "w/reps.csv",
+            "--config",
+            "w/leadroute.toml",
+            "--at",
+            "2026-11-30T08:00:00Z",
+            "--out",
+            "plan.csv",
+            "--summary-json",
+            "s.json",
+            "--report",
+            "r.md",
         ]);
         let plan = wd.read_csv("plan.csv");
         for g in &gone {
@@ -267,9 +333,26 @@ L5,NY,,
     );
     let run = |config: &str| -> (Csv, String, String) {
         let out = wd.run(&[
-            "assign", "--policy", "round-robin", "--seed", "0", "--lock", "--leads", "leads.csv", "--reps",
-            "reps.csv", "--config", config, "--current", "current.csv", "--at", at, "--out", "plan.csv",
-            "--summary-json", "s.json",
+            "assign",
+            "--policy",
+            "round-robin",
+            "--seed",
+            "0",
+            "--lock",
+            "--leads",
+            "leads.csv",
+            "--reps",
+            "reps.csv",
+            "--config",
+            config,
+            "--current",
+            "current.csv",
+            "--at",
+            at,
+            "--out",
+            "plan.csv",
+            "--summary-json",
+            "s.json",
         ]);
         (
             wd.read_csv("plan.csv"),
@@ -302,8 +385,19 @@ fn bad_calendars_absences_and_clocks_are_clear_errors() {
     let wd = calendar_batch();
     let assign = |reps: &str, config: &str, at: &str| -> Vec<String> {
         [
-            "assign", "--policy", "round-robin", "--leads", "leads.csv", "--reps", reps, "--config", config, "--at", at,
-            "--out", "plan.csv",
+            "assign",
+            "--policy",
+            "round-robin",
+            "--leads",
+            "leads.csv",
+            "--reps",
+            reps,
+            "--config",
+            config,
+            "--at",
+            at,
+            "--out",
+            "plan.csv",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -315,10 +409,16 @@ fn bad_calendars_absences_and_clocks_are_clear_errors() {
     };
     wd.create("zone.csv", REPS.replace("Europe/Berlin", "Europe/Berln"));
     let e = fail(assign("zone.csv", "leadroute.toml", AT), 1);
-    assert!(e.contains("zone.csv, line 3, column 3 (\"time_zone\")") && e.contains("did you mean Europe/Berlin"), "{e}");
+    assert!(
+        e.contains("zone.csv, line 3, column 3 (\"time_zone\")") && e.contains("did you mean Europe/Berlin"),
+        "{e}"
+    );
     wd.create("hours.csv", REPS.replace("Sun-Thu 22:00-06:00", "Sun-Thurs 22:00-06:00"));
     let e = fail(assign("hours.csv", "leadroute.toml", AT), 1);
-    assert!(e.contains("hours.csv, line 4, column 4 (\"working_hours\")") && e.contains("\"Thurs\" is not a day"), "{e}");
+    assert!(
+        e.contains("hours.csv, line 4, column 4 (\"working_hours\")") && e.contains("\"Thurs\" is not a day"),
+        "{e}"
+    );
     wd.create("away.csv", "rep_id,start,end\nHOL,2026-04-12,2026-03-23\n");
     let e = fail(assign("reps.csv", "leadroute.toml", AT), 1);
     assert!(e.contains("away.csv, line 2, column 3 (\"end\")") && e.contains("ends"), "{e}");
@@ -349,7 +449,20 @@ fn bad_calendars_absences_and_clocks_are_clear_errors() {
 #[test]
 fn time_aware_outputs_are_byte_identical_across_runs_and_thread_counts() {
     let wd = Workdir::new();
-    wd.run(&["generate", "--out", "w", "--seed", "6", "--leads", "600", "--reps", "20", "--history", "3000", "--calendars"]);
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "6",
+        "--leads",
+        "600",
+        "--reps",
+        "20",
+        "--history",
+        "3000",
+        "--calendars",
+    ]);
     wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
     let files = ["out.csv", "summary.json", "report.md", "report.html", "state.json"];
     let mut runs: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -358,9 +471,27 @@ fn time_aware_outputs_are_byte_identical_across_runs_and_thread_counts() {
         wd.create(&format!("{dir}/.keep"), "");
         let out = wd
             .command(&[
-                "--threads", threads, "assign", "--leads", "../w/leads.csv", "--reps", "../w/reps.csv", "--config",
-                "../w/leadroute.toml", "--model", "../w/model.json", "--out", "out.csv", "--summary-json",
-                "summary.json", "--report", "report.md", "--html", "report.html", "--state-out", "state.json",
+                "--threads",
+                threads,
+                "assign",
+                "--leads",
+                "../w/leads.csv",
+                "--reps",
+                "../w/reps.csv",
+                "--config",
+                "../w/leadroute.toml",
+                "--model",
+                "../w/model.json",
+                "--out",
+                "out.csv",
+                "--summary-json",
+                "summary.json",
+                "--report",
+                "report.md",
+                "--html",
+                "report.html",
+                "--state-out",
+                "state.json",
             ])
             .current_dir(wd.path(&dir))
             .env("SOURCE_DATE_EPOCH", "1796025600") // 2026-11-30T08:00:00Z
@@ -382,27 +513,65 @@ fn time_aware_outputs_are_byte_identical_across_runs_and_thread_counts() {
 #[test]
 fn the_stream_routes_each_lead_by_when_reps_can_start_on_it() {
     let wd = Workdir::new();
-    wd.run(&["generate", "--out", "w", "--seed", "8", "--leads", "900", "--reps", "16", "--history", "4000", "--calendars"]);
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "8",
+        "--leads",
+        "900",
+        "--reps",
+        "16",
+        "--history",
+        "4000",
+        "--calendars",
+    ]);
     wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
     let text = String::from_utf8(wd.read("w/leads.csv")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     wd.create("night.csv", lines[..301].join("\n") + "\n");
     wd.create("day.csv", format!("{}\n{}\n", lines[0], lines[301..].join("\n")));
     wd.run(&[
-        "assign", "--leads", "night.csv", "--reps", "w/reps.csv", "--config", "w/leadroute.toml", "--model",
-        "w/model.json", "--out", "plan.csv", "--state-out", "state.json", "--at", "2026-11-27T08:00:00Z",
-        "--expect-arrivals", "600",
+        "assign",
+        "--leads",
+        "night.csv",
+        "--reps",
+        "w/reps.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--model",
+        "w/model.json",
+        "--out",
+        "plan.csv",
+        "--state-out",
+        "state.json",
+        "--at",
+        "2026-11-27T08:00:00Z",
+        "--expect-arrivals",
+        "600",
     ]);
     let state: serde_json::Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
     assert!(state["time"]["half_life_hours"].as_f64().is_some(), "the state keeps the plan's decay");
     let out = wd.run_with_input(
-        &["stream", "--state", "state.json", "--model", "w/model.json", "--reps", "w/reps.csv", "--config",
-            "w/leadroute.toml"],
+        &[
+            "stream",
+            "--state",
+            "state.json",
+            "--model",
+            "w/model.json",
+            "--reps",
+            "w/reps.csv",
+            "--config",
+            "w/leadroute.toml",
+        ],
         &wd.read("day.csv"),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<Vec<String>> =
-        csv::Reader::from_reader(&out.stdout[..]).records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(&out.stdout[..])
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
     let header: Vec<String> =
         csv::Reader::from_reader(&out.stdout[..]).headers().unwrap().iter().map(String::from).collect();
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
@@ -429,7 +598,20 @@ fn the_stream_routes_each_lead_by_when_reps_can_start_on_it() {
 #[test]
 fn knowing_the_calendar_wins_more_under_the_truth() {
     let wd = Workdir::new();
-    wd.run(&["generate", "--out", "w", "--seed", "9", "--leads", "1000", "--reps", "30", "--history", "8000", "--calendars"]);
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        "9",
+        "--leads",
+        "1000",
+        "--reps",
+        "30",
+        "--history",
+        "8000",
+        "--calendars",
+    ]);
     wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
     // The same world blind to time: no calendar columns, no [timing] or [availability].
     let reps = wd.read_csv("w/reps.csv");
@@ -447,7 +629,16 @@ fn knowing_the_calendar_wins_more_under_the_truth() {
     let at = "2026-11-30T08:00:00Z";
     let plan = |name: &str, reps: &str, config: &str, extra: &[&str]| -> Csv {
         let mut args = vec![
-            "assign", "--leads", "w/leads.csv", "--reps", reps, "--config", config, "--out", name, "--model",
+            "assign",
+            "--leads",
+            "w/leads.csv",
+            "--reps",
+            reps,
+            "--config",
+            config,
+            "--out",
+            name,
+            "--model",
             "w/model.json",
         ];
         args.extend(extra);

@@ -276,7 +276,6 @@ impl Instance for LeadProblem<'_> {
     }
 }
 
-
 /// Signature id of every lead, and each signature's segment values.
 fn signatures(leads: &Leads, skill: &Skill) -> (Vec<u32>, Vec<Vec<String>>) {
     let cols: Vec<Option<usize>> = skill.segments.iter().map(|s| leads.table.column(s)).collect();
@@ -399,6 +398,9 @@ struct Candidates {
     order_of_lead: Vec<u32>,
 }
 
+/// An order's reps, and time-aware its (e^(−key), 1 / largest wait from there) by position.
+type Order = (Vec<u32>, Vec<(f64, f64)>);
+
 /// Most entries the orders may hold in all.
 const MAX_ORDER_ENTRIES: usize = 64 << 20;
 
@@ -436,7 +438,7 @@ impl Candidates {
         if entries > MAX_ORDER_ENTRIES {
             return Candidates { lists, of_lead, orders: Vec::new(), keys: Vec::new(), order_of_lead };
         }
-        let built: Vec<(Vec<u32>, Vec<(f64, f64)>)> = keys
+        let built: Vec<Order> = keys
             .par_iter()
             .map(|&(sig, cand, tc)| {
                 let mut list = lists[cand as usize].clone();
@@ -461,7 +463,12 @@ impl Candidates {
                 }
             })
             .collect();
-        let (orders, keys): (Vec<Vec<u32>>, Vec<Vec<(f64, f64)>>) = built.into_iter().unzip();
+        let mut orders = Vec::with_capacity(built.len());
+        let mut keys = Vec::with_capacity(built.len());
+        for (o, k) in built {
+            orders.push(o);
+            keys.push(k);
+        }
         let keys = if decay.is_some() { keys } else { Vec::new() };
         Candidates { lists, of_lead, orders, keys, order_of_lead }
     }
@@ -1051,7 +1058,8 @@ fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize, best
         ));
     }
     // The rep best for the lead were every rep free at once, when time kept it from the lead.
-    let time_kept_it = |x: usize| x != r && pw.p_now(l, x) > pw.p_now(l, r) + 0.005 && decay.factor(l, x) < decay.factor(l, r);
+    let time_kept_it =
+        |x: usize| x != r && pw.p_now(l, x) > pw.p_now(l, r) + 0.005 && decay.factor(l, x) < decay.factor(l, r);
     if let Some(x) = best_now.filter(|&x| time_kept_it(x)) {
         let when = match (t.available_at_local(l, x), t.away_until(l, x)) {
             (Some(ax), Some(_)) => format!("is away until {ax}"),

@@ -115,11 +115,7 @@ pub fn by_rule(
 ) -> Routed {
     let plan = route_by_rule_keeping(rule, &batch.leads, &batch.reps, &batch.elig, seed, keep_owners);
     let p = |l: usize, r: usize, s: f64| decay.map_or(s, |d| d.rescore(s) * d.factor(l, r));
-    let p_win = plan
-        .decisions
-        .iter()
-        .enumerate()
-        .map(|(l, d)| d.rep.and_then(|r| scores.map(|sc| p(l, r, sc[l]))))
-        .collect();
+    let p_win =
+        plan.decisions.iter().enumerate().map(|(l, d)| d.rep.and_then(|r| scores.map(|sc| p(l, r, sc[l])))).collect();
     Routed { policy: rule.into(), plan, p_win, optimizer: None, decay: decay.cloned() }
 }

@@ -324,7 +324,11 @@ pub(crate) fn unassigned(reason: Reason, lead: usize, leads: &Leads, reps: &Reps
         Reason::NoEligibleRep if reps.is_empty() => "Not assigned: the reps file lists no reps.".to_string(),
         Reason::NoEligibleRep if !elig.class(lead).barred.is_empty() => {
             let words: Vec<&str> = elig.class(lead).barred.iter().map(|(_, b)| b.words()).collect();
-            format!("Not assigned: no other rep's eligibility lists admit this lead ({}): {}.", elig.describe(lead), words.join("; "))
+            format!(
+                "Not assigned: no other rep's eligibility lists admit this lead ({}): {}.",
+                elig.describe(lead),
+                words.join("; ")
+            )
         }
         Reason::NoEligibleRep => {
             format!("Not assigned: no rep's eligibility lists admit this lead ({}).", elig.describe(lead))

@@ -250,7 +250,9 @@ pub fn run(
         (Some(t), Some(m)) => {
             let estimate = match (&skill, &history) {
                 (Some(sk), _) if sk.decay.is_some() => sk.decay.clone(),
-                (_, Some(h)) => skill::decay_in_sample(h, &batch.cfg, m, &skill::SkillSettings::new(&batch.cfg, &params), warnings)?,
+                (_, Some(h)) => {
+                    skill::decay_in_sample(h, &batch.cfg, m, &skill::SkillSettings::new(&batch.cfg, &params), warnings)?
+                }
                 _ => scored.stored_decay.clone(),
             };
             let half_life = timing::HalfLife::resolve(&batch.cfg, estimate, warnings);
@@ -402,7 +404,11 @@ impl std::fmt::Display for AssignSummary {
                 )?;
             }
             if let Some((n, h)) = t.sla_missed.filter(|s| s.0 > 0) {
-                write!(f, "; {n} owned leads untouched past the {} h SLA leave their owner", crate::timing::fmt_hours(h))?;
+                write!(
+                    f,
+                    "; {n} owned leads untouched past the {} h SLA leave their owner",
+                    crate::timing::fmt_hours(h)
+                )?;
             }
             if !t.away.is_empty() {
                 let shown = t.away.iter().take(5).cloned().collect::<Vec<_>>().join(", ");

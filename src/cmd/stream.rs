@@ -140,7 +140,11 @@ fn answer(
     summary.read += 1;
     let a = match cells {
         Ok(cells) => router.route(cells, line),
-        Err(e) => crate::stream::Answer::error(String::new(), format!("standard input, line {line}: {e}"), router.columns().len()),
+        Err(e) => crate::stream::Answer::error(
+            String::new(),
+            format!("standard input, line {line}: {e}"),
+            router.columns().len(),
+        ),
     };
     match (a.fresh, a.cells[2].as_str(), a.cells[3].as_str()) {
         (_, "error", _) => summary.errors += 1,
