@@ -282,8 +282,8 @@ fn time_section(s: &Summary) -> Markup {
         h2 { "Time" }
         p {
             "The plan takes effect at " b { (t.at) } "; a rep who cannot start on a lead within "
-            (crate::timing::fmt_hours(t.horizon_hours)) " hours does not get it. p_win halves every "
-            b { (t.half_life) } " a lead waits for its rep."
+            (crate::timing::fmt_hours(t.horizon_hours)) " hours does not get it. "
+            b { (t.decay_words()) } " (" (t.half_life_source) ")."
         }
         @if let Some(e) = &t.estimate { p.muted { "From the history: " (e) "." } }
         div.cards {

@@ -192,7 +192,8 @@ fn summarise(batch: &Batch, scored: &Scored, routed: &Routed, ctx: &Context) -> 
     if let Some(t) = &batch.timing {
         let mut ts = report::time_summary(t, routed.decay.as_deref(), &routed.plan, reps);
         if let Some(h) = ctx.half_life {
-            ts.half_life = h.describe();
+            ts.half_life = h.hours_text();
+            ts.half_life_source = h.source_text().to_string();
             ts.estimate = h.estimate.as_ref().map(|e| e.describe());
         }
         summary.time = Some(ts);

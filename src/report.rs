@@ -138,6 +138,7 @@ pub struct TimeSummary {
     /// source, and what the history's first responses say of it.
     pub half_life_hours: Option<f64>,
     pub half_life: String,
+    pub half_life_source: String,
     pub estimate: Option<String>,
     /// Assigned leads by how long they wait for their rep once their clock starts.
     pub waits: Vec<(String, usize)>,
@@ -176,6 +177,16 @@ pub struct SlaLine {
     pub reassigned: usize,
     /// Owned leads without an assigned_at, not checked.
     pub unchecked: usize,
+}
+
+impl TimeSummary {
+    /// "A lead's p_win halves with every 12 h it waits for its rep", or that it does not decay.
+    pub fn decay_words(&self) -> String {
+        match self.half_life_hours {
+            Some(_) => format!("A lead's p_win halves with every {} it waits for its rep", self.half_life),
+            None => "A lead's p_win does not decay while it waits for its rep".into(),
+        }
+    }
 }
 
 fn round1(x: f64) -> f64 {
@@ -243,6 +254,7 @@ pub fn time_summary(
         at: fmt_instant(timing.at),
         horizon_hours: hours(timing.horizon),
         half_life_hours,
+        half_life_source: String::new(),
         half_life: decay.map_or_else(String::new, |d| {
             if d.half_life_hours.is_finite() {
                 format!("{} h", crate::timing::fmt_hours(d.half_life_hours))
@@ -1084,11 +1096,12 @@ fn md_time(o: &mut String, t: &TimeSummary) {
     let _ = writeln!(o, "\n## Time\n");
     let _ = writeln!(
         o,
-        "The plan takes effect at {}; a rep who cannot start on a lead within {} hours of it does not get it. \
-         p_win halves every {} a lead waits for its rep.\n",
+        "The plan takes effect at {}; a rep who cannot start on a lead within {} hours of it does not get it. {} \
+         ({}).\n",
         t.at,
         crate::timing::fmt_hours(t.horizon_hours),
-        md(&t.half_life)
+        md(&t.decay_words()),
+        md(&t.half_life_source)
     );
     if let Some(e) = &t.estimate {
         let _ = writeln!(o, "From the history: {}.\n", md(e));

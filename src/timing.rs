@@ -110,13 +110,21 @@ impl HalfLife {
 
     /// "24 h (the default)", "12.3 h (from the history)", "none (config)".
     pub fn describe(&self) -> String {
-        let h = if self.hours.is_finite() { format!("{} h", fmt_hours(self.hours)) } else { "none".into() };
-        let from = match self.source {
-            HalfLifeSource::Config => "[timing] response_half_life_hours",
+        format!("{} ({})", self.hours_text(), self.source_text())
+    }
+
+    /// "12.5 h", or "none" for no decay.
+    pub fn hours_text(&self) -> String {
+        if self.hours.is_finite() { format!("{} h", fmt_hours(self.hours)) } else { "none".into() }
+    }
+
+    /// Where the half-life came from, in words.
+    pub fn source_text(&self) -> &'static str {
+        match self.source {
+            HalfLifeSource::Config => "set by [timing] response_half_life_hours",
             HalfLifeSource::History => "estimated from the history's first responses",
-            HalfLifeSource::Default => "the default",
-        };
-        format!("{h} ({from})")
+            HalfLifeSource::Default => "the default, as neither the config nor the history says",
+        }
     }
 }
 
