@@ -33,21 +33,19 @@ pub const COLUMNS: [&str; 12] = [
 ];
 
 /// The output columns of a time-aware plan: `available_at` (UTC) before the explanation.
-pub const TIMED_COLUMNS: [&str; 13] = [
-    "lead_id",
-    "rep_id",
-    "status",
-    "reason",
-    "score",
-    "p_win",
-    "expected_value",
-    "rank",
-    "tier",
-    "runner_up_rep_id",
-    "runner_up_p_win",
-    "available_at",
-    "explanation",
-];
+pub const TIMED_COLUMNS: [&str; 13] = with_available_at(COLUMNS);
+
+const fn with_available_at(c: [&'static str; 12]) -> [&'static str; 13] {
+    let mut out = [""; 13];
+    let mut i = 0;
+    while i < 11 {
+        out[i] = c[i];
+        i += 1;
+    }
+    out[11] = "available_at";
+    out[12] = c[11];
+    out
+}
 
 /// Makes a text cell safe to open in a spreadsheet.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {

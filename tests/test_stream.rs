@@ -11,10 +11,7 @@ use crate::workdir::{Workdir, trained_world, world_assign};
 /// other 400 as the day's arrivals (`day.csv`).
 fn night_and_day() -> Workdir {
     let wd = trained_world("81");
-    let text = String::from_utf8(wd.read("w/leads.csv")).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    wd.create("night.csv", lines[..401].join("\n") + "\n");
-    wd.create("day.csv", format!("{}\n{}\n", lines[0], lines[401..].join("\n")));
+    wd.split_night_day("w/leads.csv", 400);
     let mut args = world_assign(&["--model", "w/model.json", "--out", "plan.csv", "--state-out", "state.json"]);
     args[2] = "night.csv";
     args.extend(["--expect-arrivals", "400"]);

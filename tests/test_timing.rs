@@ -89,6 +89,47 @@ fn brute_next(t: i64, zone: &str, hours: &str, away: &[(i64, i64)]) -> Option<i6
     None
 }
 
+/// A generated world with calendars in `w/`, and with `train` a model in `w/model.json`.
+fn calendar_world(wd: &Workdir, seed: &str, leads: &str, reps: &str, history: &str, train: bool) {
+    wd.run(&[
+        "generate",
+        "--out",
+        "w",
+        "--seed",
+        seed,
+        "--leads",
+        leads,
+        "--reps",
+        reps,
+        "--history",
+        history,
+        "--calendars",
+    ]);
+    if train {
+        wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
+    }
+}
+
+/// `assign` on the calendar world's batch on its Monday morning, then `extra`.
+fn world_at<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "assign",
+        "--leads",
+        "w/leads.csv",
+        "--reps",
+        "w/reps.csv",
+        "--config",
+        "w/leadroute.toml",
+        "--at",
+        WORLD_AT,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// When a generated calendar world's batch is routed.
+const WORLD_AT: &str = "2026-11-30T08:00:00Z";
+
 fn calendar_batch() -> Workdir {
     let wd = Workdir::new();
     wd.create("reps.csv", REPS);
@@ -161,39 +202,12 @@ fn available_at_has_known_answers_across_zones_dst_and_a_night_shift() {
 #[test]
 fn available_at_matches_a_minute_by_minute_reading_on_a_generated_world() {
     let wd = Workdir::new();
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        "4",
-        "--leads",
-        "300",
-        "--reps",
-        "16",
-        "--history",
-        "0",
-        "--calendars",
-    ]);
+    calendar_world(&wd, "4", "300", "16", "0", false);
     for policy in ["round-robin", "least-loaded"] {
-        wd.run(&[
-            "assign",
-            "--policy",
-            policy,
-            "--leads",
-            "w/leads.csv",
-            "--reps",
-            "w/reps.csv",
-            "--config",
-            "w/leadroute.toml",
-            "--at",
-            "2026-11-30T08:00:00Z",
-            "--out",
-            "plan.csv",
-        ]);
+        wd.run(&world_at(&["--policy", policy, "--out", "plan.csv"]));
         let (plan, reps, leads, away) =
             (wd.read_csv("plan.csv"), wd.read_csv("w/reps.csv"), wd.read_csv("w/leads.csv"), wd.read_csv("w/away.csv"));
-        let at = ts("2026-11-30T08:00:00Z");
+        let at = ts(WORLD_AT);
         let mut checked = 0;
         for (l, row) in plan.rows.iter().enumerate() {
             let rep = &row[plan.col("rep_id")];
@@ -237,21 +251,7 @@ fn fmt(t: i64) -> String {
 #[test]
 fn reps_away_for_the_whole_horizon_get_no_leads_and_the_reports_say_who_is_out() {
     let wd = Workdir::new();
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        "5",
-        "--leads",
-        "400",
-        "--reps",
-        "20",
-        "--history",
-        "4000",
-        "--calendars",
-    ]);
-    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
+    calendar_world(&wd, "5", "400", "20", "4000", true);
     let (away, reps) = (wd.read_csv("w/away.csv"), wd.read_csv("w/reps.csv"));
     let active = |id: &str| reps.rows.iter().any(|r| r[0] == id && r[reps.col("active")] == "true");
     let gone: Vec<String> = away
@@ -262,27 +262,18 @@ fn reps_away_for_the_whole_horizon_get_no_leads_and_the_reports_say_who_is_out()
         .collect();
     assert!(!gone.is_empty(), "the world has reps on a three-week holiday");
     for policy in ["optimize", "round-robin", "weighted", "least-loaded"] {
-        let out = wd.run(&[
-            "assign",
+        let out = wd.run(&world_at(&[
             "--policy",
             policy,
             "--model",
             "w/model.json",
-            "--leads",
-            "w/leads.csv",
-            "--reps",
-            "w/reps.csv",
-            "--config",
-            "w/leadroute.toml",
-            "--at",
-            "2026-11-30T08:00:00Z",
             "--out",
             "plan.csv",
             "--summary-json",
             "s.json",
             "--report",
             "r.md",
-        ]);
+        ]));
         let plan = wd.read_csv("plan.csv");
         for g in &gone {
             assert!(!plan.column("rep_id").contains(g), "{policy} gave a lead to {g}, away for the whole horizon");
@@ -302,7 +293,7 @@ fn reps_away_for_the_whole_horizon_get_no_leads_and_the_reports_say_who_is_out()
             let when = &r[plan.col("available_at")];
             assert_eq!(when.is_empty(), r[plan.col("status")] != "assigned");
             if !when.is_empty() {
-                assert!(ts(when) >= ts("2026-11-30T08:00:00Z"));
+                assert!(ts(when) >= ts(WORLD_AT));
             }
         }
     }
@@ -449,21 +440,7 @@ fn bad_calendars_absences_and_clocks_are_clear_errors() {
 #[test]
 fn time_aware_outputs_are_byte_identical_across_runs_and_thread_counts() {
     let wd = Workdir::new();
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        "6",
-        "--leads",
-        "600",
-        "--reps",
-        "20",
-        "--history",
-        "3000",
-        "--calendars",
-    ]);
-    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
+    calendar_world(&wd, "6", "600", "20", "3000", true);
     let files = ["out.csv", "summary.json", "report.md", "report.html", "state.json"];
     let mut runs: Vec<Vec<Vec<u8>>> = Vec::new();
     for (k, threads) in ["1", "2", "2"].into_iter().enumerate() {
@@ -513,25 +490,8 @@ fn time_aware_outputs_are_byte_identical_across_runs_and_thread_counts() {
 #[test]
 fn the_stream_routes_each_lead_by_when_reps_can_start_on_it() {
     let wd = Workdir::new();
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        "8",
-        "--leads",
-        "900",
-        "--reps",
-        "16",
-        "--history",
-        "4000",
-        "--calendars",
-    ]);
-    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
-    let text = String::from_utf8(wd.read("w/leads.csv")).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    wd.create("night.csv", lines[..301].join("\n") + "\n");
-    wd.create("day.csv", format!("{}\n{}\n", lines[0], lines[301..].join("\n")));
+    calendar_world(&wd, "8", "900", "16", "4000", true);
+    wd.split_night_day("w/leads.csv", 300);
     wd.run(&[
         "assign",
         "--leads",
@@ -598,21 +558,7 @@ fn the_stream_routes_each_lead_by_when_reps_can_start_on_it() {
 #[test]
 fn knowing_the_calendar_wins_more_under_the_truth() {
     let wd = Workdir::new();
-    wd.run(&[
-        "generate",
-        "--out",
-        "w",
-        "--seed",
-        "9",
-        "--leads",
-        "1000",
-        "--reps",
-        "30",
-        "--history",
-        "8000",
-        "--calendars",
-    ]);
-    wd.run(&["train", "--history", "w/history.csv", "--config", "w/leadroute.toml", "--model", "w/model.json"]);
+    calendar_world(&wd, "9", "1000", "30", "8000", true);
     // The same world blind to time: no calendar columns, no [timing] or [availability].
     let reps = wd.read_csv("w/reps.csv");
     let keep: Vec<usize> = (0..reps.headers.len())
@@ -626,7 +572,7 @@ fn knowing_the_calendar_wins_more_under_the_truth() {
     w.flush().unwrap();
     let config = String::from_utf8(wd.read("w/leadroute.toml")).unwrap();
     wd.create("w/blind.toml", &config[..config.find("[timing]").unwrap()]);
-    let at = "2026-11-30T08:00:00Z";
+    let at = WORLD_AT;
     let plan = |name: &str, reps: &str, config: &str, extra: &[&str]| -> Csv {
         let mut args = vec![
             "assign",

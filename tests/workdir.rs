@@ -70,6 +70,15 @@ impl Workdir {
         w.flush().unwrap();
     }
 
+    /// Splits a leads file: its first `n` leads into `night.csv`, the rest into `day.csv`
+    /// (each with the header).
+    pub fn split_night_day(&self, leads: &str, n: usize) {
+        let text = String::from_utf8(self.read(leads)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        self.create("night.csv", lines[..=n].join("\n") + "\n");
+        self.create("day.csv", format!("{}\n{}\n", lines[0], lines[n + 1..].join("\n")));
+    }
+
     /// Generates a world in `w/`: 10 reps whose skill by industry spreads 0.8 in log-odds,
     /// `leads` new leads and `history` past outcomes.
     pub fn world(&self, seed: &str, leads: &str, history: &str) {
