@@ -375,9 +375,14 @@ pub struct Timing {
     pub zone: TimeZone,
     /// Each lead's `created_at` as an instant (`None` without one: its clock starts at `at`).
     pub created: Vec<Option<Secs>>,
-    /// Each lead's time class, and each class's start.
+    /// Leads already worked (a `touched_at` in the owners' file): the decay prices the wait
+    /// for a first call, which they had; their p_win does not decay (reps who cannot start
+    /// within the horizon are still barred).
+    pub touched: Vec<bool>,
+    /// Each lead's time class, and each class's start and whether its leads were worked.
     class_of: Vec<u32>,
     class_start: Vec<Secs>,
+    class_touched: Vec<bool>,
     /// Per class × rep, the first available minute within the horizon ([`NONE`] for none),
     /// when the table is small enough to keep.
     next: Option<Vec<Secs>>,
@@ -442,7 +447,8 @@ impl Timing {
             ));
         }
         // Leads that waited longer than the horizon before the plan: an old batch replayed at
-        // today's clock, whose every p_win would decay to almost nothing.
+        // today's clock, or deals long in progress, whose every p_win would decay to almost
+        // nothing.
         let mut ages: Vec<Secs> = created.iter().flatten().map(|&c| (at - c).max(0)).collect();
         if !ages.is_empty() {
             ages.sort_unstable();
@@ -450,7 +456,8 @@ impl Timing {
             if old * 2 > ages.len() {
                 warnings.push(format!(
                     "{}: {old} of {} dated leads were created more than {} hours before --at ({}; median {} days): \
-                     p_win decays with that wait; to replay an old batch, pass --at at its time",
+                     p_win decays with that wait for a first call; to replay an old batch, pass --at at its time; \
+                     deals already being worked need a touched_at (then they do not decay)",
                     leads.table.path().display(),
                     ages.len(),
                     fmt_hours(horizon as f64 / HOUR as f64),
@@ -459,16 +466,26 @@ impl Timing {
                 ));
             }
         }
-        // Time classes: leads whose clock starts at the same minute.
+        let touched: Vec<bool> =
+            match owners.and_then(|(table, rows)| find_column(table, cfg, "touched_at").map(|c| (table, rows, c))) {
+                Some((table, rows, c)) => {
+                    rows.iter().map(|r| r.is_some_and(|row| !table.cell(row, c).trim().is_empty())).collect()
+                }
+                None => vec![false; leads.len()],
+            };
+        // Time classes: leads whose clock starts at the same minute (and worked already, or not).
         let start: Vec<Secs> = created.iter().map(|c| calendar::ceil_minute(c.unwrap_or(at).max(at))).collect();
-        let mut index: HashMap<Secs, u32> = HashMap::new();
+        let mut index: HashMap<(Secs, bool), u32> = HashMap::new();
         let mut class_start = Vec::new();
+        let mut class_touched = Vec::new();
         let class_of: Vec<u32> = start
             .iter()
-            .map(|&s| {
+            .zip(&touched)
+            .map(|(&s, &w)| {
                 let next = class_start.len() as u32;
-                *index.entry(s).or_insert_with(|| {
+                *index.entry((s, w)).or_insert_with(|| {
                     class_start.push(s);
+                    class_touched.push(w);
                     next
                 })
             })
@@ -488,8 +505,10 @@ impl Timing {
             horizon,
             zone,
             created,
+            touched,
             class_of,
             class_start,
+            class_touched,
             next,
             n_reps,
             avail,
@@ -591,10 +610,21 @@ impl Timing {
         })
     }
 
-    /// Seconds from the lead's creation (its start without one) to `available_at`.
+    /// Seconds from the lead's creation (its start without one, or when it was worked
+    /// already) to `available_at`: the delay the decay prices.
     pub fn delay(&self, lead: usize, rep: usize) -> Option<Secs> {
         let a = self.available_at(lead, rep)?;
-        Some(a - self.created[lead].unwrap_or_else(|| self.start(lead)).min(a))
+        Some(a - self.born(lead).min(a))
+    }
+
+    /// When the wait the decay prices began: the lead's creation, or its start when it has
+    /// none or was worked already.
+    pub fn born(&self, lead: usize) -> Secs {
+        let start = self.start(lead);
+        match self.created[lead] {
+            Some(c) if !self.touched[lead] => c.min(start),
+            _ => start,
+        }
     }
 
     /// The first minute at or after `t` the rep is available, however far (within the
@@ -807,18 +837,20 @@ impl Decay {
     pub fn new(timing: Arc<Timing>, half_life_hours: f64, shift: f64) -> Decay {
         let k =
             if half_life_hours.is_finite() { std::f64::consts::LN_2 / (half_life_hours * HOUR as f64) } else { 0.0 };
-        let age = (0..timing.created.len())
-            .map(|l| {
-                let start = timing.start(l);
-                let born = timing.created[l].unwrap_or(start).min(start);
-                (-k * (start - born) as f64).exp()
-            })
-            .collect();
+        let age = (0..timing.created.len()).map(|l| (-k * (timing.start(l) - timing.born(l)) as f64).exp()).collect();
+        let worked = |c: usize| timing.class_touched[c];
         let n = timing.n_reps;
         let wait = timing.next.as_ref().map(|next| {
             next.par_iter()
                 .enumerate()
-                .map(|(i, &x)| if x == NONE { 0.0 } else { (-k * (x - timing.class_start[i / n.max(1)]) as f64).exp() })
+                .map(|(i, &x)| {
+                    let c = i / n.max(1);
+                    match x {
+                        NONE => 0.0,
+                        _ if worked(c) => 1.0,
+                        _ => (-k * (x - timing.class_start[c]) as f64).exp(),
+                    }
+                })
                 .collect()
         });
         let mut d = Decay { timing, half_life_hours, shift, age, wait, uniform: false };
@@ -880,6 +912,7 @@ impl Decay {
         match &self.wait {
             Some(w) => w[class * self.timing.n_reps + rep],
             None => match self.timing.next_in_class(class, rep) {
+                Some(_) if self.timing.class_touched[class] => 1.0,
                 Some(x) => (-self.rate() * (x - self.timing.class_start[class]) as f64).exp(),
                 None => 0.0,
             },

@@ -620,3 +620,29 @@ fn knowing_the_calendar_wins_more_under_the_truth() {
     assert!(t > 1.05 * b, "time-aware {t:.0} vs blind to time {b:.0}");
     assert!(t > 1.3 * r, "time-aware {t:.0} vs round robin {r:.0}");
 }
+
+/// The decay prices the wait for a first call: a lead already worked (`touched_at` in the
+/// owners' file) keeps its p_win whatever its age, one waiting for its first call does not.
+#[test]
+fn leads_already_worked_do_not_decay() {
+    let wd = Workdir::new();
+    calendar_world(&wd, "12", "300", "12", "3000", true);
+    let leads = wd.read_csv("w/leads.csv");
+    let ids: Vec<&String> = leads.rows.iter().take(40).map(|r| &r[0]).collect();
+    let owners = |touched: bool| -> String {
+        let mut s = "lead_id,rep_id,assigned_at,touched_at\n".to_string();
+        for id in &ids {
+            s.push_str(&format!("{id},,,{}\n", if touched { "2026-11-28T10:00:00Z" } else { "" }));
+        }
+        s
+    };
+    let p_win = |file: &str, out: &str| -> Vec<f64> {
+        wd.create(file, owners(file == "worked.csv"));
+        wd.run(&world_at(&["--model", "w/model.json", "--current", file, "--out", out]));
+        let plan = wd.read_csv(out);
+        plan.rows.iter().take(40).map(|r| r[plan.col("p_win")].parse().unwrap_or(0.0)).collect()
+    };
+    let (fresh, worked) = (p_win("waiting.csv", "a.csv"), p_win("worked.csv", "b.csv"));
+    let better = fresh.iter().zip(&worked).filter(|(f, w)| *w > *f).count();
+    assert!(better >= 35, "worked leads keep their p_win: {better} of 40 higher ({fresh:?} vs {worked:?})");
+}

@@ -1044,13 +1044,13 @@ fn time_clause(ctx: &Context, pw: &PWin, decay: &Decay, l: usize, r: usize, best
     let t = decay.timing();
     let Some(at) = t.available_at(l, r) else { return String::new() };
     let start = t.start(l);
-    let came = t.created[l].unwrap_or(start).min(start);
+    let came = t.born(l);
     let mut out = if at == start {
         format!("; {} can call at once", ctx.reps.id[r])
     } else {
         format!("; {} can call from {}", ctx.reps.id[r], t.available_at_local(l, r).unwrap_or_default())
     };
-    if at > came + 60 {
+    if at > came + 60 && decay.factor(l, r) < 1.0 {
         out.push_str(&format!(
             " ({} after it came in: × {:.2} for the wait)",
             crate::calendar::fmt_delay(at - came),
