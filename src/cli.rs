@@ -52,13 +52,16 @@ Example:\n  leadroute generate --out world --seed 7 --leads 500 --reps 12 --hist
     Generate(GenerateArgs),
     /// Route a batch of leads to reps and write one row per lead.
     #[command(after_help = "Every input lead appears once in the output, assigned or with a reason code \
-(no_eligible_rep, no_active_rep, workload_exceeds_capacity, all_eligible_at_capacity, closed_deal).\n\n\
+(no_eligible_rep, no_active_rep, no_available_rep, workload_exceeds_capacity, all_eligible_at_capacity, closed_deal).\n\n\
 Examples:\n  # optimize (the default): learn scores and skill from the history, route the whole batch\n  \
 leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      \
 --history examples/history.csv --config examples/leadroute.toml --out assignments.csv --html report.html\n  \
 # a rule policy needs no history\n  \
 leadroute assign --leads examples/leads.csv --reps examples/reps.csv \\\n      \
---config examples/leadroute.toml --policy weighted --out assignments.csv")]
+--config examples/leadroute.toml --policy weighted --out assignments.csv\n  \
+# time-aware (reps with time_zones and working_hours): the plan starts at --at\n  \
+leadroute assign --leads leads.csv --reps reps.csv --config leadroute.toml --model model.json \\\n      \
+--at 2026-11-30T08:00:00Z --out assignments.csv")]
     Assign(AssignArgs),
     /// Learn a lead-scoring model from won/lost history and write the model file.
     #[command(after_help = "Holds out the most recent 20 % of history (by created_at; a seeded random 20 % \
