@@ -328,7 +328,7 @@ fn route_day(
     for (k, r) in rd.records().enumerate() {
         let cells: Vec<String> = r?.iter().map(str::to_string).collect();
         let t = Instant::now();
-        let a = router.route(cells, k as u64 + 2);
+        let (a, _) = router.route(cells, k as u64 + 2);
         lat.push(t.elapsed().as_secs_f64() * 1e6);
         if a.cells[2] == "assigned" {
             total += truth.p_win(&a.cells[0], &a.cells[1]).context("truth")? * values[&a.cells[0]];

@@ -133,6 +133,10 @@ pub struct StreamArgs {
     /// the better leads still expected, as the best plan in hindsight would leave it out.
     #[arg(long)]
     pub fill: bool,
+    /// When another stream (or assign --state-out) holds the state, wait for it to finish
+    /// instead of refusing (exit 1).
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -154,6 +158,7 @@ impl StreamArgs {
             },
             save_every: self.save_every,
             fill: self.fill,
+            wait: self.wait,
         }
     }
 }

@@ -142,9 +142,9 @@ fn dispatch(cli: &cli::Cli, progress: &Progress, warnings: &mut Vec<String>, say
         }
         cli::Command::Stream(args) => {
             let s = args.settings();
-            let stdin = std::io::stdin();
+            let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
             let stdout = std::io::stdout();
-            let summary = leadroute::cmd::stream::run(&s, &mut stdin.lock(), &mut stdout.lock(), warnings)?;
+            let summary = leadroute::cmd::stream::run(&s, stdin, &mut stdout.lock(), warnings)?;
             say.result(&summary.to_string());
         }
         cli::Command::Score(args) => {

@@ -31,6 +31,27 @@ const STREAM: [&str; 9] = [
     "w/leadroute.toml",
 ];
 
+/// Puts a copy of a state back as `state.json`, with no journal: a stream then starts from
+/// it as if nothing had been streamed since (a journal continuing the state is refused
+/// with an older copy of it).
+fn restore(wd: &Workdir, state: &[u8]) {
+    wd.create("state.json", state);
+    let _ = std::fs::remove_file(wd.path("state.json.journal"));
+}
+
+/// How many stream decisions are on disk: the state's count, or the journal's last record.
+fn journaled(wd: &Workdir) -> u64 {
+    let saved: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    let journal = String::from_utf8(wd.read("state.json.journal")).unwrap_or_default();
+    let last = journal
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(' ').and_then(|(_, json)| serde_json::from_str::<Value>(json).ok()))
+        .filter_map(|r| r["seq"].as_u64())
+        .max();
+    last.unwrap_or(0).max(saved["arrived"].as_u64().unwrap())
+}
+
 /// Whether a row is a lead routed now: assigned, or left out for want of room (at capacity,
 /// or held back for the better leads expected), not an error or a closed deal.
 fn decided(r: &[String]) -> bool {
@@ -142,7 +163,7 @@ fn a_killed_stream_restarted_on_the_same_input_loses_and_repeats_nothing() {
     wd.create("fresh.json", wd.read("state.json"));
     let whole = stream(&wd, &day, &[]);
     // Again from the night's state: killed after 150 rows, with the state saved every 40.
-    wd.create("state.json", wd.read("fresh.json"));
+    restore(&wd, &wd.read("fresh.json"));
     let mut args = STREAM.to_vec();
     args.extend(["--save-every", "40"]);
     let mut child = wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
@@ -162,8 +183,11 @@ fn a_killed_stream_restarted_on_the_same_input_loses_and_repeats_nothing() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // Every row delivered is on disk: in the state (saved every 40 decisions), or after it
+    // in the journal.
     let saved: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
-    assert_eq!(saved["arrived"], 120, "saved at every 40th decision");
+    assert_eq!(saved["arrived"].as_u64().unwrap() % 40, 0, "saved at every 40th decision");
+    assert!(journaled(&wd) >= 150, "150 rows delivered, {} decisions on disk", journaled(&wd));
     // Restarted on the same input: the whole day's output, byte for byte as without the kill.
     let restarted = stream(&wd, &day, &["--save-every", "40"]);
     assert_eq!(restarted, whole);
@@ -182,7 +206,7 @@ fn a_lead_worth_less_than_its_capacity_is_held_until_the_prices_are_re_solved_un
     }
     s["step"] = 0.0.into();
     let dear = serde_json::to_vec_pretty(&s).unwrap();
-    wd.create("state.json", &dear);
+    restore(&wd, &dear);
     let day = wd.read("day.csv");
     let out = wd.run_with_input(&STREAM, &day);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -206,7 +230,7 @@ fn a_lead_worth_less_than_its_capacity_is_held_until_the_prices_are_re_solved_un
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{held} held back for better leads expected later")), "{err}");
     // `--fill`: nothing is held while a rep has room.
-    wd.create("state.json", &dear);
+    restore(&wd, &dear);
     let filled = stream(&wd, &day, &["--fill"]);
     assert!(!filled.contains("capacity_reserved"));
     let assigned = rows.iter().filter(|r| r[2] == "assigned").count();
@@ -237,9 +261,9 @@ fn bad_rows_get_an_error_row_and_json_lines_route_as_csv_rows_do() {
     assert!(rows[3][11].contains("line 5") && rows[3][11].contains("3 fields"), "{:?}", rows[3]);
     assert_eq!(rows.iter().filter(|r| decided(r)).count(), 4);
     // The same good leads as JSON lines, from the night's state: the same rows.
-    wd.create("state.json", wd.read("fresh.json"));
+    restore(&wd, &wd.read("fresh.json"));
     let csv_rows = stream(&wd, (text.lines().take(4).collect::<Vec<_>>().join("\n") + "\n").as_bytes(), &[]);
-    wd.create("state.json", wd.read("fresh.json"));
+    restore(&wd, &wd.read("fresh.json"));
     let mut rd = csv::Reader::from_reader(text.as_bytes());
     let heads = rd.headers().unwrap().clone();
     let jsonl: String = rd
@@ -346,4 +370,158 @@ fn skill_the_model_leaves_unused_is_not_used_by_the_stream() {
     for r in assigned {
         assert_eq!(r[4], r[5], "p_win is the score when skill is unused: {r:?}");
     }
+}
+
+/// Kills a stream (SIGKILL) once `after` rows of `day`'s leads have come out, and restarts it
+/// on the leads it had not answered — as a queue consumer resends only what it got no answer
+/// for. Returns the rows of both runs, in order.
+fn killed_and_resumed(wd: &Workdir, day: &str, after: usize) -> Vec<Vec<String>> {
+    let lines: Vec<&str> = day.lines().collect();
+    let mut args = STREAM.to_vec();
+    args.extend(["--save-every", "40"]);
+    let mut child = wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The leads come in slowly enough that groups are small: a feeder, not a file.
+    let feeder = {
+        let lines: Vec<String> = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::thread::spawn(move || {
+            for (k, l) in lines.iter().enumerate() {
+                if stdin.write_all(l.as_bytes()).is_err() {
+                    break;
+                }
+                if k % 7 == 0 {
+                    let _ = stdin.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        })
+    };
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut got = String::new();
+    let mut line = String::new();
+    for _ in 0..=after {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "stream ended early");
+        got.push_str(&line);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = feeder.join();
+    let mut rows = rows_of(got.as_bytes());
+    let answered: std::collections::HashSet<String> = rows.iter().map(|r| r[0].clone()).collect();
+    let rest: Vec<&str> =
+        lines[1..].iter().copied().filter(|l| !answered.contains(l.split(',').next().unwrap())).collect();
+    let input = format!("{}\n{}\n", lines[0], rest.join("\n"));
+    rows.extend(rows_of(stream(wd, input.as_bytes(), &["--save-every", "40"]).as_bytes()));
+    rows
+}
+
+/// Per rep of the state, the capacity it had and what the night and the stream gave it.
+fn over_capacity(wd: &Workdir, rows: &[Vec<String>]) -> Vec<String> {
+    let s: Value = serde_json::from_slice(&wd.read("fresh.json")).unwrap();
+    let mut over = Vec::new();
+    for r in s["reps"].as_array().unwrap() {
+        let id = r["rep_id"].as_str().unwrap();
+        let given = rows.iter().filter(|row| row[1] == id).count() as f64;
+        if given > r["remaining"].as_f64().unwrap() + 1e-9 {
+            over.push(format!("{id}: {given} > {}", r["remaining"]));
+        }
+    }
+    over
+}
+
+#[test]
+fn killed_anywhere_and_resumed_on_the_rest_every_lead_is_answered_once_as_first_decided() {
+    let wd = night_and_day();
+    wd.create("fresh.json", wd.read("state.json"));
+    let day = String::from_utf8(wd.read("day.csv")).unwrap();
+    let whole = rows_of(stream(&wd, day.as_bytes(), &["--save-every", "40"]).as_bytes());
+    // Twenty kills spread over two save intervals and beyond.
+    for trial in 0..20 {
+        restore(&wd, &wd.read("fresh.json"));
+        let after = 3 + trial * 7 + (trial * trial) % 5;
+        let rows = killed_and_resumed(&wd, &day, after);
+        let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len(), "trial {trial}: a lead answered twice");
+        assert_eq!(ids.len(), whole.len(), "trial {trial}: every lead answered");
+        // The same decisions as without the kill, each as it was first given.
+        let by_id: std::collections::HashMap<&str, &Vec<String>> = rows.iter().map(|r| (r[0].as_str(), r)).collect();
+        for w in &whole {
+            assert_eq!(by_id[w[0].as_str()], w, "trial {trial} (killed after {after} rows)");
+        }
+        assert!(over_capacity(&wd, &rows).is_empty(), "trial {trial}: {:?}", over_capacity(&wd, &rows));
+    }
+}
+
+#[test]
+fn two_streams_on_one_state_never_spend_its_capacity_twice() {
+    let wd = night_and_day();
+    wd.create("fresh.json", wd.read("state.json"));
+    let day = String::from_utf8(wd.read("day.csv")).unwrap();
+    let lines: Vec<&str> = day.lines().collect();
+    let half = |k: usize| -> Vec<u8> {
+        let mine: Vec<&str> = lines[1..].iter().copied().skip(k).step_by(2).collect();
+        format!("{}\n{}\n", lines[0], mine.join("\n")).into_bytes()
+    };
+    // Two feeders at once, each with half the day: the second waits for the first.
+    let spawn = |input: Vec<u8>, extra: &[&str]| {
+        let mut args = STREAM.to_vec();
+        args.extend(extra);
+        let mut child =
+            wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        child
+    };
+    let (a, b) = (spawn(half(0), &["--wait"]), spawn(half(1), &["--wait"]));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let mut rows = rows_of(&a.stdout);
+    rows.extend(rows_of(&b.stdout));
+    assert_eq!(rows.len(), lines.len() - 1, "every lead answered once");
+    assert!(over_capacity(&wd, &rows).is_empty(), "{:?}", over_capacity(&wd, &rows));
+    let s: Value = serde_json::from_slice(&wd.read("state.json")).unwrap();
+    assert_eq!(s["arrived"].as_u64().unwrap() as usize, rows.iter().filter(|r| decided(r)).count());
+    // Without --wait the second refuses, naming the state and the lock, and routes nothing.
+    restore(&wd, &wd.read("fresh.json"));
+    let slow = {
+        let mut args = STREAM.to_vec();
+        args.extend(["--save-every", "40"]);
+        let mut child = wd.command(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{}\n{}\n", lines[0], lines[1]).as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        (child, stdin, reader)
+    };
+    let second = wd.run_with_input(&STREAM, &half(1));
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("state.json") && err.contains("in use by another leadroute") && err.contains("--wait"),
+        "{err}"
+    );
+    assert!(second.stdout.is_empty(), "nothing routed by the refused stream");
+    let (mut child, stdin, _) = slow;
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    // assign --state-out over a state being streamed is refused the same way.
+    let mut blocker = wd.command(&STREAM).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut bstdin = blocker.stdin.take().unwrap();
+    bstdin.write_all(format!("{}\n", lines[0]).as_bytes()).unwrap();
+    bstdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut args = world_assign(&["--model", "w/model.json", "--out", "plan2.csv", "--state-out", "state.json"]);
+    args[2] = "night.csv";
+    let err = wd.fail(&args, 1);
+    assert!(err.contains("in use by another leadroute"), "{err}");
+    drop(bstdin);
+    assert!(blocker.wait().unwrap().success());
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::assign::optimize::{Objective, OptimizeSettings};
 use crate::assign::route::{self, Routed};
@@ -203,6 +203,12 @@ pub fn run(
 ) -> Result<AssignSummary> {
     s.check()?;
     check_output_path(&s.out)?;
+    // A state being streamed is not written over: its stream holds the lock.
+    let _lock = s
+        .state_out
+        .as_deref()
+        .map(|p| crate::stream::StateLock::acquire(p, false, "assign --state-out"))
+        .transpose()?;
     for extra in [&s.report, &s.html, &s.summary_json, &s.owner_csv, &s.state_out].into_iter().flatten() {
         check_output_path(extra)?;
     }
@@ -320,6 +326,20 @@ pub fn run(
             forecast: s.forecast,
         };
         RoutingState::of(&batch, &routed, &input)?.save(path)?;
+        // The new state begins a new journal; decisions only a crashed stream's journal held
+        // belonged to the state it replaces.
+        let journal = crate::stream::Journal::path_of(path);
+        if let Ok(text) = std::fs::read_to_string(&journal) {
+            let records = text.lines().count().saturating_sub(1);
+            if records > 0 {
+                warnings.push(format!(
+                    "{}: the previous state's stream stopped with {records} decisions in its journal (those it had not \
+                     saved into that state are dropped with it); the new state starts a new journal",
+                    journal.display()
+                ));
+            }
+            std::fs::remove_file(&journal).with_context(|| format!("cannot remove {}", journal.display()))?;
+        }
         stages.mark("write state");
     }
     Ok(summary(&batch, &scored, &routed, moves.len(), what_if))

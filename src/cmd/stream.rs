@@ -1,13 +1,15 @@
 //! `stream`: route leads one at a time as they arrive on standard input, at the prices of
 //! the night's plan (`assign --state-out`), one output row per lead on standard output as
-//! soon as it is decided; the state saved atomically every few leads and at the end.
+//! soon as its decision is in the journal on disk; the state (the journal's compaction) saved
+//! atomically every few hundred decisions and at the end; one stream per state at a time.
 
 use std::io::{BufRead, Write};
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::stream::{Router, RoutingState};
+use crate::stream::{Answer, Journal, Router, RoutingState, StateLock};
 
 /// How leads arrive on standard input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct StreamSettings {
     pub save_every: usize,
     /// Route every lead while an eligible active rep has room (never hold one back).
     pub fill: bool,
+    /// Wait for another process holding the state instead of refusing.
+    pub wait: bool,
 }
 
 /// What the stream did.
@@ -66,85 +70,131 @@ impl std::fmt::Display for StreamSummary {
     }
 }
 
-/// Reads leads from `input` until its end, writing a row per lead to `output`.
-pub fn run(
+/// Most leads decided between two syncs of the journal: a backlog is answered in groups of
+/// this many, a lead that comes alone at once.
+const GROUP: usize = 1024;
+
+/// Reads leads from `input` until its end, writing a row per lead to `output` — each only
+/// after its decision is in the journal on disk. Holds the state's lock throughout.
+pub fn run<R: BufRead + Send + 'static>(
     s: &StreamSettings,
-    input: &mut dyn BufRead,
+    input: R,
     output: &mut dyn Write,
     warnings: &mut Vec<String>,
 ) -> Result<StreamSummary> {
+    let _lock = StateLock::acquire(&s.state, s.wait, "stream")?;
     let state = RoutingState::load(&s.state)?;
-    let mut lines = input.lines();
-    let mut line_no = 0u64;
-    let mut next_line = |line_no: &mut u64| -> Result<Option<String>> {
-        *line_no += 1;
-        lines.next().transpose().context("cannot read standard input")
-    };
-    // The header: the CSV's first line, or the first JSON object's keys.
-    let (headers, first_json) = match s.format {
-        Format::Csv => match next_line(&mut line_no)? {
-            Some(h) => (split_csv(&h).map_err(|e| anyhow::anyhow!("standard input, line 1: {e}"))?, None),
-            None => return Ok(StreamSummary::default()),
-        },
-        Format::Jsonl => match next_line(&mut line_no)? {
-            Some(l) => {
-                let obj = json_object(&l).map_err(|e| anyhow::anyhow!("standard input, line 1: {e}"))?;
+    let (mut journal, replay) = Journal::open(&s.state, &state.id, state.arrived, warnings)?;
+    // Lines are read on a thread of their own, so that the router sees what has arrived and
+    // answers it as one group (one sync) without waiting for more. Not joined: a stream that
+    // stops on an error must not wait for input that may never come.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<String>>(4 * GROUP);
+    std::thread::spawn(move || {
+        for line in input.lines() {
+            let end = line.is_err();
+            if tx.send(line).is_err() || end {
+                break;
+            }
+        }
+    });
+    {
+        let next = |block: bool| -> Result<Option<String>> {
+            let got = if block { rx.recv().ok() } else { rx.try_recv().ok() };
+            got.transpose().context("cannot read standard input")
+        };
+        let mut line_no = 1u64;
+        // The header: the CSV's first line, or the first JSON object's keys.
+        // No input at all: the journal keeps what it holds for the next stream to replay.
+        let Some(first) = next(true)? else { return Ok(StreamSummary::default()) };
+        let (headers, first_json) = match s.format {
+            Format::Csv => (split_csv(&first).map_err(|e| anyhow::anyhow!("standard input, line 1: {e}"))?, None),
+            Format::Jsonl => {
+                let obj = json_object(&first).map_err(|e| anyhow::anyhow!("standard input, line 1: {e}"))?;
                 (obj.iter().map(|(k, _)| k.clone()).collect(), Some(obj))
             }
-            None => return Ok(StreamSummary::default()),
-        },
-    };
-    let mut router =
-        Router::new(state, &s.model, &s.reps, s.config.as_deref(), headers.clone(), warnings)?.with_fill(s.fill);
-    let mut out = csv::WriterBuilder::new().from_writer(output);
-    out.write_record(router.columns())?;
-    out.flush()?;
-    let mut summary = StreamSummary::default();
-    let mut since_save = 0usize;
-    if let Some(obj) = first_json {
-        let cells = headers.iter().map(|h| cell_of(obj.iter().find(|(k, _)| k == h).map(|(_, v)| v))).collect();
-        if answer(Ok(cells), 1, &mut out, &mut summary, &mut router)? {
-            since_save += 1;
-        }
-    }
-    while let Some(l) = next_line(&mut line_no)? {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let cells = match s.format {
-            Format::Csv => split_csv(&l).and_then(|c| fit(c, headers.len())),
-            Format::Jsonl => json_object(&l)
-                .map(|obj| headers.iter().map(|h| cell_of(obj.iter().find(|(k, _)| k == h).map(|(_, v)| v))).collect()),
         };
-        if answer(cells, line_no, &mut out, &mut summary, &mut router)? {
-            since_save += 1;
+        let mut router =
+            Router::new(state, &s.model, &s.reps, s.config.as_deref(), headers.clone(), warnings)?.with_fill(s.fill);
+        for rec in &replay {
+            router.replay(rec).with_context(|| format!("replaying {}", Journal::path_of(&s.state).display()))?;
         }
-        if since_save >= s.save_every {
-            router.snapshot().save(&s.state)?;
-            since_save = 0;
+        if !replay.is_empty() {
+            warnings.push(format!(
+                "{}: {} decisions made before the last stream stopped were taken from its journal",
+                s.state.display(),
+                replay.len()
+            ));
         }
+        let mut out = csv::WriterBuilder::new().from_writer(output);
+        out.write_record(router.columns())?;
+        out.flush()?;
+        let mut summary = StreamSummary::default();
+        let mut since_save = 0usize;
+        let cells_of = |l: &str| -> Result<Vec<String>, String> {
+            match s.format {
+                Format::Csv => split_csv(l).and_then(|c| fit(c, headers.len())),
+                Format::Jsonl => json_object(l).map(|obj| {
+                    headers.iter().map(|h| cell_of(obj.iter().find(|(k, _)| k == h).map(|(_, v)| v))).collect()
+                }),
+            }
+        };
+        let mut pending: Vec<Answer> = Vec::new();
+        if let Some(obj) = first_json {
+            let cells = headers.iter().map(|h| cell_of(obj.iter().find(|(k, _)| k == h).map(|(_, v)| v))).collect();
+            since_save += decide(Ok(cells), 1, &mut router, &mut journal, &mut pending, &mut summary)?;
+        }
+        let mut ended = false;
+        while !ended {
+            // A group: the lines that have arrived, at least one, at most GROUP.
+            let mut block = pending.is_empty();
+            while pending.len() < GROUP {
+                let Some(l) = next(block)? else {
+                    ended = block;
+                    break;
+                };
+                block = false;
+                line_no += 1;
+                if l.trim().is_empty() {
+                    continue;
+                }
+                since_save += decide(cells_of(&l), line_no, &mut router, &mut journal, &mut pending, &mut summary)?;
+            }
+            // On disk first, then out.
+            journal.commit()?;
+            for a in pending.drain(..) {
+                out.write_record(&a.cells)?;
+            }
+            out.flush()?;
+            if since_save >= s.save_every {
+                router.snapshot().save(&s.state)?;
+                journal.reset(router.state.arrived)?;
+                since_save = 0;
+            }
+        }
+        journal.commit()?;
+        router.snapshot().save(&s.state)?;
+        journal.reset(router.state.arrived)?;
+        Ok(summary)
     }
-    router.snapshot().save(&s.state)?;
-    Ok(summary)
 }
 
-/// Routes one record (or writes the error of one that could not be read) and writes its
-/// row, flushed; whether the lead was decided now.
-fn answer(
+/// Routes one record (or answers one that could not be read with its error), its journal
+/// record appended to the group and its row kept for when the group is on disk; 1 when
+/// the lead was decided now.
+fn decide(
     cells: Result<Vec<String>, String>,
     line: u64,
-    out: &mut csv::Writer<&mut dyn Write>,
-    summary: &mut StreamSummary,
     router: &mut Router,
-) -> Result<bool> {
+    journal: &mut Journal,
+    pending: &mut Vec<Answer>,
+    summary: &mut StreamSummary,
+) -> Result<usize> {
     summary.read += 1;
-    let a = match cells {
+    let (a, record) = match cells {
         Ok(cells) => router.route(cells, line),
-        Err(e) => crate::stream::Answer::error(
-            String::new(),
-            format!("standard input, line {line}: {e}"),
-            router.columns().len(),
-        ),
+        Err(e) => {
+            (Answer::error(String::new(), format!("standard input, line {line}: {e}"), router.columns().len()), None)
+        }
     };
     match (a.fresh, a.cells[2].as_str(), a.cells[3].as_str()) {
         (_, "error", _) => summary.errors += 1,
@@ -156,9 +206,12 @@ fn answer(
         }
         (false, _, _) => summary.answered_before += 1,
     }
-    out.write_record(&a.cells)?;
-    out.flush()?;
-    Ok(a.fresh)
+    if let Some(rec) = &record {
+        journal.append(rec)?;
+    }
+    let fresh = usize::from(a.fresh);
+    pending.push(a);
+    Ok(fresh)
 }
 
 /// One CSV line's fields.

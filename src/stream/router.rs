@@ -1,292 +1,12 @@
-//! The routing state a batch plan leaves for the leads that arrive after it: every rep's
-//! remaining capacity and the price of one more unit of it (the optimizer's shadow price),
-//! what the prices were computed with (model and config fingerprints, objective), the
-//! arrival mix of the batch (leads per eligibility class and per segment value) and the
-//! leads already routed, so that a later lead-by-lead router can price capacity as the
-//! night's plan did, check it runs with the same model, and never route a lead twice.
+//! The lead-by-lead router: each lead priced against the capacity it would take, the prices
+//! moved after every lead and re-solved now and then, every decision recorded for the journal.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
-use crate::assign::optimize::Objective;
-use crate::assign::route::Routed;
-use crate::batch::Batch;
-
-pub const FORMAT: &str = "leadroute-routing-state";
-pub const VERSION: u32 = 2;
-
-/// One rep's capacity after the plan, and its price.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RepState {
-    pub rep_id: String,
-    pub active: bool,
-    pub capacity: f64,
-    /// Capacity the plan left (workload units).
-    pub remaining: f64,
-    /// What one more unit of this rep's capacity is worth to the objective (the plan's
-    /// Lagrangian multiplier; 0 where capacity does not bind).
-    pub price: f64,
-}
-
-/// How the batch's leads were spread: per eligibility class and per segment value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ArrivalMix {
-    /// Eligibility class ("region=EMEA") → leads; "all" without eligibility rules.
-    pub classes: BTreeMap<String, usize>,
-    /// Segment column → value → leads.
-    pub segments: BTreeMap<String, BTreeMap<String, usize>>,
-}
-
-/// A lead the plan decided: its rep, or the reason it has none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoutedLead {
-    pub lead_id: String,
-    pub rep_id: Option<String>,
-    pub reason: Option<String>,
-    /// The output row the stream answered with (absent for the batch's own leads).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row: Option<Vec<String>>,
-}
-
-/// The state file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoutingState {
-    pub format: String,
-    pub version: u32,
-    /// SHA-256 of the model file the plan was scored with (scorer and rep skill).
-    pub model_sha256: String,
-    /// SHA-256 of the config file, if any.
-    pub config_sha256: Option<String>,
-    /// "value" or "wins": the units of the prices.
-    pub objective: String,
-    pub seed: u64,
-    /// Leads expected to arrive over the period the remaining capacity is for.
-    pub expected_arrivals: usize,
-    /// Leads the stream has routed since (the batch's own not counted).
-    #[serde(default)]
-    pub arrived: usize,
-    /// The stream's price step, fixed when it starts on this state (so a restart continues
-    /// with the same step, and the same decisions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step: Option<f64>,
-    pub reps: Vec<RepState>,
-    pub mix: ArrivalMix,
-    /// Every lead of the batch, in input order.
-    pub routed: Vec<RoutedLead>,
-    /// The leads the prices are re-solved against: the batch's (the forecast of the
-    /// arrivals) and those the stream has seen.
-    pub sample: Sample,
-    /// Time-aware routing: the decay of p_win with waiting the plan used (the stream routes
-    /// with the same).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<StateClock>,
-}
-
-/// The decay of p_win the plan routed with: its half-life (`None`: no decay) and the scores'
-/// shift that goes with it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StateClock {
-    pub half_life_hours: Option<f64>,
-    pub shift: f64,
-}
-
-/// Leads as the price re-solve needs them, without their cells: log-odds, value, workload,
-/// eligible reps and segment values (the last two as indices into shared lists).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    /// The skill's segment columns, the order of each signature's values.
-    pub segments: Vec<String>,
-    /// Distinct sets of eligible reps (ids; `None`: every rep).
-    pub sets: Vec<Option<Vec<String>>>,
-    /// Distinct segment values, one per segment column.
-    pub signatures: Vec<Vec<String>>,
-    /// The batch's leads (at most [`FORECAST_MAX`], evenly spaced), in input order.
-    pub forecast: Vec<SampleLead>,
-    /// The leads the stream has routed or left unassigned, in arrival order.
-    pub observed: Vec<SampleLead>,
-    /// Time-aware: each forecast and observed lead's decay with its rep (its best when it
-    /// had none), which scales its worth in a re-solve (empty: none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub forecast_decay: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub observed_decay: Vec<f64>,
-}
-
-/// One lead of a [`Sample`]: score log-odds, value, workload, eligible set, signature.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SampleLead(pub f64, pub f64, pub f64, pub u32, pub u32);
-
-impl Sample {
-    /// The batch's leads (at most [`FORECAST_MAX`], evenly spaced) with their log-odds from
-    /// `p_win` and their values of the skill's `segments`.
-    fn of_batch(
-        batch: &Batch,
-        p_win: &crate::assign::optimize::PWin,
-        segments: &[String],
-        chosen: &[Option<usize>],
-    ) -> Sample {
-        let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
-        let mut sample = Sample { segments: segments.to_vec(), ..Sample::default() };
-        let n = leads.len();
-        let keep = n.min(FORECAST_MAX);
-        let cols: Vec<Option<usize>> = segments.iter().map(|s| leads.table.column(s)).collect();
-        let mut set_of_class = std::collections::HashMap::new();
-        let mut sig_index = std::collections::HashMap::new();
-        for j in 0..keep {
-            let l = j * n / keep;
-            let class = elig.class_id(l);
-            let set = *set_of_class.entry(class).or_insert_with(|| {
-                let ids = elig.reps_for(l);
-                sample.sets.push((ids.len() < reps.len()).then(|| ids.iter().map(|&r| reps.id[r].clone()).collect()));
-                sample.sets.len() as u32 - 1
-            });
-            let values: Vec<String> = cols
-                .iter()
-                .map(|c| c.map(|c| leads.table.cell(l, c).trim().to_lowercase()).unwrap_or_default())
-                .collect();
-            let sig = *sig_index.entry(values.clone()).or_insert_with(|| {
-                sample.signatures.push(values);
-                sample.signatures.len() as u32 - 1
-            });
-            sample.forecast.push(SampleLead(p_win.logit(l), leads.value[l], leads.workload[l], set, sig));
-            if let Some(d) = p_win.decay() {
-                // The wait with its rep, or with the rep it would wait least for.
-                let factor = match chosen[l] {
-                    Some(r) => d.factor(l, r),
-                    None => elig.reps_for(l).iter().map(|&r| d.factor(l, r)).fold(0.0, f64::max),
-                };
-                sample.forecast_decay.push(factor);
-            }
-        }
-        sample
-    }
-}
-
-/// Most batch leads kept in the state as the forecast of the arrivals.
-pub const FORECAST_MAX: usize = 20_000;
-
-/// What the state is made from beyond the routed batch.
-pub struct StateInput<'a> {
-    pub model_file: &'a Path,
-    pub config_file: Option<&'a Path>,
-    pub objective: Objective,
-    pub seed: u64,
-    /// Leads expected after the batch; `None`: as many as the batch had.
-    pub expected_arrivals: Option<usize>,
-    /// The batch is a forecast of the coming arrivals, not leads routed now: the state keeps
-    /// every rep's whole capacity, prices it as the forecast's plan did, and lists no lead.
-    pub forecast: bool,
-}
-
-impl RoutingState {
-    /// The state after the optimizer's plan of `batch`.
-    pub fn of(batch: &Batch, routed: &Routed, input: &StateInput) -> Result<RoutingState> {
-        let (leads, reps, elig) = (&batch.leads, &batch.reps, &batch.elig);
-        let load = routed.plan.load(leads, reps.len());
-        let prices = routed.optimizer.as_ref().map(|o| o.shadow_price.as_slice());
-        let rep_states = (0..reps.len())
-            .map(|r| RepState {
-                rep_id: reps.id[r].clone(),
-                active: reps.active[r],
-                capacity: reps.capacity[r],
-                remaining: if input.forecast { reps.capacity[r] } else { (reps.capacity[r] - load[r]).max(0.0) },
-                price: prices.and_then(|p| p.get(r).copied()).unwrap_or(0.0).max(0.0),
-            })
-            .collect();
-        let mut mix = ArrivalMix::default();
-        for l in 0..leads.len() {
-            let class = if elig.has_rules() { elig.describe(l) } else { "all".to_string() };
-            *mix.classes.entry(class).or_default() += 1;
-            for seg in &batch.cfg.features.segments {
-                if let Some(c) = leads.table.column(seg) {
-                    let value = leads.table.cell(l, c).trim().to_lowercase();
-                    *mix.segments.entry(seg.clone()).or_default().entry(value).or_default() += 1;
-                }
-            }
-        }
-        let routed_leads = if input.forecast {
-            Vec::new()
-        } else {
-            routed
-                .plan
-                .decisions
-                .iter()
-                .enumerate()
-                .map(|(l, d)| RoutedLead {
-                    lead_id: leads.id[l].clone(),
-                    rep_id: d.rep.map(|r| reps.id[r].clone()),
-                    reason: d.reason.map(|x| x.code().to_string()),
-                    row: None,
-                })
-                .collect()
-        };
-        let chosen: Vec<Option<usize>> = routed.plan.decisions.iter().map(|d| d.rep).collect();
-        let sample = match &routed.optimizer {
-            Some(o) => Sample::of_batch(batch, &o.p_win_of, &o.skill.segments, &chosen),
-            None => Sample::default(),
-        };
-        let time = routed.decay.as_ref().map(|d| StateClock {
-            half_life_hours: d.half_life_hours.is_finite().then_some(d.half_life_hours),
-            shift: d.shift,
-        });
-        Ok(RoutingState {
-            format: FORMAT.into(),
-            version: VERSION,
-            model_sha256: crate::model::file_sha256(input.model_file)?,
-            config_sha256: input.config_file.map(crate::model::file_sha256).transpose()?,
-            objective: match input.objective {
-                Objective::Value => "value",
-                Objective::Wins => "wins",
-            }
-            .into(),
-            seed: input.seed,
-            expected_arrivals: input.expected_arrivals.unwrap_or(leads.len()),
-            arrived: 0,
-            step: None,
-            reps: rep_states,
-            mix,
-            routed: routed_leads,
-            sample,
-            time,
-        })
-    }
-
-    /// Writes the state as pretty JSON, atomically (a reader never sees half a state).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        crate::io::write_json(path, self)
-    }
-
-    /// Reads a state file, refusing other formats and versions.
-    pub fn load(path: &Path) -> Result<RoutingState> {
-        use anyhow::Context;
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the state file {}", path.display()))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            crate::error::InputError::at(path, Some(e.line() as u64), format!("not a routing state file ({e})"))
-        })?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(crate::error::InputError::at(
-                path,
-                None,
-                format!("not a routing state file (expected \"format\": \"{FORMAT}\", as `assign --state-out` writes)"),
-            )
-            .into());
-        }
-        if value.get("version").and_then(|v| v.as_u64()) != Some(VERSION as u64) {
-            return Err(crate::error::InputError::at(
-                path,
-                None,
-                format!("routing state version {} is not {VERSION}, the one this leadroute reads", value["version"]),
-            )
-            .into());
-        }
-        serde_json::from_value(value)
-            .map_err(|e| crate::error::InputError::at(path, None, format!("damaged routing state: {e}")).into())
-    }
-}
+use super::journal::{NewSet, Record};
+use super::{RoutedLead, RoutingState, SampleLead};
 
 /// Routes leads one at a time at the prices of the night's plan, updating the prices as
 /// capacity is used: each lead goes to the eligible active rep with room whose expected
@@ -334,6 +54,34 @@ pub struct Router {
     step_scale: f64,
     /// When reps can work and what waiting costs (time-aware routing).
     clock: Option<StreamClock>,
+    /// A set of eligible reps and segment values the decision being made added to the sample.
+    introduced: (Option<NewSet>, Option<Vec<String>>),
+}
+
+/// A lead read, scored and placed among its reps.
+struct Lead {
+    id: String,
+    /// Score log-odds, and the same with the decay's shift (what p_win is computed from).
+    z: f64,
+    z_now: f64,
+    sig: u32,
+    effects: std::sync::Arc<Vec<f64>>,
+    w: f64,
+    value: f64,
+    eligible: Vec<usize>,
+    /// When it arrived (time-aware routing).
+    arrival: Option<i64>,
+    /// Its values of the eligibility rules' columns, for messages.
+    describe: String,
+}
+
+/// A lead's reps with room by net worth (rep, p_win, worth − price × workload), the best
+/// when held back, when each can start, and the decay of the wait with the best.
+struct Ranking {
+    ranked: Vec<(usize, f64, f64)>,
+    held: Option<(usize, f64, f64)>,
+    when: Vec<Option<i64>>,
+    decay: f64,
 }
 
 /// Leads re-solved against: the forecast's and the observed ones together, at most this many.
@@ -601,6 +349,7 @@ impl Router {
             hold: true,
             step_scale: 1.0,
             clock,
+            introduced: (None, None),
         })
     }
 
@@ -670,20 +419,24 @@ impl Router {
         e
     }
 
-    /// Routes one record (cells in header order, read from line `line` of the stream).
-    pub fn route(&mut self, cells: Vec<String>, line: u64) -> Answer {
+    /// Routes one record (cells in header order, read from line `line` of the stream): its
+    /// answer, and for a lead decided now the journal's record of the decision.
+    pub fn route(&mut self, cells: Vec<String>, line: u64) -> (Answer, Option<Record>) {
         let table = crate::io::Table::from_rows(Path::new("standard input"), self.headers.clone(), vec![cells])
             .starting_at(line);
         match self.decide(table) {
-            Ok(a) => a,
-            Err((id, e)) => Answer::error(id, format!("{e:#}"), self.columns().len()),
+            Ok(decided) => decided,
+            Err((id, e)) => (Answer::error(id, format!("{e:#}"), self.columns().len()), None),
         }
     }
 
-    fn decide(&mut self, table: crate::io::Table) -> std::result::Result<Answer, (String, anyhow::Error)> {
-        use crate::model::metrics::sigmoid;
-        let width = self.columns().len();
-        let last = width - 1;
+    /// A lead: read and scored, answered from the state when seen before, else ranked among
+    /// its reps with room, assigned or held back or left without a rep, explained, and its
+    /// decision taken into the prices and the sample.
+    fn decide(
+        &mut self,
+        table: crate::io::Table,
+    ) -> std::result::Result<(Answer, Option<Record>), (String, anyhow::Error)> {
         let raw_id = crate::data::find_column(&table, &self.cfg, "lead_id")
             .map(|c| table.cell(0, c).trim().to_string())
             .unwrap_or_default();
@@ -691,54 +444,86 @@ impl Router {
         let leads = crate::data::Leads::from_table(table, &self.cfg).map_err(fail)?;
         let id = leads.id[0].clone();
         if let Some(&k) = self.seen.get(&id) {
-            return Ok(self.earlier(k));
+            return Ok((self.earlier(k), None));
         }
         self.start();
-        // A pipeline export's won or lost deal is not routed, as in a batch.
-        if let Some(c) = crate::data::find_column(&leads.table, &self.cfg, "outcome") {
-            if self.cfg.outcome.label(leads.table.cell(0, c)) != crate::config::Label::Open {
-                let mut cells = vec![String::new(); width];
-                cells[0] = crate::output::neutralise(&id).into_owned();
-                cells[2] = "unassigned".into();
-                cells[3] = crate::assign::Reason::ClosedDeal.code().into();
-                cells[last] = "Not routed: the lead is marked won or lost already.".into();
-                return Ok(Answer { cells, fresh: false });
-            }
+        if let Some(answer) = self.closed_deal(&leads, &id) {
+            return Ok((answer, None));
         }
-        let (x, _) = self.model.schema.bin(&leads.table, &self.cfg).map_err(fail)?;
+        let lead = self.read(&leads).map_err(fail)?;
+        let ranking = self.rank(&lead);
+        let (cells, chosen) = match ranking.ranked.first().copied() {
+            Some(best) => (self.assigned_row(&lead, &ranking, best), Some(best.0)),
+            None => (self.unassigned_row(&leads, &lead, &ranking), None),
+        };
+        Ok(self.commit(&lead, &ranking, cells, chosen))
+    }
+
+    /// A won or lost deal in the input: not routed, as in a batch.
+    fn closed_deal(&self, leads: &crate::data::Leads, id: &str) -> Option<Answer> {
+        let c = crate::data::find_column(&leads.table, &self.cfg, "outcome")?;
+        if self.cfg.outcome.label(leads.table.cell(0, c)) == crate::config::Label::Open {
+            return None;
+        }
+        let width = self.columns().len();
+        let mut cells = vec![String::new(); width];
+        cells[0] = crate::output::neutralise(id).into_owned();
+        cells[2] = "unassigned".into();
+        cells[3] = crate::assign::Reason::ClosedDeal.code().into();
+        cells[width - 1] = "Not routed: the lead is marked won or lost already.".into();
+        Some(Answer { cells, fresh: false })
+    }
+
+    /// The lead's score, segment values, rep effects, eligible reps and, time-aware, arrival.
+    fn read(&mut self, leads: &crate::data::Leads) -> Result<Lead> {
+        let (x, _) = self.model.schema.bin(&leads.table, &self.cfg)?;
         let z = self.scorer.logit(x.row(0));
-        let score = sigmoid(z);
         let values: Vec<String> = self
             .skill
             .segments
             .iter()
             .map(|s| leads.table.column(s).map(|c| leads.table.cell(0, c).trim().to_lowercase()).unwrap_or_default())
             .collect();
-        let sig = self.signature(values);
-        let effects = self.sig_effects(sig);
-        let (w, value) = (leads.workload[0], leads.value[0]);
-        let unit = if self.value_objective { value } else { 1.0 };
         let eligible = self.elig.reps_for_row(&leads.table, 0, self.reps.len());
-        // Time-aware: the lead arrives at its created_at (now without one); a rep can take it
-        // from the first minute they are available, within the horizon, and p_win decays
-        // with the wait from its arrival.
+        // Time-aware: the lead arrives at its created_at (now without one).
         let arrival = match &self.clock {
             Some(c) => {
-                let created = crate::timing::created_instants(&leads, &self.cfg, &c.zone).map_err(fail)?;
+                let created = crate::timing::created_instants(leads, &self.cfg, &c.zone)?;
                 Some(created[0].unwrap_or_else(crate::timing::now))
             }
             None => None,
         };
-        let z_now = z + self.clock.as_ref().map_or(0.0, |c| c.shift);
+        // Last, as it adds to the sample (a journal record then says so).
+        let sig = self.signature(values);
+        let effects = self.sig_effects(sig);
+        Ok(Lead {
+            id: leads.id[0].clone(),
+            z,
+            z_now: z + self.clock.as_ref().map_or(0.0, |c| c.shift),
+            sig,
+            effects,
+            w: leads.workload[0],
+            value: leads.value[0],
+            eligible,
+            arrival,
+            describe: self.elig.describe_row(&leads.table, 0),
+        })
+    }
+
+    /// The eligible active reps with room (and time-aware, able to start within the horizon)
+    /// by worth net of the price of the capacity, and whether the best is held back.
+    fn rank(&mut self, lead: &Lead) -> Ranking {
+        use crate::model::metrics::sigmoid;
+        let unit = if self.value_objective { lead.value } else { 1.0 };
         let mut when: Vec<Option<i64>> = vec![None; self.reps.len()];
-        let candidates: Vec<usize> = eligible
-            .iter()
-            .copied()
-            .filter(|&r| self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= w)
-            .collect();
-        let mut ranked: Vec<(usize, f64, f64)> = Vec::with_capacity(candidates.len());
-        for r in candidates {
-            let factor = match (arrival, self.clock.as_mut()) {
+        let mut ranked: Vec<(usize, f64, f64)> = Vec::new();
+        for &r in &lead.eligible {
+            if !(self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= lead.w) {
+                continue;
+            }
+            // Time-aware: from the first minute the rep is available, within the horizon; p_win
+            // decays with the wait from the lead's arrival.
+            let factor = match (lead.arrival, self.clock.as_mut()) {
                 (Some(t), Some(c)) => match c.available_at(r, crate::calendar::ceil_minute(t)) {
                     Some(a) => {
                         when[r] = Some(a);
@@ -748,8 +533,8 @@ impl Router {
                 },
                 _ => 1.0,
             };
-            let p = sigmoid(z_now + effects[r]) * factor;
-            ranked.push((r, p, unit * p - self.price[r] * w));
+            let p = sigmoid(lead.z_now + lead.effects[r]) * factor;
+            ranked.push((r, p, unit * p - self.price[r] * lead.w));
         }
         // Equal worth (reps the skill cannot tell apart): the rep with the most of its
         // capacity left, so ties spread the load instead of filling reps in file order.
@@ -758,158 +543,232 @@ impl Router {
         // Worth less than the capacity it would take is worth to the leads still expected:
         // held back (for the next batch), as the best plan in hindsight would leave it out.
         let held = if self.hold && ranked.first().is_some_and(|x| x.2 < 0.0) { ranked.first().copied() } else { None };
+        // The decay the re-solves price this lead's worth with: its rep's, or its best's.
+        let decay = ranked.first().map_or(1.0, |&(r, p, _)| {
+            let p0 = sigmoid(lead.z_now + lead.effects[r]);
+            if p0 > 0.0 { p / p0 } else { 1.0 }
+        });
         if held.is_some() {
             ranked.clear();
         }
-        // The decay the re-solves price this lead's worth with: its rep's, or its best's.
-        let decay_seen = ranked.first().or(held.as_ref()).map_or(1.0, |&(r, p, _)| {
-            let p0 = sigmoid(z_now + effects[r]);
-            if p0 > 0.0 { p / p0 } else { 1.0 }
-        });
-        let f4 = crate::fmt::fmt_p;
-        let pw = crate::fmt::Pw;
+        Ranking { ranked, held, when, decay }
+    }
+
+    /// The row of a lead assigned to `best`, with why.
+    fn assigned_row(&self, lead: &Lead, ranking: &Ranking, (r, p, _): (usize, f64, f64)) -> Vec<String> {
+        let (f4, pw) = (crate::fmt::fmt_p, crate::fmt::Pw);
+        let width = self.columns().len();
         let mut cells = vec![String::new(); width];
-        cells[0] = id.clone();
-        cells[4] = f4(score);
-        match ranked.first().copied() {
-            Some((r, p, _)) => {
-                cells[1] = self.reps.id[r].clone();
-                cells[2] = "assigned".into();
-                cells[5] = f4(p);
-                cells[6] = crate::fmt::fmt_num((value * p * 100.0).round() / 100.0);
-                let mut why = match ranked.get(1).copied() {
-                    Some((r2, p2, _)) => {
-                        cells[9] = self.reps.id[r2].clone();
-                        cells[10] = f4(p2);
-                        if p2 > p {
-                            format!(
-                                "{} (p_win {}) has the most to gain net of the price of its capacity ({} per unit \
-                                 against {} for {} at p_win {}).",
-                                self.reps.id[r],
-                                pw(p),
-                                crate::fmt::amount(self.price[r]),
-                                crate::fmt::amount(self.price[r2]),
-                                self.reps.id[r2],
-                                pw(p2)
-                            )
-                        } else {
-                            format!(
-                                "{} has the best chance to win it (p_win {}; runner-up {} {}) among the eligible \
-                                 reps with room.",
-                                self.reps.id[r],
-                                pw(p),
-                                self.reps.id[r2],
-                                pw(p2)
-                            )
-                        }
-                    }
-                    None => format!("{} (p_win {}) is the only eligible active rep with room.", self.reps.id[r], pw(p)),
-                };
-                if let (Some(t), Some(a), Some(c)) = (arrival, when[r], self.clock.as_ref()) {
-                    cells[width - 2] = crate::calendar::fmt_instant(a);
-                    why.pop();
-                    if a <= crate::calendar::ceil_minute(t) {
-                        why.push_str(&format!("; {} can call at once.", self.reps.id[r]));
-                    } else {
-                        why.push_str(&format!(
-                            "; {} can call from {} ({} after it came in: × {:.2} for the wait).",
-                            self.reps.id[r],
-                            crate::calendar::fmt_local(a, &c.calendars[r].zone),
-                            crate::calendar::fmt_delay(a - t),
-                            c.decay(a - t)
-                        ));
-                    }
-                }
-                cells[last] = why;
-                self.remaining[r] -= w;
-                self.observe(&eligible, sig, z_now, value, w, decay_seen);
-                self.update_prices(Some(r), w);
-            }
-            None => {
-                // No eligible active rep, with room or not, can start within the horizon.
-                let none_in_time = match (arrival, self.clock.as_mut()) {
-                    (Some(t), Some(c)) => {
-                        let active: Vec<usize> = eligible.iter().copied().filter(|&r| self.reps.active[r]).collect();
-                        !active.is_empty()
-                            && active.iter().all(|&r| c.available_at(r, crate::calendar::ceil_minute(t)).is_none())
-                    }
-                    _ => false,
-                };
-                let reason = if held.is_some() {
-                    crate::assign::Reason::CapacityReserved
-                } else if none_in_time {
-                    crate::assign::Reason::NoAvailableRep
+        cells[0] = lead.id.clone();
+        cells[1] = self.reps.id[r].clone();
+        cells[2] = "assigned".into();
+        cells[4] = f4(crate::model::metrics::sigmoid(lead.z));
+        cells[5] = f4(p);
+        cells[6] = crate::fmt::fmt_num((lead.value * p * 100.0).round() / 100.0);
+        let mut why = match ranking.ranked.get(1).copied() {
+            Some((r2, p2, _)) => {
+                cells[9] = self.reps.id[r2].clone();
+                cells[10] = f4(p2);
+                if p2 > p {
+                    format!(
+                        "{} (p_win {}) has the most to gain net of the price of its capacity ({} per unit against {} \
+                         for {} at p_win {}).",
+                        self.reps.id[r],
+                        pw(p),
+                        crate::fmt::amount(self.price[r]),
+                        crate::fmt::amount(self.price[r2]),
+                        self.reps.id[r2],
+                        pw(p2)
+                    )
                 } else {
-                    self.no_rep_reason(&eligible, w)
-                };
-                cells[2] = "unassigned".into();
-                cells[3] = reason.code().into();
-                cells[last] = match reason {
-                    crate::assign::Reason::CapacityReserved => {
-                        let (r, p, _) = held.expect("held");
-                        cells[9] = self.reps.id[r].clone();
-                        cells[10] = f4(p);
-                        let (worth, what) = if self.value_objective {
-                            (crate::fmt::amount(unit * p), "expected value")
-                        } else {
-                            (format!("{p:.2}"), "expected wins")
-                        };
-                        format!(
-                            "Not assigned now: its best rep with room, {} (p_win {}, {what} {worth}), has capacity \
-                             priced at {} for the leads still expected today; the lead waits for the next batch \
-                             (`--fill` routes every lead while a rep has room).",
-                            self.reps.id[r],
-                            pw(p),
-                            crate::fmt::amount(self.price[r] * w)
-                        )
-                    }
-                    crate::assign::Reason::NoAvailableRep => {
-                        let active: Vec<&str> = eligible
-                            .iter()
-                            .filter(|&&r| self.reps.active[r])
-                            .map(|&r| self.reps.id[r].as_str())
-                            .collect();
-                        let shown = active.iter().take(3).copied().collect::<Vec<_>>();
-                        format!(
-                            "Not assigned: none of its eligible active reps ({}{}) can start on it within the \
-                             {}-hour horizon (away or off shift).",
-                            shown.join(", "),
-                            if active.len() > 3 { ", …" } else { "" },
-                            crate::timing::fmt_hours(self.clock.as_ref().map_or(0, |c| c.horizon) as f64 / 3600.0)
-                        )
-                    }
-                    crate::assign::Reason::NoEligibleRep => format!(
-                        "Not assigned: no rep's eligibility lists admit this lead ({}).",
-                        self.elig.describe_row(&leads.table, 0)
-                    ),
-                    crate::assign::Reason::NoActiveRep => "Not assigned: its eligible reps are all inactive.".into(),
-                    crate::assign::Reason::WorkloadExceedsCapacity => format!(
-                        "Not assigned: its workload of {} is more than any eligible active rep's capacity.",
-                        crate::fmt::fmt_num(w)
-                    ),
-                    _ => format!(
-                        "Not assigned: all {} eligible active reps have used their capacity for the day (it needs {}).",
-                        eligible.iter().filter(|&&r| self.reps.active[r]).count(),
-                        if (w - 1.0).abs() < crate::assign::EPS {
-                            "1 unit".to_string()
-                        } else {
-                            format!("{} units", crate::fmt::fmt_num(w))
-                        }
-                    ),
-                };
-                self.observe(&eligible, sig, z_now, value, w, decay_seen);
-                self.update_prices(None, w);
+                    format!(
+                        "{} has the best chance to win it (p_win {}; runner-up {} {}) among the eligible reps with \
+                         room.",
+                        self.reps.id[r],
+                        pw(p),
+                        self.reps.id[r2],
+                        pw(p2)
+                    )
+                }
+            }
+            None => format!("{} (p_win {}) is the only eligible active rep with room.", self.reps.id[r], pw(p)),
+        };
+        if let (Some(t), Some(a), Some(c)) = (lead.arrival, ranking.when[r], self.clock.as_ref()) {
+            cells[width - 2] = crate::calendar::fmt_instant(a);
+            why.pop();
+            if a <= crate::calendar::ceil_minute(t) {
+                why.push_str(&format!("; {} can call at once.", self.reps.id[r]));
+            } else {
+                why.push_str(&format!(
+                    "; {} can call from {} ({} after it came in: × {:.2} for the wait).",
+                    self.reps.id[r],
+                    crate::calendar::fmt_local(a, &c.calendars[r].zone),
+                    crate::calendar::fmt_delay(a - t),
+                    c.decay(a - t)
+                ));
             }
         }
-        let cells_out: Vec<String> = cells.iter().map(|c| crate::output::neutralise(c).into_owned()).collect();
-        self.seen.insert(id.clone(), self.state.routed.len());
+        cells[width - 1] = why;
+        cells
+    }
+
+    /// The row of a lead nobody takes now: held back, or why no rep can.
+    fn unassigned_row(&mut self, leads: &crate::data::Leads, lead: &Lead, ranking: &Ranking) -> Vec<String> {
+        use crate::assign::Reason;
+        let (f4, pw) = (crate::fmt::fmt_p, crate::fmt::Pw);
+        let width = self.columns().len();
+        let mut cells = vec![String::new(); width];
+        cells[0] = lead.id.clone();
+        cells[4] = f4(crate::model::metrics::sigmoid(lead.z));
+        // No eligible active rep, with room or not, can start within the horizon.
+        let none_in_time = match (lead.arrival, self.clock.as_mut()) {
+            (Some(t), Some(c)) => {
+                let active: Vec<usize> = lead.eligible.iter().copied().filter(|&r| self.reps.active[r]).collect();
+                !active.is_empty()
+                    && active.iter().all(|&r| c.available_at(r, crate::calendar::ceil_minute(t)).is_none())
+            }
+            _ => false,
+        };
+        let reason = if ranking.held.is_some() {
+            Reason::CapacityReserved
+        } else if none_in_time {
+            Reason::NoAvailableRep
+        } else {
+            self.no_rep_reason(&lead.eligible, lead.w)
+        };
+        let w = lead.w;
+        cells[2] = "unassigned".into();
+        cells[3] = reason.code().into();
+        cells[width - 1] = match reason {
+            Reason::CapacityReserved => {
+                let (r, p, _) = ranking.held.expect("held");
+                cells[9] = self.reps.id[r].clone();
+                cells[10] = f4(p);
+                let (worth, what) = if self.value_objective {
+                    (crate::fmt::amount(lead.value * p), "expected value")
+                } else {
+                    (format!("{p:.2}"), "expected wins")
+                };
+                format!(
+                    "Not assigned now: its best rep with room, {} (p_win {}, {what} {worth}), has capacity priced at {} \
+                     for the leads still expected today; the lead waits for the next batch (`--fill` routes every \
+                     lead while a rep has room).",
+                    self.reps.id[r],
+                    pw(p),
+                    crate::fmt::amount(self.price[r] * w)
+                )
+            }
+            Reason::NoAvailableRep => {
+                let active: Vec<&str> =
+                    lead.eligible.iter().filter(|&&r| self.reps.active[r]).map(|&r| self.reps.id[r].as_str()).collect();
+                format!(
+                    "Not assigned: none of its eligible active reps ({}{}) can start on it within the {}-hour horizon \
+                     (away or off shift).",
+                    active.iter().take(3).copied().collect::<Vec<_>>().join(", "),
+                    if active.len() > 3 { ", …" } else { "" },
+                    crate::timing::fmt_hours(self.clock.as_ref().map_or(0, |c| c.horizon) as f64 / 3600.0)
+                )
+            }
+            Reason::NoEligibleRep => {
+                format!("Not assigned: no rep's eligibility lists admit this lead ({}).", lead.describe)
+            }
+            Reason::NoActiveRep => "Not assigned: its eligible reps are all inactive.".into(),
+            Reason::WorkloadExceedsCapacity => format!(
+                "Not assigned: its workload of {} is more than any eligible active rep's capacity.",
+                crate::fmt::fmt_num(w)
+            ),
+            _ => format!(
+                "Not assigned: all {} eligible active reps have used their capacity for the day (it needs {}).",
+                lead.eligible.iter().filter(|&&r| self.reps.active[r]).count(),
+                if (w - 1.0).abs() < crate::assign::EPS {
+                    "1 unit".to_string()
+                } else {
+                    format!("{} units", crate::fmt::fmt_num(w))
+                }
+            ),
+        };
+        let _ = leads;
+        cells
+    }
+
+    /// Takes a decision into the state: the rep's capacity spent, the lead seen and
+    /// sampled, the prices stepped (and re-solved when due); its row and journal record.
+    fn commit(
+        &mut self,
+        lead: &Lead,
+        ranking: &Ranking,
+        cells: Vec<String>,
+        chosen: Option<usize>,
+    ) -> (Answer, Option<Record>) {
+        if let Some(r) = chosen {
+            self.remaining[r] -= lead.w;
+        }
+        let sample = self.observe(&lead.eligible, lead.sig, lead.z_now, lead.value, lead.w, ranking.decay);
+        self.update_prices(chosen, lead.w);
+        let cells: Vec<String> = cells.iter().map(|c| crate::output::neutralise(c).into_owned()).collect();
+        let routed = RoutedLead {
+            lead_id: lead.id.clone(),
+            rep_id: chosen.map(|r| self.reps.id[r].clone()),
+            reason: (!cells[3].is_empty()).then(|| cells[3].clone()),
+            row: Some(cells.clone()),
+        };
+        let (new_set, new_sig) = std::mem::take(&mut self.introduced);
+        let record = Record {
+            seq: self.arrived,
+            lead: lead.id.clone(),
+            rep: routed.rep_id.clone(),
+            reason: routed.reason.clone(),
+            w: lead.w,
+            row: cells.clone(),
+            sample,
+            decay: self.clock.as_ref().map(|_| ranking.decay),
+            new_set,
+            new_sig,
+        };
+        self.seen.insert(lead.id.clone(), self.state.routed.len());
+        self.state.routed.push(routed);
+        (Answer { cells, fresh: true }, Some(record))
+    }
+
+    /// Holds a decision of the journal again, as when it was first made (its rep's capacity
+    /// spent, the lead seen and sampled, the prices stepped and re-solved alike), without
+    /// deciding it again: the reps file may have changed since.
+    pub fn replay(&mut self, rec: &Record) -> Result<()> {
+        self.start();
+        if rec.seq != self.arrived + 1 {
+            anyhow::bail!("journal record {} does not follow decision {}", rec.seq, self.arrived);
+        }
+        if let Some(values) = &rec.new_sig {
+            self.signature(values.clone());
+        }
+        if let Some(set) = &rec.new_set {
+            let reps: Vec<usize> = match &set.reps {
+                None => (0..self.reps.len()).collect(),
+                Some(ids) => {
+                    let mut v: Vec<usize> = ids.iter().filter_map(|id| self.reps.find(id)).collect();
+                    v.sort_unstable();
+                    v
+                }
+            };
+            self.add_set(reps, set.reps.clone());
+        }
+        let chosen = rec.rep.as_deref().and_then(|id| self.reps.find(id));
+        if let Some(r) = chosen {
+            self.remaining[r] -= rec.w;
+        }
+        self.state.sample.observed.push(rec.sample);
+        if let Some(d) = rec.decay {
+            self.state.sample.observed_decay.push(d);
+        }
+        self.update_prices(chosen, rec.w);
+        self.seen.insert(rec.lead.clone(), self.state.routed.len());
         self.state.routed.push(RoutedLead {
-            lead_id: id,
-            rep_id: (!cells_out[1].is_empty()).then(|| cells[1].clone()),
-            reason: (!cells_out[3].is_empty()).then(|| cells[3].clone()),
-            row: Some(cells_out.clone()),
+            lead_id: rec.lead.clone(),
+            rep_id: rec.rep.clone(),
+            reason: rec.reason.clone(),
+            row: Some(rec.row.clone()),
         });
-        Ok(Answer { cells: cells_out, fresh: true })
+        Ok(())
     }
 
     /// The answer given earlier to a lead routed before (by the stream, or in the batch).
@@ -950,26 +809,32 @@ impl Router {
     }
 
     /// Adds a routed lead to the sample the prices are re-solved against, with the decay
-    /// of its wait (time-aware; 1 otherwise).
-    fn observe(&mut self, eligible: &[usize], sig: u32, z: f64, value: f64, w: f64, decay: f64) {
-        let sample = &mut self.state.sample;
+    /// of its wait (time-aware; 1 otherwise); what it added.
+    fn observe(&mut self, eligible: &[usize], sig: u32, z: f64, value: f64, w: f64, decay: f64) -> SampleLead {
         let set = match self.set_index.get(eligible) {
             Some(&k) => k,
             None => {
-                let k = self.sets.len() as u32;
-                sample.sets.push(
-                    (eligible.len() < self.reps.len())
-                        .then(|| eligible.iter().map(|&r| self.reps.id[r].clone()).collect()),
-                );
-                self.sets.push(eligible.to_vec());
-                self.set_index.insert(eligible.to_vec(), k);
-                k
+                let ids = (eligible.len() < self.reps.len())
+                    .then(|| eligible.iter().map(|&r| self.reps.id[r].clone()).collect::<Vec<_>>());
+                self.introduced.0 = Some(NewSet { reps: ids.clone() });
+                self.add_set(eligible.to_vec(), ids)
             }
         };
-        sample.observed.push(SampleLead(z, value, w, set, sig));
+        let lead = SampleLead(z, value, w, set, sig);
+        self.state.sample.observed.push(lead);
         if self.clock.is_some() {
-            sample.observed_decay.push(decay);
+            self.state.sample.observed_decay.push(decay);
         }
+        lead
+    }
+
+    /// A new set of eligible reps in the sample: its index.
+    fn add_set(&mut self, reps: Vec<usize>, ids: Option<Vec<String>>) -> u32 {
+        let k = self.sets.len() as u32;
+        self.state.sample.sets.push(ids);
+        self.set_index.insert(reps.clone(), k);
+        self.sets.push(reps);
+        k
     }
 
     /// The dual step after a lead that used `w` of rep `chosen` (none: placed nowhere), and
@@ -999,6 +864,7 @@ impl Router {
         let k = self.state.sample.signatures.len() as u32;
         self.state.sample.signatures.push(values.clone());
         self.sig_effects.push(None);
+        self.introduced.1 = Some(values.clone());
         self.sig_index.insert(values, k);
         k
     }
