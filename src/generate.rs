@@ -51,6 +51,25 @@ pub struct GenerateSettings {
     pub calendars: Option<f64>,
 }
 
+impl GenerateSettings {
+    /// Settings that cannot make a world, as a usage error.
+    pub fn check(&self) -> std::result::Result<(), UsageError> {
+        if !(self.skill_spread.is_finite() && self.skill_spread >= 0.0) {
+            return Err(UsageError(format!("the skill spread must be a finite number ≥ 0, got {}", self.skill_spread)));
+        }
+        if self.new_reps >= self.reps && self.reps > 0 {
+            return Err(UsageError(format!(
+                "new reps must be fewer than all reps ({}), got {}",
+                self.reps, self.new_reps
+            )));
+        }
+        if let Some(h) = self.calendars.filter(|h| !(h.is_finite() && *h > 0.0)) {
+            return Err(UsageError(format!("the true half-life must be a number of hours > 0, got {h}")));
+        }
+        Ok(())
+    }
+}
+
 /// When a calendar world's batch is routed: Monday 30 November 2026, 08:00 UTC.
 pub const CALENDAR_AT: &str = "2026-11-30T08:00:00Z";
 
@@ -449,19 +468,9 @@ fn push_noise(text: &mut String, rng: &mut ChaCha8Rng, n: usize) {
 
 /// Generates the world into `s.out` (created if missing).
 pub fn generate(s: &GenerateSettings, progress: &Progress) -> Result<GenerateSummary> {
-    if !(s.skill_spread.is_finite() && s.skill_spread >= 0.0) {
-        return Err(UsageError(format!("the skill spread must be a finite number ≥ 0, got {}", s.skill_spread)).into());
-    }
-    if s.new_reps >= s.reps && s.reps > 0 {
-        return Err(UsageError(format!("new reps must be fewer than all reps ({}), got {}", s.reps, s.new_reps)).into());
-    }
+    s.check()?;
     std::fs::create_dir_all(s.out.join("truth"))
         .with_context(|| format!("cannot create the output folder {}", s.out.display()))?;
-    if let Some(h) = s.calendars {
-        if !(h.is_finite() && h > 0.0) {
-            return Err(UsageError(format!("the true half-life must be a number of hours > 0, got {h}")).into());
-        }
-    }
     let departed = if s.reps >= 4 { s.reps.div_ceil(12) } else { 0 };
     let reps = gen_reps(s, departed);
     let current = &reps[..s.reps];

@@ -84,17 +84,8 @@ fn dispatch(cli: &cli::Cli, progress: &Progress, warnings: &mut Vec<String>, say
     match &cli.command {
         cli::Command::Generate(args) => {
             let s = args.settings()?;
-            let summary = leadroute::generate::generate(&s, progress)?;
-            say.result(&format!(
-                "wrote {}: {} leads, {} reps, {} history rows ({} won, {} lost, {} open)",
-                s.out.display(),
-                summary.leads,
-                summary.reps,
-                summary.history,
-                summary.history_won,
-                summary.history_lost,
-                summary.history_open
-            ));
+            let summary = leadroute::cmd::generate::run(&s, progress)?;
+            say.result(&format!("wrote {}: {summary}", s.out.display()));
         }
         cli::Command::Assign(args) => {
             let s = args.settings()?;

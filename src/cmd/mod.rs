@@ -4,6 +4,7 @@
 
 pub mod assign;
 pub mod backtest;
+pub mod generate;
 pub mod init;
 pub mod score;
 pub mod stream;
