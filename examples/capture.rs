@@ -201,10 +201,11 @@ fn run_grid(base: &GenerateSettings, seeds: u64, only_history: Option<usize>) ->
                     if opt.needless_moves > 0 {
                         checks.push("spread 0: owned leads moved");
                     }
-                    if let Some((_, _, b)) = get("skill-blind") {
-                        if *obj == "wins" && opt.true_expected < 0.99 * b.true_expected {
-                            checks.push("spread 0: more than 1 % below skill-blind");
-                        }
+                    if let Some((_, _, b)) = get("skill-blind")
+                        && *obj == "wins"
+                        && opt.true_expected < 0.99 * b.true_expected
+                    {
+                        checks.push("spread 0: more than 1 % below skill-blind");
                     }
                 }
             }

@@ -453,10 +453,10 @@ pub fn parse_when(cell: &str) -> Option<When> {
     if let Some(ts) = instant(t) {
         return Some(When::Instant(ts));
     }
-    if let Ok(d) = t.parse::<Date>() {
-        if t.len() == 10 {
-            return Some(When::Date(d));
-        }
+    if let Ok(d) = t.parse::<Date>()
+        && t.len() == 10
+    {
+        return Some(When::Date(d));
     }
     t.parse::<DateTime>().ok().map(When::Local)
 }

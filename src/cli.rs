@@ -125,8 +125,10 @@ pub struct StreamArgs {
     /// How leads arrive: CSV with a header line, or one JSON object per line.
     #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
     pub format: FormatArg,
-    /// Save the state after this many new decisions (and at the end).
-    #[arg(long, default_value_t = 500, value_name = "N", value_parser = positive)]
+    /// Compact the journal into the state after this many new decisions (and at the end).
+    /// Every decision is on disk in the journal before its row goes out whatever this is;
+    /// a smaller value replays fewer records on restart, a larger one rewrites the state less.
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = positive)]
     pub save_every: usize,
     /// Route every lead while an eligible active rep has room. By default a lead worth less
     /// than the price of the capacity it would take is held back (capacity_reserved) for

@@ -538,12 +538,10 @@ impl Config {
                 self.reps.slack
             )));
         }
-        if let Some(d) = &self.columns.decimal {
-            if !matches!(d.trim(), "." | ",") {
-                return Err(bad(format!(
-                    "[columns] decimal {d:?} is not a decimal separator; expected \".\" or \",\""
-                )));
-            }
+        if let Some(d) = &self.columns.decimal
+            && !matches!(d.trim(), "." | ",")
+        {
+            return Err(bad(format!("[columns] decimal {d:?} is not a decimal separator; expected \".\" or \",\"")));
         }
         for (section, list) in [("won", &self.outcome.won), ("lost", &self.outcome.lost)] {
             if list.is_empty() || list.iter().any(|v| v.trim().is_empty()) {
@@ -575,12 +573,12 @@ impl Config {
             if let Some(z) = &t.time_zone {
                 crate::calendar::zone(z).map_err(|e| bad(format!("[timing] time_zone: {e}")))?;
             }
-            if let Some(h) = t.response_half_life_hours {
-                if h.is_nan() || h <= 0.0 {
-                    return Err(bad(format!(
-                        "[timing] response_half_life_hours must be a number of hours > 0 (inf for no decay), got {h}"
-                    )));
-                }
+            if let Some(h) = t.response_half_life_hours
+                && (h.is_nan() || h <= 0.0)
+            {
+                return Err(bad(format!(
+                    "[timing] response_half_life_hours must be a number of hours > 0 (inf for no decay), got {h}"
+                )));
             }
             if !(t.horizon_hours.is_finite() && t.horizon_hours > 0.0) {
                 return Err(bad(format!(
@@ -588,16 +586,16 @@ impl Config {
                     t.horizon_hours
                 )));
             }
-            if let Some(h) = t.sla_hours {
-                if !(h.is_finite() && h > 0.0) {
-                    return Err(bad(format!("[timing] sla_hours must be a number of hours > 0, got {h}")));
-                }
+            if let Some(h) = t.sla_hours
+                && !(h.is_finite() && h > 0.0)
+            {
+                return Err(bad(format!("[timing] sla_hours must be a number of hours > 0, got {h}")));
             }
         }
-        if let Some(a) = &self.availability {
-            if a.away.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
-                return Err(bad("[availability] away is empty; expected the absences file's path".into()));
-            }
+        if let Some(a) = &self.availability
+            && a.away.as_ref().is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(bad("[availability] away is empty; expected the absences file's path".into()));
         }
         for (i, rule) in self.eligibility.iter().enumerate() {
             if rule.lead.trim().is_empty() || rule.rep.trim().is_empty() {

@@ -556,10 +556,9 @@ impl DateReader {
         let cells = (0..table.len()).map(|r| (r, table.cell(r, col)));
         // A first date in ISO: the column is ISO, and any other cell is an error when read.
         if let Some((_, first)) = (0..table.len()).map(|r| (r, table.cell(r, col))).find(|(_, c)| !c.trim().is_empty())
+            && parse::datetime(first).is_some()
         {
-            if parse::datetime(first).is_some() {
-                return Ok(DateReader::Style(DateStyle::Iso));
-            }
+            return Ok(DateReader::Style(DateStyle::Iso));
         }
         let header = &table.headers()[col];
         match parse::detect_dates(cells) {

@@ -119,8 +119,18 @@ impl Eligibility {
     /// the same columns (a stream of leads compiles them once, on its header). `n_reps`:
     /// the reps file's length.
     pub fn reps_for_row(&self, table: &Table, row: usize, n_reps: usize) -> Vec<usize> {
-        let key: Vec<String> = self.rules.iter().map(|r| norm(table.cell(row, r.lead_col))).collect();
-        (0..n_reps).filter(|&rep| self.rules.iter().zip(&key).all(|(r, v)| admits(r, rep, v))).collect()
+        self.reps_for_key(&self.row_key(table, row), n_reps)
+    }
+
+    /// Row `row`'s values of the rule columns, normalised: rows with the same key have the
+    /// same eligible reps.
+    pub fn row_key(&self, table: &Table, row: usize) -> Vec<String> {
+        self.rules.iter().map(|r| norm(table.cell(row, r.lead_col))).collect()
+    }
+
+    /// The reps a row with this [`Eligibility::row_key`] may go to.
+    pub fn reps_for_key(&self, key: &[String], n_reps: usize) -> Vec<usize> {
+        (0..n_reps).filter(|&rep| self.rules.iter().zip(key).all(|(r, v)| admits(r, rep, v))).collect()
     }
 
     /// Row `row`'s values of the rule columns, as [`Eligibility::describe`] words them.
@@ -246,10 +256,10 @@ impl Eligibility {
         self.class_of.iter().for_each(|&k| size[k as usize] += 1);
         for (i, r) in self.rules.iter().enumerate() {
             let mut seen: HashSet<String> = self.classes.iter().map(|c| norm(&c.values[i])).collect();
-            if let Some(h) = history {
-                if let Some(c) = h.column(&r.lead_header) {
-                    seen.extend((0..h.len()).map(|row| norm(h.cell(row, c))));
-                }
+            if let Some(h) = history
+                && let Some(c) = h.column(&r.lead_header)
+            {
+                seen.extend((0..h.len()).map(|row| norm(h.cell(row, c))));
             }
             let mut unknown: Vec<(&String, Vec<&str>)> = Vec::new();
             for (rep, list) in r.admits.iter().enumerate() {

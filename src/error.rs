@@ -81,10 +81,10 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.is::<GateError>() {
             return EXIT_GATE;
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::BrokenPipe {
-                return EXIT_OK;
-            }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return EXIT_OK;
         }
     }
     EXIT_ERROR

@@ -41,10 +41,8 @@ const CURRENCY: [char; 12] = ['$', '€', '£', '¥', '₹', '₩', '₽', '₺'
 /// Thousands separators must group by three; `inf` and `NaN` are errors.
 pub fn amount(cell: &str, decimal_comma: bool) -> Result<f64, NumberError> {
     let t = cell.trim();
-    if !decimal_comma {
-        if let Ok(v) = t.parse::<f64>() {
-            return if v.is_finite() { Ok(v) } else { Err(NumberError::NotFinite) };
-        }
+    if !decimal_comma && let Ok(v) = t.parse::<f64>() {
+        return if v.is_finite() { Ok(v) } else { Err(NumberError::NotFinite) };
     }
     let (mut s, mut negative) = match t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
         Some(inner) => (inner.trim(), true),
@@ -79,10 +77,10 @@ pub fn amount(cell: &str, decimal_comma: bool) -> Result<f64, NumberError> {
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
     };
-    if let Some(f) = frac {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(NumberError::NotANumber);
-        }
+    if let Some(f) = frac
+        && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(NumberError::NotANumber);
     }
     let mut digits = String::with_capacity(s.len());
     match int.find(groups) {

@@ -608,12 +608,13 @@ pub fn talking_points(
     for fs in factors {
         for f in fs {
             let feat = &model.schema.features[f.feature];
-            if matches!(feat.kind, Kind::Numeric { .. }) && !sorted.contains_key(&f.feature) {
-                if let Some(col) = leads.table.column(&feat.column) {
-                    let mut v: Vec<f64> = (0..n).filter_map(|l| parse::number(leads.table.cell(l, col))).collect();
-                    v.sort_by(f64::total_cmp);
-                    sorted.insert(f.feature, v);
-                }
+            if matches!(feat.kind, Kind::Numeric { .. })
+                && !sorted.contains_key(&f.feature)
+                && let Some(col) = leads.table.column(&feat.column)
+            {
+                let mut v: Vec<f64> = (0..n).filter_map(|l| parse::number(leads.table.cell(l, col))).collect();
+                v.sort_by(f64::total_cmp);
+                sorted.insert(f.feature, v);
             }
         }
     }

@@ -693,10 +693,10 @@ fn run(case: &Case) -> Result<(), String> {
             }
         }
         Works(ids) | Warns(ids, _) => {
-            if let Warns(_, needles) = &case.expect {
-                if let Some(n) = needles.iter().find(|n| !stderr.contains(**n)) {
-                    return Err(format!("stderr lacks {n:?}:\n{stderr}"));
-                }
+            if let Warns(_, needles) = &case.expect
+                && let Some(n) = needles.iter().find(|n| !stderr.contains(**n))
+            {
+                return Err(format!("stderr lacks {n:?}:\n{stderr}"));
             }
             if code != Some(0) {
                 return Err(format!("exit {code:?}, expected 0; stderr:\n{stderr}"));

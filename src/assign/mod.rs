@@ -184,11 +184,13 @@ pub(crate) fn keep_owners(leads: &Leads, reps: &Reps, elig: &Eligibility) -> (Ve
         (0..reps.len()).map(|r| if reps.active[r] { reps.capacity[r] } else { 0.0 }).collect();
     let mut kept = vec![None; leads.len()];
     for l in rules::arrival_order(leads) {
-        if let Some(r) = leads.owner[l].as_deref().and_then(|o| reps.find(o)) {
-            if reps.active[r] && elig.allows(l, r) && remaining[r] + EPS >= leads.workload[l] {
-                remaining[r] -= leads.workload[l];
-                kept[l] = Some(r);
-            }
+        if let Some(r) = leads.owner[l].as_deref().and_then(|o| reps.find(o))
+            && reps.active[r]
+            && elig.allows(l, r)
+            && remaining[r] + EPS >= leads.workload[l]
+        {
+            remaining[r] -= leads.workload[l];
+            kept[l] = Some(r);
         }
     }
     (kept, remaining)

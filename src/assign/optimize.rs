@@ -602,10 +602,10 @@ fn best_except(
         Some(o) => {
             let key = keys.get(o as usize);
             for (k, &r) in orders[o as usize].iter().enumerate() {
-                if let (Some(key), Some((_, pb))) = (key, best) {
-                    if bound(key[k]) <= pb {
-                        break;
-                    }
+                if let (Some(key), Some((_, pb))) = (key, best)
+                    && bound(key[k]) <= pb
+                {
+                    break;
                 }
                 let r = r as usize;
                 if Some(r) == except {
@@ -898,18 +898,18 @@ fn as_equals(
             base[*r] += leads.workload[l];
         }
     }
-    if let Some(moved) = level_loads(problem, &base, sol, &owner) {
-        if moved > 0 {
-            for (i, b) in sol.bin.iter().enumerate() {
-                chosen[problem.items[i]] = b.map(|b| b as usize);
-            }
-            method.push_str(&format!(", {moved} leads moved to level the loads (every rep equally good)"));
-            notes.push(format!(
-                "Every rep counts as equally good for these leads; capacity decides which leads are placed, and \
+    if let Some(moved) = level_loads(problem, &base, sol, &owner)
+        && moved > 0
+    {
+        for (i, b) in sol.bin.iter().enumerate() {
+            chosen[problem.items[i]] = b.map(|b| b as usize);
+        }
+        method.push_str(&format!(", {moved} leads moved to level the loads (every rep equally good)"));
+        notes.push(format!(
+            "Every rep counts as equally good for these leads; capacity decides which leads are placed, and \
                  among reps with room the lighter load takes them ({moved} leads moved to level the loads, \
                  none from its owner), for the same {unit}."
-            ));
-        }
+        ));
     }
     None
 }
@@ -1023,12 +1023,11 @@ fn decide_each(
             // A better rep the rules exclude: say which and why.
             if let Some(x) = excluded_best.get(&(pw.sig[l], elig.class_id(l))).copied().flatten() {
                 let px = p(l, x);
-                if px > p(l, r) + 0.005 {
-                    if let Some(rule) = elig.blocking_rule(l, x) {
+                if px > p(l, r) + 0.005
+                    && let Some(rule) = elig.blocking_rule(l, x) {
                         explanation.pop();
                         explanation.push_str(&format!("; {} would do better (p_win {}) but {rule}.", reps.id[x], Pw(px)));
                     }
-                }
             }
             let decision = Decision { rep: Some(r), reason: None, explanation };
             LeadDecision { decision, runner_up, p_win: Some(p(l, r)), forgone }

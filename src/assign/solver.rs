@@ -407,10 +407,11 @@ fn evaluate<I: Instance + ?Sized>(inst: &I, sol: &Solution, m: &Move) -> Option<
 fn best_move<I: Instance + ?Sized>(inst: &I, sol: &Solution, members: &Members, i: usize, deep: bool) -> Option<Move> {
     let mut best: Option<Move> = None;
     let mut consider = |m: Move| {
-        if let Some(g) = evaluate(inst, sol, &m) {
-            if g > GAIN_EPS && best.is_none_or(|b| g > b.gain + GAIN_EPS) {
-                best = Some(Move { gain: g, ..m });
-            }
+        if let Some(g) = evaluate(inst, sol, &m)
+            && g > GAIN_EPS
+            && best.is_none_or(|b| g > b.gain + GAIN_EPS)
+        {
+            best = Some(Move { gain: g, ..m });
         }
     };
     let from = sol.bin[i];
@@ -741,11 +742,11 @@ pub fn local_search<I: Instance + ?Sized>(inst: &I, sol: &mut Solution, deep: bo
         moves.sort_by(|a, b| b.gain.total_cmp(&a.gain).then(a.item.cmp(&b.item)));
         let mut applied = 0;
         for m in &moves {
-            if let Some(g) = evaluate(inst, sol, m) {
-                if g > GAIN_EPS {
-                    apply(inst, sol, &mut members, m);
-                    applied += 1;
-                }
+            if let Some(g) = evaluate(inst, sol, m)
+                && g > GAIN_EPS
+            {
+                apply(inst, sol, &mut members, m);
+                applied += 1;
             }
         }
         if applied == 0 || deadline.is_some_and(|d| Instant::now() > d) || sol.value(inst) - before < 1e-6 * scale {

@@ -19,10 +19,10 @@ pub fn run(
     for out in [&s.json, &s.report].into_iter().flatten() {
         check_output_path(out)?;
     }
-    if let Split::Fraction(x) = s.split {
-        if !(x > 0.0 && x < 1.0) {
-            return Err(UsageError(format!("the test fraction must be between 0 and 1 (exclusive), got {x}")).into());
-        }
+    if let Split::Fraction(x) = s.split
+        && !(x > 0.0 && x < 1.0)
+    {
+        return Err(UsageError(format!("the test fraction must be between 0 and 1 (exclusive), got {x}")).into());
     }
     if !(s.gates.max_regression.is_finite() && s.gates.max_regression >= 0.0) {
         return Err(

@@ -76,9 +76,9 @@ const GROUP: usize = 1024;
 
 /// Reads leads from `input` until its end, writing a row per lead to `output` — each only
 /// after its decision is in the journal on disk. Holds the state's lock throughout.
-pub fn run<R: BufRead + Send + 'static>(
+pub fn run<R: std::io::Read + Send + 'static>(
     s: &StreamSettings,
-    input: R,
+    input: std::io::BufReader<R>,
     output: &mut dyn Write,
     warnings: &mut Vec<String>,
 ) -> Result<StreamSummary> {
@@ -88,19 +88,49 @@ pub fn run<R: BufRead + Send + 'static>(
     // Lines are read on a thread of their own, so that the router sees what has arrived and
     // answers it as one group (one sync) without waiting for more. Not joined: a stream that
     // stops on an error must not wait for input that may never come.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<String>>(4 * GROUP);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<std::io::Result<String>>>(16);
     std::thread::spawn(move || {
-        for line in input.lines() {
-            let end = line.is_err();
-            if tx.send(line).is_err() || end {
-                break;
+        let mut input = input;
+        loop {
+            // A line (waiting for it), then every line already buffered: a backlog crosses
+            // the channel in chunks, a lone lead at once.
+            let mut chunk = Vec::new();
+            loop {
+                let mut line = String::new();
+                match input.read_line(&mut line) {
+                    Ok(0) => {
+                        let _ = tx.send(chunk);
+                        return;
+                    }
+                    Ok(_) => {
+                        while line.ends_with('\n') || line.ends_with('\r') {
+                            line.pop();
+                        }
+                        chunk.push(Ok(line));
+                    }
+                    Err(e) => {
+                        chunk.push(Err(e));
+                        let _ = tx.send(chunk);
+                        return;
+                    }
+                }
+                if chunk.len() >= GROUP || input.buffer().is_empty() {
+                    break;
+                }
+            }
+            if tx.send(chunk).is_err() {
+                return;
             }
         }
     });
     {
-        let next = |block: bool| -> Result<Option<String>> {
-            let got = if block { rx.recv().ok() } else { rx.try_recv().ok() };
-            got.transpose().context("cannot read standard input")
+        let mut queue: std::collections::VecDeque<std::io::Result<String>> = std::collections::VecDeque::new();
+        let mut next = |block: bool| -> Result<Option<String>> {
+            if queue.is_empty() {
+                let got = if block { rx.recv().ok() } else { rx.try_recv().ok() };
+                queue.extend(got.into_iter().flatten());
+            }
+            queue.pop_front().transpose().context("cannot read standard input")
         };
         let mut line_no = 1u64;
         // The header: the CSV's first line, or the first JSON object's keys.
@@ -216,6 +246,11 @@ fn decide(
 
 /// One CSV line's fields.
 fn split_csv(line: &str) -> Result<Vec<String>, String> {
+    // Without quotes a line is its commas' fields (as csv reads it); a reader is built only
+    // for a line with quotes (building one costs more than deciding the lead).
+    if !line.contains('"') {
+        return Ok(line.split(',').map(str::to_string).collect());
+    }
     let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
     match r.records().next() {
         Some(Ok(rec)) => Ok(rec.iter().map(str::to_string).collect()),

@@ -372,17 +372,17 @@ fn decode_headers(path: &Path, rec: &csv::ByteRecord) -> Result<Vec<String>> {
             )
         })?;
         let name = name.trim().to_string();
-        if !name.is_empty() {
-            if let Some(first) = seen.insert(name.to_lowercase(), i) {
-                return Err(InputError::cell(
-                    path,
-                    Some(1),
-                    i,
-                    &name,
-                    format!("duplicate column name; column {} has the same header", first + 1),
-                )
-                .into());
-            }
+        if !name.is_empty()
+            && let Some(first) = seen.insert(name.to_lowercase(), i)
+        {
+            return Err(InputError::cell(
+                path,
+                Some(1),
+                i,
+                &name,
+                format!("duplicate column name; column {} has the same header", first + 1),
+            )
+            .into());
         }
         headers.push(name);
     }

@@ -14,18 +14,18 @@ const MIN_DRIFT_BATCH: usize = 100;
 pub fn warnings(m: &Model, x: &Binned, cfg: &Config, file: Option<&Path>) -> Vec<String> {
     let mut out = Vec::new();
     let max_age = cfg.monitoring.max_model_age_days;
-    if let (Some(path), Some(age)) = (file, m.age_days()) {
-        if age > max_age {
-            out.push(format!(
-                "the model {} was trained {:.0} days ago ({}), more than [monitoring] max_model_age_days = {}; \
+    if let (Some(path), Some(age)) = (file, m.age_days())
+        && age > max_age
+    {
+        out.push(format!(
+            "the model {} was trained {:.0} days ago ({}), more than [monitoring] max_model_age_days = {}; \
                  retrain it with the latest outcomes (`leadroute train --from {} --history NEW.csv`)",
-                path.display(),
-                age.floor(),
-                m.trained_at,
-                fmt_num(max_age),
-                path.display()
-            ));
-        }
+            path.display(),
+            age.floor(),
+            m.trained_at,
+            fmt_num(max_age),
+            path.display()
+        ));
     }
     if x.n_rows >= MIN_DRIFT_BATCH {
         let drifted = m.drift(x, cfg.monitoring.max_psi);

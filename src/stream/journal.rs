@@ -223,8 +223,8 @@ impl Journal {
         }
         let mut records = Vec::new();
         let mut keep = lines[0].0 + lines[0].1.len();
-        let mut expected = header.from + 1;
         for (k, &(offset, piece)) in lines.iter().enumerate().skip(1) {
+            let expected = header.from + k;
             let last = k + 1 == lines.len();
             let whole = piece.ends_with('\n');
             let rec: Option<Record> = checked(piece.trim_end_matches('\n'))
@@ -251,7 +251,6 @@ impl Journal {
             if rec.seq != expected {
                 return Err(bad(k + 1, format!("record number {} where {expected} was expected", rec.seq)));
             }
-            expected += 1;
             keep = offset + piece.len();
             if rec.seq > held {
                 records.push(rec);
@@ -266,10 +265,10 @@ impl Journal {
             f.set_len(keep as u64).with_context(|| format!("cannot truncate {}", path.display()))?;
             f.sync_all()?;
         }
-        if let Some(first) = records.first() {
-            if first.seq != held + 1 {
-                return Err(bad(1, format!("the journal skips decisions {} to {}", held + 1, first.seq - 1)));
-            }
+        if let Some(first) = records.first()
+            && first.seq != held + 1
+        {
+            return Err(bad(1, format!("the journal skips decisions {} to {}", held + 1, first.seq - 1)));
         }
         let file = OpenOptions::new()
             .append(true)

@@ -56,6 +56,9 @@ pub struct Router {
     clock: Option<StreamClock>,
     /// A set of eligible reps and segment values the decision being made added to the sample.
     introduced: (Option<NewSet>, Option<Vec<String>>),
+    /// Eligible reps by the values of the rule columns, and each set's index in the sample.
+    eligible_of: std::collections::HashMap<Vec<String>, std::sync::Arc<Vec<usize>>>,
+    set_of_eligible: std::collections::HashMap<usize, u32>,
 }
 
 /// A lead read, scored and placed among its reps.
@@ -68,7 +71,7 @@ struct Lead {
     effects: std::sync::Arc<Vec<f64>>,
     w: f64,
     value: f64,
-    eligible: Vec<usize>,
+    eligible: std::sync::Arc<Vec<usize>>,
     /// When it arrived (time-aware routing).
     arrival: Option<i64>,
     /// Its values of the eligibility rules' columns, for messages.
@@ -350,6 +353,8 @@ impl Router {
             step_scale: 1.0,
             clock,
             introduced: (None, None),
+            eligible_of: std::collections::HashMap::new(),
+            set_of_eligible: std::collections::HashMap::new(),
         })
     }
 
@@ -484,7 +489,16 @@ impl Router {
             .iter()
             .map(|s| leads.table.column(s).map(|c| leads.table.cell(0, c).trim().to_lowercase()).unwrap_or_default())
             .collect();
-        let eligible = self.elig.reps_for_row(&leads.table, 0, self.reps.len());
+        // Leads with the same values of the rule columns share their eligible reps.
+        let key = self.elig.row_key(&leads.table, 0);
+        let eligible = match self.eligible_of.get(&key) {
+            Some(e) => e.clone(),
+            None => {
+                let e = std::sync::Arc::new(self.elig.reps_for_key(&key, self.reps.len()));
+                self.eligible_of.insert(key, e.clone());
+                e
+            }
+        };
         // Time-aware: the lead arrives at its created_at (now without one).
         let arrival = match &self.clock {
             Some(c) => {
@@ -517,7 +531,7 @@ impl Router {
         let unit = if self.value_objective { lead.value } else { 1.0 };
         let mut when: Vec<Option<i64>> = vec![None; self.reps.len()];
         let mut ranked: Vec<(usize, f64, f64)> = Vec::new();
-        for &r in &lead.eligible {
+        for &r in lead.eligible.iter() {
             if !(self.reps.active[r] && self.remaining[r] + crate::assign::EPS >= lead.w) {
                 continue;
             }
@@ -537,9 +551,17 @@ impl Router {
             ranked.push((r, p, unit * p - self.price[r] * lead.w));
         }
         // Equal worth (reps the skill cannot tell apart): the rep with the most of its
-        // capacity left, so ties spread the load instead of filling reps in file order.
+        // capacity left, so ties spread the load instead of filling reps in file order. Only
+        // the best two matter (the choice and its runner-up).
         let room = |r: usize| self.remaining[r] / self.reps.capacity[r].max(crate::assign::EPS);
-        ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(room(b.0).total_cmp(&room(a.0))).then(a.0.cmp(&b.0)));
+        let before = |a: &(usize, f64, f64), b: &(usize, f64, f64)| {
+            b.2.total_cmp(&a.2).then(room(b.0).total_cmp(&room(a.0))).then(a.0.cmp(&b.0))
+        };
+        if ranked.len() > 2 {
+            ranked.select_nth_unstable_by(1, before);
+            ranked.truncate(2);
+        }
+        ranked.sort_by(before);
         // Worth less than the capacity it would take is worth to the leads still expected:
         // held back (for the next batch), as the best plan in hindsight would leave it out.
         let held = if self.hold && ranked.first().is_some_and(|x| x.2 < 0.0) { ranked.first().copied() } else { None };
@@ -810,14 +832,31 @@ impl Router {
 
     /// Adds a routed lead to the sample the prices are re-solved against, with the decay
     /// of its wait (time-aware; 1 otherwise); what it added.
-    fn observe(&mut self, eligible: &[usize], sig: u32, z: f64, value: f64, w: f64, decay: f64) -> SampleLead {
-        let set = match self.set_index.get(eligible) {
-            Some(&k) => k,
+    fn observe(
+        &mut self,
+        eligible: &std::sync::Arc<Vec<usize>>,
+        sig: u32,
+        z: f64,
+        value: f64,
+        w: f64,
+        decay: f64,
+    ) -> SampleLead {
+        // The set's index, looked up once per distinct eligible list (by its address: lists
+        // are shared per key of the rule columns).
+        let addr = std::sync::Arc::as_ptr(eligible) as usize;
+        let cached = self.set_of_eligible.get(&addr).copied();
+        let set = match cached.or_else(|| self.set_index.get(eligible.as_slice()).copied()) {
+            Some(k) => {
+                self.set_of_eligible.insert(addr, k);
+                k
+            }
             None => {
                 let ids = (eligible.len() < self.reps.len())
                     .then(|| eligible.iter().map(|&r| self.reps.id[r].clone()).collect::<Vec<_>>());
                 self.introduced.0 = Some(NewSet { reps: ids.clone() });
-                self.add_set(eligible.to_vec(), ids)
+                let k = self.add_set(eligible.to_vec(), ids);
+                self.set_of_eligible.insert(addr, k);
+                k
             }
         };
         let lead = SampleLead(z, value, w, set, sig);
@@ -851,7 +890,7 @@ impl Router {
             let used = if chosen == Some(r) { w } else { 0.0 };
             self.price[r] = (self.price[r] + self.step * (used - target)).max(0.0);
         }
-        if self.resolve_every > 0 && self.arrived % self.resolve_every == 0 {
+        if self.resolve_every > 0 && self.arrived.is_multiple_of(self.resolve_every) {
             self.resolve();
         }
     }
